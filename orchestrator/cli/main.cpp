@@ -1,0 +1,40 @@
+#include "command.h"
+
+#include <iostream>
+
+namespace dockhand::cli {
+std::map<std::string, Command>& commands() {
+  static std::map<std::string, Command> table;
+  return table;
+}
+}  // namespace dockhand::cli
+
+namespace {
+void print_help() {
+  std::cout << "usage: dockhand-orchestrator COMMAND [ARGS...]\n\ncommands:\n";
+  for (const auto& [name, command] : dockhand::cli::commands())
+    std::cout << "  " << name << " " << command.usage << "\n      " << command.summary << "\n";
+  std::cout << "\nRun 'dockhand-orchestrator COMMAND --help' for a command's options.\n";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  auto& table = dockhand::cli::commands();
+  auto it = table.find(argv[1]);
+  if (it == table.end()) {
+    std::cerr << "dockhand-orchestrator: unknown command '" << argv[1] << "'\n\n";
+    print_help();
+    return 2;
+  }
+  try {
+    return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << "dockhand-orchestrator " << argv[1] << ": " << e.what() << "\n";
+    return 1;
+  }
+}

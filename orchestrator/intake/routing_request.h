@@ -1,0 +1,53 @@
+// intake/: what an Amazon routing-request email says, once classified and extracted.
+// JSON shape (fixed fields; absent = null) is printed by `dockhand-orchestrator extract FILE.eml`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dockhand::intake {
+
+struct PurchaseOrderRequest {
+  std::string po;  // upper case, 8 characters
+  std::optional<std::string> destination_fc;     // e.g. "ABE8"
+  std::optional<std::string> ship_window_start;  // ISO date "2026-11-24"
+  std::optional<std::string> ship_window_end;
+  std::optional<int> cartons;
+  std::optional<int> pallets;
+  std::optional<double> weight_lb;
+};
+
+struct RoutingRequest {
+  std::string classification = "other";  // "amazon_routing_request" or "other"
+  std::string classification_reason;     // why, in words an operator understands
+  std::optional<std::string> message_id;
+  std::optional<std::string> subject;
+  std::optional<std::string> vendor_code;
+  std::optional<std::string> ship_from;
+  std::optional<std::string> freight_ready_date;  // ISO date
+  std::vector<PurchaseOrderRequest> purchase_orders;  // deduplicated, in order of appearance
+  std::vector<std::string> warnings;  // fields flagged while extracting (bad PO, impossible date, ...)
+
+  bool is_routing_request() const { return classification == "amazon_routing_request"; }
+};
+
+void to_json(nlohmann::json& j, const PurchaseOrderRequest& po);
+void from_json(const nlohmann::json& j, PurchaseOrderRequest& po);
+void to_json(nlohmann::json& j, const RoutingRequest& rr);
+void from_json(const nlohmann::json& j, RoutingRequest& rr);
+
+// The message cannot be parsed at all (empty, broken MIME beyond repair, over the size limit...).
+// The caller quarantines it with reason(); nothing is dropped.
+class QuarantineError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Classifies and extracts one raw RFC 5322 message. Throws QuarantineError when it cannot be parsed.
+RoutingRequest extract(const std::string& raw_message);
+
+}  // namespace dockhand::intake

@@ -1,0 +1,101 @@
+// vision/: pure image work on frames. No I/O beyond loading a template file, no drivers, no scripts.
+// Vocabulary after SikuliX: a Pattern is what to look for, a Match is a region where it was found.
+// Frames are cv::Mat, 8-bit BGR or BGRA (4 channels as captured) or gray; every function accepts all three.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dockhand::vision {
+
+class VisionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Match {
+  cv::Rect region;     // where it was found, in the coordinates of the frame searched
+  double score = 0;    // normalized correlation, 0..1
+  double scale = 1.0;  // the template scale that matched (DPI 100-200% => 1.0-2.0)
+};
+
+struct Pattern {
+  cv::Mat image;  // template, 8-bit BGR or gray
+  cv::Mat mask;   // optional 8-bit mask (from PNG alpha): only pixels with mask > 0 count
+  std::string source;  // file it came from, for error messages
+  // Loads a PNG; its alpha channel, if any and not fully opaque, becomes the mask. Throws VisionError.
+  static Pattern load(const std::string& path);
+};
+
+struct FindOptions {
+  double min_score = 0.9;
+  std::optional<cv::Rect> within;       // search only here (clipped to the frame)
+  std::optional<cv::Rect> hint;         // where it was last time: searched first, full search if absent
+  std::vector<double> scales = {1.0};   // template scales to try, e.g. {1.0, 1.25, 1.5, 2.0}
+};
+
+// Best match at or above min_score, or nullopt.
+std::optional<Match> find(const cv::Mat& frame, const Pattern& pattern, const FindOptions& options = {});
+// All matches at or above min_score, best first, overlapping matches suppressed (non-maximum suppression).
+std::vector<Match> find_all(const cv::Mat& frame, const Pattern& pattern, const FindOptions& options = {},
+                            std::size_t max_matches = 100);
+
+// ---- OCR (Tesseract). One engine per thread, initialised once, OpenMP threading off. ----
+struct Word {
+  std::string text;
+  cv::Rect box;            // in the coordinates of the image read
+  float confidence = 0;    // 0..100
+};
+
+struct ReadOptions {
+  std::string whitelist;  // allowed characters, e.g. "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+  std::string pattern;    // ECMAScript regex the whole text must match, e.g. "PT-[0-9]{6}"; empty = any
+  bool single_line = true;
+};
+
+struct ReadResult {
+  std::string text;        // best reading (trimmed)
+  float confidence = 0;    // 0..100
+  bool matches_pattern = true;  // false when a pattern was given and no reading matched it
+};
+
+// All words on the image, with boxes and confidence.
+std::vector<Word> ocr_words(const cv::Mat& image);
+// Reads one field (a small crop). With a pattern/whitelist, re-reads at other thresholds/scales until
+// a reading matches the pattern.
+ReadResult read_field(const cv::Mat& image, const ReadOptions& options = {});
+
+struct LocateOptions {
+  std::optional<cv::Rect> within;
+  double min_similarity = 0.8;  // fuzzy: 1 - normalized edit distance, over the text with spaces folded
+};
+// Where `text` (one or more words) appears on the frame, best first.
+std::vector<Match> locate_text(const cv::Mat& frame, std::string_view text, const LocateOptions& options = {});
+
+// ---- change and stability ----
+// Fraction (0..1) of pixels that differ by more than `tolerance` in any channel. Frames must be the same size.
+double changed_fraction(const cv::Mat& a, const cv::Mat& b, int tolerance = 16,
+                        std::optional<cv::Rect> region = std::nullopt);
+
+// Fed one frame at a time (with its time), says when the picture has stopped changing for `quiet_ms`.
+class StabilityTracker {
+ public:
+  explicit StabilityTracker(int quiet_ms = 300, double max_changed_fraction = 0.0005,
+                            std::optional<cv::Rect> region = std::nullopt);
+  // Returns true once the frames have been the same for at least quiet_ms.
+  bool feed(const cv::Mat& frame, double time_ms);
+
+ private:
+  int quiet_ms_;
+  double max_changed_;
+  std::optional<cv::Rect> region_;
+  cv::Mat last_;
+  double stable_since_ms_ = -1;
+};
+
+}  // namespace dockhand::vision
