@@ -35,6 +35,7 @@ class Statement {
   Statement& bind_blob(int index, std::string_view bytes);
   Statement& bind_null(int index);
   Statement& bind(int index, const std::optional<std::string>& text);
+  Statement& bind(int index, std::optional<std::int64_t> value) { return value ? bind(index, *value) : bind_null(index); }
 
   bool step();  // true while a row is available
   void run();   // steps to completion
