@@ -5,11 +5,16 @@
 #include "../spapi/sample_payload.h"
 #include "../spapi/sim_admin.h"
 
+#include "orchestrator/pretender/pretender.h"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+
+#include <unistd.h>
 
 using namespace dockhand::spapi;
 using namespace dockhand::spapi::testing;
@@ -68,6 +73,49 @@ TEST_F(Conformance, SubmitShipmentsPayloadAsThePreTenderBuildsItValidates) {
   auto [status, violations] = raw_submit(body);
   EXPECT_EQ(status, 202) << violations;
   EXPECT_TRUE(violations.empty()) << violations;
+}
+
+// The payload exactly as the chain submits it: pretender::plan() over a warehouse database.
+TEST_F(Conformance, PretenderPlanPayloadValidates) {
+  namespace fs = std::filesystem;
+  const auto now = std::chrono::system_clock::now();
+  auto day = [&](int d) { return iso8601_utc(now + std::chrono::hours(24 * d)).substr(0, 10); };
+  const fs::path db_path = fs::temp_directory_path() / ("dockhand-conformance-" + std::to_string(::getpid()) + ".db");
+  fs::remove(db_path);
+  dockhand::intake::RoutingRequest request;
+  request.classification = "amazon_routing_request";
+  request.vendor_code = "ABCDE";
+  request.ship_from = "ORL1";
+  request.freight_ready_date = day(2);
+  {
+    dockhand::pretender::OrderDatabase orders(db_path.string(), true);
+    const std::vector<std::pair<std::string, std::string>> pos = {{"2K4GH7QZ", "ABE8"}, {"3L5HJ8RA", "ABE8"}, {"9X8Y7Z6W", "TPA1"}};
+    for (const auto& [po, fc] : pos) {
+      dockhand::pretender::Order order;
+      order.po = po;
+      order.vendor_code = "ABCDE";
+      order.ship_from = "ORL1";
+      order.destination_fc = fc;
+      order.ship_window_start = day(2);
+      order.ship_window_end = day(6);
+      order.lines = {{"SKU-" + po, 24}};
+      for (int c = 0; c < 3; ++c)
+        order.cartons.push_back({po + "-C" + std::to_string(c), 22.5 + c, 18, 12, 10, std::nullopt});
+      orders.upsert(order);
+      request.purchase_orders.push_back({po, fc, day(2), day(6), 3, std::nullopt, std::nullopt});
+    }
+  }
+  dockhand::pretender::OrderDatabase orders(db_path.string());
+  auto plan = dockhand::pretender::plan(request, orders, dockhand::pretender::Rules::defaults(), now);
+  fs::remove(db_path);
+  ASSERT_TRUE(plan.ok()) << nlohmann::json(plan).dump(2);
+  ASSERT_EQ(plan.shipments.size(), 2u);
+  const json body = plan.submit_body();
+  auto [status, violations] = raw_submit(body);
+  EXPECT_EQ(status, 202) << violations << "\n" << body.dump(2);
+  EXPECT_TRUE(violations.empty()) << violations;
+  VendorShipmentsClient client(config_for(shipments_url));
+  EXPECT_NO_THROW(client.submit_shipments(body));
 }
 
 TEST_F(Conformance, GetShipmentDetailsRequestValidates) {
