@@ -39,7 +39,8 @@ enum class Button { Left = 1, Middle = 2, Right = 3 };
 struct WindowInfo {
   std::uint64_t id = 0;
   std::string title;
-  Rect rect;            // outer rectangle on screen, in screen pixels
+  Rect rect;            // outer rectangle on screen, in screen pixels (with the window manager's frame)
+  Rect client;          // the program's own area inside the frame, in screen pixels (== rect without a WM)
   bool visible = true;  // mapped and not minimised
   int pid = 0;          // 0 when unknown
 };
@@ -51,6 +52,8 @@ class DesktopError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thread safety: every call on one Desktop is serialised by the backend (a mutex), so a Desktop may be shared;
+// for captures in parallel, open one Desktop per thread.
 class Desktop {
  public:
   virtual ~Desktop() = default;

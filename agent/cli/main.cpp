@@ -1,5 +1,8 @@
 #include "command.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 namespace dockhand::cli {
@@ -24,6 +27,8 @@ int main(int argc, char** argv) {
     print_help();
     return argc < 2 ? 2 : 0;
   }
+  // Logs go to stderr: stdout carries results (JSON) that callers parse.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dockhand-agent"));
   auto& table = dockhand::cli::commands();
   auto it = table.find(argv[1]);
   if (it == table.end()) {
