@@ -47,7 +47,17 @@ class QuarantineError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Limits that keep hostile or broken mail from costing more than it is worth.
+struct ExtractOptions {
+  std::size_t max_message_bytes = 25u * 1024 * 1024;  // larger: quarantined
+  std::size_t max_part_bytes = 5u * 1024 * 1024;      // a larger decoded part is skipped with a warning
+  std::size_t max_text_bytes = 2u * 1024 * 1024;      // text kept per message; the rest is cut with a warning
+  std::size_t max_html_depth = 400;  // deeper nesting (an HTML bomb) is read by a flat tag stripper instead
+  std::size_t max_mime_parts = 200;  // more parts (or nesting over 20) is quarantined
+};
+
 // Classifies and extracts one raw RFC 5322 message. Throws QuarantineError when it cannot be parsed.
 RoutingRequest extract(const std::string& raw_message);
+RoutingRequest extract(const std::string& raw_message, const ExtractOptions& options);
 
 }  // namespace dockhand::intake

@@ -1,0 +1,55 @@
+// Sending and receiving protocol messages on ZeroMQ sockets, and the CURVE key files both programs use.
+#pragma once
+
+#include "protocol.h"
+
+#include <zmq.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dockhand::protocol {
+
+// Caps what libzmq accepts from a peer (ZMQ_MAXMSGSIZE: a bigger frame drops the connection before it is
+// buffered) and sets linger 0 so closing never blocks on a dead peer.
+void apply_limits(zmq::socket_t& socket, const Limits& limits = {});
+
+// Receives all frames of one multipart message. nullopt when nothing is waiting (non-blocking use) or
+// the receive was interrupted.
+std::optional<std::vector<std::string>> recv_frames(zmq::socket_t& socket, bool wait = false);
+
+// Sends frames (optionally preceded by a ROUTER routing id). Returns false instead of throwing when the
+// peer is unroutable (ROUTER_MANDATORY: EHOSTUNREACH) or the send would block (EAGAIN).
+bool send_frames(zmq::socket_t& socket, const std::vector<std::string>& frames,
+                 const std::string* routing_id = nullptr, bool dont_wait = true);
+
+// CURVE keys in Z85 (40 characters). Files: NAME.pub holds the public key, NAME.key the secret key
+// (mode 0600); '#' lines are comments.
+struct CurveKeyPair {
+  std::string public_key;
+  std::string secret_key;
+};
+
+CurveKeyPair generate_curve_keypair();
+std::string public_key_of(const std::string& secret_key_z85);
+bool is_z85_key(const std::string& text);
+
+// Writes DIR/NAME.pub and DIR/NAME.key (0600). Refuses to overwrite existing files unless force.
+void write_keypair(const std::filesystem::path& dir, const std::string& name, const CurveKeyPair& keys,
+                   bool force = false);
+// Reads a public key file (or a bare key string passed where a file is expected is NOT accepted: files only).
+std::string read_public_key(const std::filesystem::path& file);
+// Reads a secret key file; refuses one that group or others can read.
+CurveKeyPair read_secret_key(const std::filesystem::path& file);
+// Every *.pub in a directory, or the keys of one file with a key per line.
+std::vector<std::string> read_public_keys(const std::filesystem::path& dir_or_file);
+
+// Client side of CURVE on a DEALER: our key pair and the server's public key.
+void make_curve_client(zmq::socket_t& socket, const CurveKeyPair& own, const std::string& server_public_key);
+
+// The shared `keygen` subcommand of both programs; returns the exit code.
+int run_keygen(const std::vector<std::string>& args, const std::string& program, const std::string& default_name);
+
+}  // namespace dockhand::protocol

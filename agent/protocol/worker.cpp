@@ -1,0 +1,210 @@
+#include "worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace dockhand::protocol {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+const std::string kStop = "STOP";
+
+std::atomic<unsigned> worker_counter{0};
+
+class PairControl : public JobControl {
+ public:
+  PairControl(zmq::socket_t& pair, const std::string& job_id, const std::atomic<bool>& abort)
+      : pair_(pair), job_id_(job_id), abort_(abort) {}
+  void progress(const std::string& step, const std::string& detail, std::optional<Image> thumbnail) override {
+    send_frames(pair_, encode(Progress{job_id_, step, detail, std::move(thumbnail)}), nullptr, false);
+  }
+  bool abort_requested() const override { return abort_.load(); }
+
+ private:
+  zmq::socket_t& pair_;
+  const std::string& job_id_;
+  const std::atomic<bool>& abort_;
+};
+
+}  // namespace
+
+struct Worker::Impl {
+  WorkerConfig config;
+  JobExecutor executor;
+  zmq::context_t context{1};
+  std::string pair_address = "inproc://dockhand-worker-" + std::to_string(worker_counter++);
+  zmq::socket_t pair{context, zmq::socket_type::pair};  // main loop side
+  std::thread job_thread;
+  std::atomic<bool> abort{false};
+
+  // The executor's thread: receives JOBs over the pair, answers with PROGRESS and RESULT.
+  void job_loop() {
+    zmq::socket_t side(context, zmq::socket_type::pair);
+    side.set(zmq::sockopt::linger, 0);
+    side.connect(pair_address);
+    while (true) {
+      auto frames = recv_frames(side, true);
+      if (!frames) continue;
+      if (frames->size() == 1 && frames->front() == kStop) return;
+      auto decoded = decode(*frames, config.limits);
+      if (!decoded || !std::holds_alternative<Job>(*decoded.message)) continue;
+      const Job job = std::get<Job>(*decoded.message);
+      abort = false;
+      PairControl control(side, job.job_id, abort);
+      Result result;
+      try {
+        result = executor(job, control);
+      } catch (const std::exception& e) {
+        result = Result{};
+        result.outcome = Outcome::application;
+        result.reason = std::string("the job failed with an exception: ") + e.what();
+        result.category = "exception";
+      }
+      result.job_id = job.job_id;
+      send_frames(side, encode(result), nullptr, false);
+    }
+  }
+};
+
+Worker::Worker(WorkerConfig config, JobExecutor executor) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->executor = std::move(executor);
+  impl_->pair.set(zmq::sockopt::linger, 0);
+  impl_->pair.bind(impl_->pair_address);
+  impl_->job_thread = std::thread([this] { impl_->job_loop(); });
+}
+
+Worker::~Worker() {
+  impl_->abort = true;
+  send_frames(impl_->pair, {kStop}, nullptr, false);
+  if (impl_->job_thread.joinable()) impl_->job_thread.join();
+}
+
+void Worker::run(const std::atomic<bool>& stop) {
+  auto& cfg = impl_->config;
+  auto log = spdlog::default_logger();
+  const auto interval = cfg.heartbeat_interval;
+  const auto silence_limit = interval * cfg.heartbeat_liveness;
+  auto backoff = cfg.reconnect_min;
+  std::string running_job;                 // handed to the executor, no RESULT yet
+  std::optional<std::vector<std::string>> unacked_result;  // RESULT frames until the orchestrator ACKs them
+  std::string unacked_job;
+
+  auto sleep_interruptible = [&](std::chrono::milliseconds total) {
+    auto until = Clock::now() + total;
+    while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  };
+
+  while (!stop) {
+    zmq::socket_t dealer(impl_->context, zmq::socket_type::dealer);
+    apply_limits(dealer, cfg.limits);
+    dealer.set(zmq::sockopt::reconnect_ivl, static_cast<int>(cfg.reconnect_min.count()));
+    dealer.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(cfg.reconnect_max.count()));
+    if (!cfg.insecure) make_curve_client(dealer, cfg.agent_keys, cfg.server_public_key);
+    dealer.connect(cfg.endpoint);
+    ++stats_.connects;
+    log->info("agent {}: connecting to {} ({})", cfg.agent_id, cfg.endpoint, cfg.insecure ? "plain TCP" : "CURVE");
+
+    auto send = [&](const Message& m) { return send_frames(dealer, encode(m)); };
+    send(Ready{cfg.agent_id, cfg.version, cfg.apps, cfg.scripts, !running_job.empty() ? running_job : unacked_job});
+    if (unacked_result) send_frames(dealer, *unacked_result);
+
+    auto last_heard = Clock::now();
+    auto next_heartbeat = Clock::now() + interval;
+    bool heard_since_connect = false;
+    bool reconnect = false;
+    while (!stop && !reconnect) {
+      auto now = Clock::now();
+      auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - now),
+                             std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+      zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}, {impl_->pair.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 2, wait);
+
+      if (items[0].revents & ZMQ_POLLIN) {
+        while (auto frames = recv_frames(dealer)) {
+          auto decoded = decode(*frames, cfg.limits);
+          if (!decoded) {
+            ++stats_.rejected_messages;
+            log->warn("agent {}: dropped a malformed message from the orchestrator: {}", cfg.agent_id, decoded.error);
+            continue;
+          }
+          last_heard = Clock::now();
+          if (!heard_since_connect) {
+            heard_since_connect = true;
+            backoff = cfg.reconnect_min;
+            log->info("agent {}: orchestrator answered", cfg.agent_id);
+          }
+          std::visit(
+              [&](auto& m) {
+                using T = std::decay_t<decltype(m)>;
+                if constexpr (std::is_same_v<T, Job>) {
+                  if (!running_job.empty() || unacked_result) {
+                    if (m.job_id == running_job) {
+                      send(Ack{m.job_id});  // the same job again (e.g. after a reconnect): already running
+                      return;
+                    }
+                    Result busy;
+                    busy.job_id = m.job_id;
+                    busy.outcome = Outcome::application;
+                    busy.category = "busy";
+                    busy.reason = "agent " + cfg.agent_id + " is busy with " + (running_job.empty() ? unacked_job : running_job);
+                    send(busy);
+                    return;
+                  }
+                  running_job = m.job_id;
+                  send(Ack{m.job_id});
+                  ++stats_.jobs_started;
+                  send_frames(impl_->pair, *frames, nullptr, false);
+                } else if constexpr (std::is_same_v<T, Ack>) {
+                  if (unacked_result && m.job_id == unacked_job) {
+                    unacked_result.reset();
+                    unacked_job.clear();
+                  }
+                } else if constexpr (std::is_same_v<T, Control>) {
+                  if (m.action == "abort" && (m.job_id.empty() || m.job_id == running_job)) impl_->abort = true;
+                } else if constexpr (!std::is_same_v<T, Heartbeat>) {
+                  log->warn("agent {}: unexpected {} from the orchestrator, ignored", cfg.agent_id, type_name(m));
+                }
+              },
+              *decoded.message);
+        }
+      }
+
+      if (items[1].revents & ZMQ_POLLIN) {
+        while (auto frames = recv_frames(impl_->pair)) {
+          if (!frames->empty() && frames->front() == "RESULT") {
+            auto decoded = decode(*frames, cfg.limits);
+            unacked_job = decoded ? std::get<Result>(*decoded.message).job_id : running_job;
+            unacked_result = *frames;
+            running_job.clear();
+            send_frames(dealer, *frames);
+            ++stats_.results_sent;
+          } else {
+            send_frames(dealer, *frames);  // PROGRESS: best effort
+          }
+        }
+      }
+
+      now = Clock::now();
+      if (now >= next_heartbeat) {
+        send(Heartbeat{});
+        next_heartbeat = now + interval;
+      }
+      if (now - last_heard > silence_limit) {
+        log->warn("agent {}: no word from the orchestrator at {} for {} ms (is this agent's key allow-listed?); "
+                  "reconnecting in {} ms",
+                  cfg.agent_id, cfg.endpoint, silence_limit.count(), backoff.count());
+        reconnect = true;
+      }
+    }
+    dealer.close();
+    if (reconnect) {
+      sleep_interruptible(backoff);
+      backoff = std::min(backoff * 2, cfg.reconnect_max);
+    }
+  }
+}
+
+}  // namespace dockhand::protocol

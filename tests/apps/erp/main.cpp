@@ -1,0 +1,569 @@
+// dockhand-sim-erp: a simulated legacy ERP for Dockhand's desktop agent. A login, a menu bar, a home
+// screen, a PO grid and a "Finalize pre-tender" action that answers with a PT-nnnnnn reference. Every
+// change is written to the --state JSON file. The exact UI texts are a contract: tests/apps/README.md.
+#include <FL/Fl.H>
+#include <FL/Fl_Box.H>
+#include <FL/Fl_Button.H>
+#include <FL/Fl_Double_Window.H>
+#include <FL/Fl_Group.H>
+#include <FL/Fl_Input.H>
+#include <FL/Fl_Menu_Bar.H>
+#include <FL/Fl_Output.H>
+#include <FL/Fl_Secret_Input.H>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "hazards.h"
+#include "options.h"
+#include "order_table.h"
+#include "orders.h"
+#include "state_file.h"
+#include "ui_kit.h"
+
+namespace apps = dockhand::apps;
+namespace ui = dockhand::apps::ui;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kTitle = "Legacy ERP - Warehouse Management";
+constexpr const char* kUser = "dockhand";
+constexpr const char* kPassword = "dockhand";
+constexpr int kBaseW = 960, kBaseH = 680;
+
+std::string normalize_po(const char* raw) {
+  std::string s(raw ? raw : "");
+  s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }), s.end());
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+template <class F>
+void on_click(Fl_Widget* w, F* self, void (F::*method)()) {
+  struct Bound {
+    F* self;
+    void (F::*method)();
+  };
+  w->callback([](Fl_Widget*, void* p) {
+    auto* b = static_cast<Bound*>(p);
+    (b->self->*b->method)();
+  }, new Bound{self, method});
+}
+
+class ErpApp {
+ public:
+  ErpApp(const apps::CommonOptions& opts, std::vector<apps::Order> orders)
+      : opts_(opts), hazards_(opts), orders_(std::move(orders)), state_(opts.state_path, "erp"),
+        modals_([this](const json& m) { modal_changed(m); },
+                [this] { state_.event("click_outside_modal", {{"modal", state_.data()["modal"]}}); }) {}
+
+  int run(int argc, char** argv);
+
+ private:
+  enum class Screen { login, home, orders, pretender };
+
+  void build();
+  void restore_state();
+  void show_screen(Screen s);
+  void set_status(const char* text);
+  void save() { state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}}; state_.save(); }
+  void event(const std::string& type, const json& detail = json::object()) {
+    state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}};
+    state_.event(type, detail);
+  }
+  bool busy() const { return loading_ || modals_.active(); }
+  void modal(const std::string& title, const std::string& text, std::vector<std::string> buttons,
+             std::function<void(const std::string&)> then = nullptr, const std::string& field_label = "",
+             const std::string& field_value = "") {
+    modals_.show(win_, {title, text, field_label, field_value, std::move(buttons)},
+                 [then = std::move(then)](const std::string& b) { if (then) then(b); });
+  }
+  void modal_changed(const json& m) {
+    if (!m.is_null()) event("modal_shown", {{"title", m["title"]}, {"text", m["text"]}});
+    state_.data()["modal"] = m;
+    save();
+  }
+  // A user action: with --session-expired it may first be interrupted by "Session expired"; after OK the
+  // action carries on, so the user is back where they were.
+  void action(const std::string& name, std::function<void()> fn);
+  // "Loading..." for a random --delay, then `done`; the event loop keeps running meanwhile.
+  void load(const std::string& what, std::function<void()> done);
+
+  void do_login();
+  void do_logout();
+  void go(Screen s);
+  void do_search();
+  void search(const std::string& po);
+  void show_detail(const apps::Order* o);
+  void do_finalize();
+  apps::Order* find(const std::string& po) {
+    for (auto& o : orders_)
+      if (o.po == po) return &o;
+    return nullptr;
+  }
+  std::string new_reference();
+
+  const apps::CommonOptions& opts_;
+  apps::Hazards hazards_;
+  std::vector<apps::Order> orders_;
+  apps::StateFile state_;
+  ui::Modals modals_;
+  bool loading_ = false;
+  bool logged_in_ = false;
+  bool unexpected_shown_ = false;
+  std::string current_po_;
+  Screen screen_ = Screen::login;
+
+  Fl_Double_Window* win_ = nullptr;
+  Fl_Menu_Bar* menu_ = nullptr;
+  Fl_Box* header_ = nullptr;
+  Fl_Box* status_ = nullptr;
+  Fl_Box* operator_ = nullptr;
+  Fl_Group* login_ = nullptr;
+  Fl_Input* user_ = nullptr;
+  Fl_Secret_Input* password_ = nullptr;
+  Fl_Button* login_button_ = nullptr;
+  Fl_Group* home_ = nullptr;
+  Fl_Button* home_orders_ = nullptr;
+  Fl_Button* home_pretender_ = nullptr;
+  Fl_Group* orders_screen_ = nullptr;
+  OrderTable* orders_table_ = nullptr;
+  Fl_Group* pretender_ = nullptr;
+  Fl_Input* po_input_ = nullptr;
+  Fl_Button* search_ = nullptr;
+  Fl_Box* loading_box_ = nullptr;
+  OrderTable* table_ = nullptr;
+  Fl_Group* detail_ = nullptr;
+  Fl_Output* d_po_ = nullptr;
+  Fl_Output* d_status_ = nullptr;
+  Fl_Output* d_destination_ = nullptr;
+  Fl_Output* d_cartons_ = nullptr;
+  Fl_Output* d_reference_ = nullptr;
+  Fl_Button* finalize_ = nullptr;
+};
+
+void ErpApp::build() {
+  using ui::px;
+  const int W = px(kBaseW), H = px(kBaseH);
+  win_ = new Fl_Double_Window(W, H, kTitle);
+
+  menu_ = new Fl_Menu_Bar(0, 0, W, px(28));
+  menu_->textsize(ui::text_size());
+  menu_->textfont(FL_HELVETICA);
+  auto menu_cb = [](Fl_Widget*, void* p) { (*static_cast<std::function<void()>*>(p))(); };
+  auto add = [&](const char* path, std::function<void()> fn) {
+    menu_->add(path, 0, menu_cb, new std::function<void()>(std::move(fn)));
+  };
+  add("File/Log out", [this] { do_logout(); });
+  add("File/Exit", [] { ui::request_exit("menu File/Exit"); });
+  add("Orders/Order list", [this] { go(Screen::orders); });
+  add("Pre-tender/Search PO", [this] { go(Screen::pretender); });
+  add("Help/About", [this] {
+    if (!busy()) modal("About", "Legacy ERP 3.1 - (c) 1994 Legacy Systems Inc.", {"OK"});
+  });
+
+  header_ = new Fl_Box(0, px(28), W, px(36));
+  header_->box(FL_FLAT_BOX);
+  header_->color(fl_rgb_color(0, 0, 128));
+  header_->labelcolor(FL_WHITE);
+  header_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(header_, 16);
+  header_->labelfont(FL_HELVETICA_BOLD);
+
+  const int top = px(64), bottom = H - px(26);
+
+  // Login
+  login_ = new Fl_Group(0, top, W, bottom - top);
+  {
+    const int bx = W / 2 - px(220), by = px(170);
+    auto* frame = new Fl_Box(bx, by, px(440), px(230), "Please log in");
+    frame->box(FL_ENGRAVED_BOX);
+    frame->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
+    ui::style(frame);
+    ui::field_label(bx + px(20), by + px(50), px(110), px(28), "User:");
+    user_ = new Fl_Input(bx + px(140), by + px(50), px(240), px(28));
+    ui::style(user_);
+    ui::field_label(bx + px(20), by + px(94), px(110), px(28), "Password:");
+    password_ = new Fl_Secret_Input(bx + px(140), by + px(94), px(240), px(28));
+    ui::style(password_);
+    password_->when(FL_WHEN_ENTER_KEY_ALWAYS);
+    password_->callback([](Fl_Widget*, void* p) { static_cast<ErpApp*>(p)->do_login(); }, this);
+    login_button_ = new Fl_Button(bx + px(140), by + px(150), px(120), px(32), "Log in");
+    ui::style(login_button_);
+    on_click(login_button_, this, &ErpApp::do_login);
+    auto* version = new Fl_Box(bx, by + px(240), px(440), px(24), "Version 3.1  (c) 1994 Legacy Systems Inc.");
+    ui::style(version, 12);
+  }
+  login_->end();
+
+  // Home
+  home_ = new Fl_Group(0, top, W, bottom - top);
+  {
+    home_orders_ = new Fl_Button(W / 2 - px(250), px(220), px(230), px(110), "Orders");
+    ui::style(home_orders_, 20);
+    home_orders_->callback([](Fl_Widget*, void* p) { static_cast<ErpApp*>(p)->go(Screen::orders); }, this);
+    home_pretender_ = new Fl_Button(W / 2 + px(20), px(220), px(230), px(110), "Pre-tender");
+    ui::style(home_pretender_, 20);
+    home_pretender_->callback([](Fl_Widget*, void* p) { static_cast<ErpApp*>(p)->go(Screen::pretender); }, this);
+  }
+  home_->end();
+
+  // Orders: the grid alone, full width.
+  orders_screen_ = new Fl_Group(0, top, W, bottom - top);
+  orders_table_ = new OrderTable(px(20), px(80), W - px(40), bottom - px(90), orders_);
+  orders_table_->on_open = [this](const std::string& po) { go(Screen::pretender); po_input_->value(po.c_str()); do_search(); };
+  orders_screen_->end();
+
+  // Pre-tender
+  pretender_ = new Fl_Group(0, top, W, bottom - top);
+  {
+    auto* label = new Fl_Box(px(20), px(80), px(90), px(28), "PO number");
+    label->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+    ui::style(label);
+    po_input_ = new Fl_Input(px(115), px(80), px(170), px(28));
+    ui::style(po_input_);
+    po_input_->when(FL_WHEN_ENTER_KEY_ALWAYS);
+    po_input_->callback([](Fl_Widget*, void* p) { static_cast<ErpApp*>(p)->do_search(); }, this);
+    search_ = new Fl_Button(px(295), px(80), px(90), px(28), "Search");
+    ui::style(search_);
+    on_click(search_, this, &ErpApp::do_search);
+    loading_box_ = new Fl_Box(px(400), px(80), px(140), px(28), "Loading...");
+    loading_box_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+    ui::style(loading_box_);
+    loading_box_->labelfont(FL_HELVETICA_BOLD);
+    loading_box_->hide();
+
+    table_ = new OrderTable(px(20), px(120), px(560), bottom - px(130), orders_);
+    table_->on_open = [this](const std::string& po) { po_input_->value(po.c_str()); do_search(); };
+
+    detail_ = new Fl_Group(px(600), px(120), px(340), px(300), "PO details");
+    detail_->box(FL_ENGRAVED_BOX);
+    detail_->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
+    ui::style(detail_);
+    const char* labels[] = {"PO:", "Status:", "Destination:", "Cartons:", "Reference:"};
+    Fl_Output** outs[] = {&d_po_, &d_status_, &d_destination_, &d_cartons_, &d_reference_};
+    for (int i = 0; i < 5; ++i) {
+      int y = px(155) + i * px(40);
+      ui::field_label(px(610), y, px(110), px(28), labels[i]);
+      *outs[i] = new Fl_Output(px(730), y, px(190), px(28));
+      ui::style(*outs[i]);
+    }
+    finalize_ = new Fl_Button(px(730), px(365), px(190), px(34), "Finalize pre-tender");
+    ui::style(finalize_);
+    on_click(finalize_, this, &ErpApp::do_finalize);
+    detail_->end();
+    detail_->hide();
+  }
+  pretender_->end();
+
+  status_ = new Fl_Box(0, bottom, W - px(220), px(26), "Ready");
+  status_->box(FL_THIN_DOWN_BOX);
+  status_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(status_, 13);
+  operator_ = new Fl_Box(W - px(220), bottom, px(220), px(26));
+  operator_->box(FL_THIN_DOWN_BOX);
+  operator_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(operator_, 13);
+  win_->end();
+  ui::ignore_escape_close(win_, [] { ui::request_exit("window closed"); });
+}
+
+void ErpApp::show_screen(Screen s) {
+  screen_ = s;
+  login_->hide();
+  home_->hide();
+  orders_screen_->hide();
+  pretender_->hide();
+  const char* names[] = {"login", "home", "orders", "pretender"};
+  switch (s) {
+    case Screen::login:
+      login_->show();
+      header_->label("  Sign on");
+      user_->take_focus();
+      break;
+    case Screen::home:
+      home_->show();
+      header_->label("  Main menu");
+      break;
+    case Screen::orders:
+      orders_screen_->show();
+      header_->label("  Purchase orders");
+      break;
+    case Screen::pretender:
+      pretender_->show();
+      header_->label("  Shipment preparation");
+      po_input_->take_focus();
+      break;
+  }
+  state_.data()["screen"] = names[static_cast<int>(s)];
+  win_->redraw();
+}
+
+void ErpApp::set_status(const char* text) {
+  status_->copy_label((std::string(" ") + text).c_str());
+}
+
+void ErpApp::action(const std::string& name, std::function<void()> fn) {
+  if (hazards_.session_expires_now()) {
+    event("session_expired", {{"action", name}});
+    modal("Session", "Session expired", {"OK"}, [fn = std::move(fn)](const std::string&) { fn(); });
+    return;
+  }
+  fn();
+}
+
+void ErpApp::load(const std::string& what, std::function<void()> done) {
+  const int ms = hazards_.load_delay_ms();
+  loading_ = true;
+  if (screen_ == Screen::pretender) loading_box_->show();
+  set_status("Loading...");
+  state_.data()["loading"] = true;
+  event("loading", {{"what", what}, {"delay_ms", ms}});
+  ui::after(ms, [this, done = std::move(done)] {
+    loading_ = false;
+    loading_box_->hide();
+    set_status("Ready");
+    state_.data()["loading"] = false;
+    done();
+    save();
+  });
+}
+
+void ErpApp::do_login() {
+  if (busy() || logged_in_) return;
+  std::string user = user_->value(), password = password_->value();
+  if (user != kUser || password != kPassword) {
+    event("login_failed", {{"user", user}});
+    password_->value("");
+    modal("Error", "Invalid user or password", {"OK"}, [this](const std::string&) { password_->take_focus(); });
+    return;
+  }
+  load("login", [this, user] {
+    logged_in_ = true;
+    state_.data()["logged_in"] = true;
+    state_.data()["user"] = user;
+    operator_->copy_label((" Operator: " + user).c_str());
+    password_->value("");
+    show_screen(Screen::home);
+    event("login", {{"user", user}});
+  });
+}
+
+void ErpApp::do_logout() {
+  if (busy() || !logged_in_) return;
+  logged_in_ = false;
+  state_.data()["logged_in"] = false;
+  state_.data()["user"] = nullptr;
+  operator_->label("");
+  show_detail(nullptr);
+  current_po_.clear();
+  show_screen(Screen::login);
+  event("logout");
+}
+
+void ErpApp::go(Screen s) {
+  if (busy() || !logged_in_) return;
+  action("navigate", [this, s] {
+    show_screen(s);
+    event("navigate", {{"screen", state_.data()["screen"]}});
+  });
+}
+
+void ErpApp::do_search() {
+  if (busy() || !logged_in_ || screen_ != Screen::pretender) return;
+  const std::string po = normalize_po(po_input_->value());
+  po_input_->value(po.c_str());
+  if (po.empty()) {
+    modal("Error", "Enter a PO number", {"OK"}, [this](const std::string&) { po_input_->take_focus(); });
+    return;
+  }
+  action("search", [this, po] { search(po); });
+}
+
+void ErpApp::search(const std::string& po) {
+  show_detail(nullptr);
+  state_.data()["searches"] = state_.data().value("searches", 0) + 1;
+  event("search", {{"po", po}});
+  load("search " + po, [this, po] {
+    auto result = [this, po] {
+      const apps::Order* o = find(po);
+      if (!o) {
+        event("not_found", {{"po", po}});
+        modal("Error", "PO not found: " + po, {"OK"}, [this](const std::string&) { po_input_->take_focus(); });
+        return;
+      }
+      for (int r = 0; r < static_cast<int>(orders_.size()); ++r)
+        if (orders_[r].po == po) {
+          table_->select_all_rows(0);
+          table_->select_row(r, 1);
+          table_->row_position(std::max(0, r - 3));
+        }
+      show_detail(o);
+      event("search_result", {{"po", po}, {"status", o->status}});
+    };
+    if (!opts_.unexpected_modal.empty() && !unexpected_shown_) {
+      unexpected_shown_ = true;
+      event("unexpected_modal", {{"text", opts_.unexpected_modal}});
+      modal("Warning", opts_.unexpected_modal, {"Retry", "Cancel"}, [this, po, result](const std::string& b) {
+        event("unexpected_modal_answer", {{"button", b}});
+        if (b == "Retry") result();
+      });
+      return;
+    }
+    result();
+  });
+}
+
+void ErpApp::show_detail(const apps::Order* o) {
+  if (!o) {
+    detail_->hide();
+    current_po_.clear();
+    state_.data()["detail"] = nullptr;
+    return;
+  }
+  current_po_ = o->po;
+  d_po_->value(o->po.c_str());
+  d_status_->value(o->status.c_str());
+  d_destination_->value(o->fc.c_str());
+  d_cartons_->value(std::to_string(o->cartons).c_str());
+  d_reference_->value(o->reference.c_str());
+  detail_->show();
+  state_.data()["detail"] = {{"po", o->po}, {"status", o->status}, {"destination", o->fc},
+                             {"cartons", o->cartons}, {"reference", o->reference}};
+  win_->redraw();
+}
+
+std::string ErpApp::new_reference() {
+  std::set<std::string> used;
+  for (const auto& o : orders_) used.insert(o.reference);
+  std::string ref;
+  do ref = "PT-" + hazards_.digits(6);
+  while (used.count(ref) || ref == "PT-000000");
+  return ref;
+}
+
+void ErpApp::do_finalize() {
+  if (busy() || current_po_.empty()) return;
+  const std::string po = current_po_;
+  action("finalize", [this, po] {
+    modal("Confirm", "Finalize pre-tender for PO " + po + "?", {"Yes", "No"}, [this, po](const std::string& b) {
+      if (b != "Yes") {
+        event("finalize_cancelled", {{"po", po}});
+        return;
+      }
+      event("finalize_confirmed", {{"po", po}});
+      action("confirm", [this, po] {
+        load("finalize " + po, [this, po] {
+          apps::Order* o = find(po);
+          if (!o) return;
+          const std::string ref = new_reference();
+          o->status = "Finalized";
+          o->reference = ref;
+          auto& entry = state_.data()["finalized"][po];
+          if (!entry.is_object()) entry = json::object();
+          const int count = entry.value("count", 0) + 1;
+          entry["reference"] = ref;
+          entry["count"] = count;
+          entry["time"] = apps::utc_now_iso();
+          entry["references"].push_back(ref);
+          table_->redraw();
+          orders_table_->redraw();
+          if (current_po_ == po) show_detail(o);
+          event("finalized", {{"po", po}, {"reference", ref}, {"count", count}});
+          modal("Information", "Pre-tender finalized", {"OK"}, nullptr, "Reference:", ref);
+        });
+      });
+    });
+  });
+}
+
+// A previous run's finalizations stay finalized: the ERP is a database, not a fresh screen.
+void ErpApp::restore_state() {
+  auto& d = state_.data();
+  if (!d.contains("finalized") || !d["finalized"].is_object()) d["finalized"] = json::object();
+  for (auto it = d["finalized"].begin(); it != d["finalized"].end(); ++it) {
+    if (apps::Order* o = find(it.key())) {
+      o->status = "Finalized";
+      o->reference = it.value().value("reference", "");
+    }
+  }
+  if (!d.contains("searches")) d["searches"] = 0;
+}
+
+int ErpApp::run(int argc, char** argv) {
+  try {
+    state_.load_existing();
+  } catch (const std::exception& e) {
+    std::cerr << "dockhand-sim-erp: " << e.what() << "\n";
+    return 2;
+  }
+  restore_state();
+  ui::init_look(opts_.scale);
+  build();
+  table_->refresh();
+  orders_table_->refresh();
+
+  auto& d = state_.data();
+  d["pid"] = static_cast<int>(getpid());
+  d["started"] = apps::utc_now_iso();
+  d["seed"] = opts_.seed;
+  d["scale"] = opts_.scale;
+  d["rows"] = orders_.size();
+  d["title"] = kTitle;
+  d["logged_in"] = false;
+  d["user"] = nullptr;
+  d["loading"] = false;
+  d["modal"] = nullptr;
+  d["detail"] = nullptr;
+  d["hazards"] = {{"delay_ms", {opts_.delay.min_ms, opts_.delay.max_ms}},
+                  {"session_expired", opts_.session_expired_rate},
+                  {"random_position", opts_.random_position},
+                  {"unexpected_modal", opts_.unexpected_modal}};
+  d["layout"] = {{"user", ui::rect_of(user_)},           {"password", ui::rect_of(password_)},
+                 {"login", ui::rect_of(login_button_)},  {"home_orders", ui::rect_of(home_orders_)},
+                 {"home_pretender", ui::rect_of(home_pretender_)},
+                 {"po_input", ui::rect_of(po_input_)},   {"search", ui::rect_of(search_)},
+                 {"table", ui::rect_of(table_)},         {"status", ui::rect_of(d_status_)},
+                 {"reference", ui::rect_of(d_reference_)}, {"finalize", ui::rect_of(finalize_)}};
+
+  auto [x, y] = hazards_.window_position(win_->w(), win_->h(), Fl::w(), Fl::h());
+  win_->position(x, y);
+  show_screen(Screen::login);
+  ui::install_clean_exit(opts_.exit_after_ms, [this](const std::string& why) { event("exit", {{"reason", why}}); });
+  win_->show(1, argv);  // argv[0] only: FLTK must not reinterpret our flags
+  event("start", {{"x", x}, {"y", y}, {"scale", opts_.scale}, {"seed", opts_.seed}});
+  std::cerr << "dockhand-sim-erp: state file " << state_.path() << " (seed " << opts_.seed << ")\n";
+  return Fl::run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  apps::CommonOptions opts;
+  auto outcome = apps::parse_options(
+      argc, argv, "dockhand-sim-erp",
+      "A simulated legacy ERP (FLTK) for Dockhand's desktop agent: log in as dockhand/dockhand, open\n"
+      "Pre-tender, search a PO, \"Finalize pre-tender\". Every change is written to the --state file.\n"
+      "The exact screens, texts and state format are in tests/apps/README.md.",
+      {}, opts);
+  if (outcome == apps::ParseOutcome::help_shown) return 0;
+  if (outcome == apps::ParseOutcome::error) return 2;
+  if (opts.state_path.empty()) opts.state_path = "/tmp/dockhand-sim-erp-" + std::to_string(getpid()) + ".json";
+
+  std::vector<apps::Order> orders;
+  try {
+    orders = opts.orders_path.empty() ? apps::builtin_orders() : apps::load_orders(opts.orders_path);
+  } catch (const std::exception& e) {
+    std::cerr << "dockhand-sim-erp: " << e.what() << "\n";
+    return 2;
+  }
+  if (opts.rows) apps::pad_orders(orders, *opts.rows, opts.seed);
+
+  ErpApp app(opts, std::move(orders));
+  return app.run(argc, argv);
+}

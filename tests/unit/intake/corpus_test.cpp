@@ -1,0 +1,123 @@
+// Walks tests/fixtures/emails: every NAME.eml must extract to what NAME.json says (see make_fixtures.py).
+#include "routing_request.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using dockhand::intake::extract;
+using dockhand::intake::QuarantineError;
+using nlohmann::json;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<fs::path> fixtures() {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(DOCKHAND_EMAIL_FIXTURES))
+    if (e.path().extension() == ".eml") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Numbers compare within 0.05 (weights are written with one or two decimals); everything else exactly.
+bool same(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) return std::fabs(a.get<double>() - b.get<double>()) < 0.05;
+  if (a.is_object() && b.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it)
+      if (!b.contains(it.key()) || !same(it.value(), b.at(it.key()))) return false;
+    return true;
+  }
+  if (a.is_array() && b.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b;
+}
+
+}  // namespace
+
+TEST(corpus, has_at_least_30_varied_messages) {
+  auto all = fixtures();
+  EXPECT_GE(all.size(), 30u);
+  std::size_t routing = 0, other = 0, quarantined = 0;
+  for (const auto& eml : all) {
+    fs::path expected = eml;
+    expected.replace_extension(".json");
+    ASSERT_TRUE(fs::exists(expected)) << "no expected JSON beside " << eml;
+    json j = json::parse(slurp(expected));
+    if (j.value("quarantined", false)) ++quarantined;
+    else if (j.at("classification") == "amazon_routing_request") ++routing;
+    else ++other;
+  }
+  EXPECT_GE(routing, 20u);
+  EXPECT_GE(other, 5u);
+  EXPECT_GE(quarantined, 3u);
+}
+
+TEST(corpus, every_fixture_extracts_as_expected) {
+  for (const auto& eml : fixtures()) {
+    SCOPED_TRACE(eml.filename().string());
+    fs::path expected_path = eml;
+    expected_path.replace_extension(".json");
+    json expected = json::parse(slurp(expected_path));
+    std::string raw = slurp(eml);
+    if (expected.value("quarantined", false)) {
+      try {
+        auto rr = extract(raw);
+        ADD_FAILURE() << "expected quarantine, got " << json(rr).dump();
+      } catch (const QuarantineError& e) {
+        EXPECT_NE(std::string(e.what()).find(expected.at("reason").get<std::string>()), std::string::npos)
+            << "reason: " << e.what();
+      }
+      continue;
+    }
+    json actual;
+    try {
+      actual = extract(raw);
+    } catch (const QuarantineError& e) {
+      ADD_FAILURE() << "unexpected quarantine: " << e.what();
+      continue;
+    }
+    for (const char* key : {"classification", "vendor_code", "ship_from", "freight_ready_date", "purchase_orders"}) {
+      ASSERT_TRUE(expected.contains(key)) << "expected JSON lacks fixed field " << key;
+      EXPECT_TRUE(same(expected[key], actual[key]))
+          << key << "\n  expected " << expected[key].dump() << "\n  actual   " << actual[key].dump();
+    }
+    auto want = expected.value("warnings", std::vector<std::string>{});
+    auto got = actual["warnings"].get<std::vector<std::string>>();
+    EXPECT_EQ(want.size(), got.size()) << "warnings: " << actual["warnings"].dump();
+    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
+      EXPECT_NE(got[i].find(want[i]), std::string::npos) << "warning " << i << ": " << got[i];
+    if (expected.contains("reason_contains")) {
+      EXPECT_NE(actual["classification_reason"].get<std::string>().find(expected["reason_contains"].get<std::string>()),
+                std::string::npos)
+          << "reason: " << actual["classification_reason"];
+    }
+    EXPECT_FALSE(actual["classification_reason"].get<std::string>().empty());
+    // Fixed shape: every PO carries every field, null when absent.
+    for (const auto& po : actual["purchase_orders"])
+      for (const char* f : {"po", "destination_fc", "ship_window_start", "ship_window_end", "cartons", "pallets", "weight_lb"})
+        EXPECT_TRUE(po.contains(f)) << f;
+  }
+}
+
+TEST(corpus, json_round_trips) {
+  auto rr = extract(slurp(fs::path(DOCKHAND_EMAIL_FIXTURES) / "02-per-po-blocks.eml"));
+  json j = rr;
+  dockhand::intake::RoutingRequest back = j.get<dockhand::intake::RoutingRequest>();
+  EXPECT_EQ(json(back), j);
+}
