@@ -22,6 +22,10 @@ struct SpapiConfig {
   std::string refresh_token;  // secret: never logged
   std::chrono::milliseconds request_timeout{15000};
   int max_retries = 6;
+  // Added (spapi helper): connection timeout, and the retry backoff (exponential, full jitter, capped).
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_cap{30000};
 };
 
 // A 4xx other than 429 (or retries exhausted): carries the HTTP status and Amazon's error list.
@@ -32,6 +36,9 @@ class SpapiError : public std::runtime_error {
   int http_status;
   nlohmann::json errors;
   bool retryable() const { return http_status == 0 || http_status == 429 || http_status >= 500; }
+  // Added: true when submitShipments may have reached Amazon although no answer came back (timeout or
+  // connection dropped after the request was sent). Never resubmit blindly: ask getShipmentDetails first.
+  bool uncertain = false;
 };
 
 struct TransactionStatus {
@@ -59,5 +66,14 @@ class VendorShipmentsClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Added (spapi helper): formatting the model asks for, for whoever builds payloads.
+// ISO-8601 UTC with Z and milliseconds, e.g. "2026-11-24T15:00:00.000Z".
+std::string iso8601_utc(std::chrono::system_clock::time_point t);
+// A decimal string as the model's Decimal wants it (no exponent, no trailing zeros), e.g. 340.5 -> "340.5".
+std::string decimal_string(double value, int max_decimals = 2);
+// The base URL requests go to: config.endpoint if set, else the regional (or sandbox) host.
+// Throws std::invalid_argument for an unknown region.
+std::string base_url(const SpapiConfig& config);
 
 }  // namespace dockhand::spapi

@@ -1,0 +1,327 @@
+#include "chain.h"
+
+#include "crash_point.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace dockhand::chain {
+
+namespace {
+
+std::string errors_summary(const nlohmann::json& errors) {
+  std::string out;
+  if (!errors.is_array()) return errors.dump();
+  for (const auto& e : errors) {
+    out += (out.empty() ? "" : "; ") + e.value("code", std::string("?")) + ": " + e.value("message", std::string());
+    if (e.contains("details") && e["details"].is_string() && !e["details"].get<std::string>().empty())
+      out += " (" + e["details"].get<std::string>() + ")";
+  }
+  return out.empty() ? "no error details given" : out;
+}
+
+bool retryable(const std::exception& e) {
+  if (auto* s = dynamic_cast<const spapi::SpapiError*>(&e)) return s->retryable();
+  return true;  // network, timeouts, a busy store: try again later
+}
+
+std::string date_part(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>().substr(0, 10) : std::string();
+}
+
+}  // namespace
+
+Chain::Chain(Store& store, const Clock& clock, Extractor extract, const pretender::OrderDatabase& orders,
+             pretender::Rules rules, AmazonShipments& amazon, ChainOptions options)
+    : store_(store),
+      clock_(clock),
+      extract_(std::move(extract)),
+      orders_(orders),
+      rules_(std::move(rules)),
+      amazon_(amazon),
+      options_(std::move(options)) {}
+
+std::size_t Chain::intake(mail::MailSource& source, std::size_t max_messages) {
+  auto messages = source.fetch_new(max_messages);
+  for (const auto& message : messages) {
+    auto received = store_.receive(message, "mail");
+    if (received.redelivery)
+      spdlog::info("chain: {} was already stored as routing request #{}", message.source_id, received.request_id);
+    else
+      spdlog::info("chain: {} stored as routing request #{} ({})", message.source_id, received.request_id,
+                   to_string(received.state));
+    try {
+      source.mark_handled(message);
+    } catch (const std::exception& e) {
+      // Stored already: at worst the source hands it out again and the store recognises it.
+      spdlog::warn("chain: could not mark {} handled in {}: {}", message.source_id, source.describe(), e.what());
+    }
+  }
+  return messages.size();
+}
+
+void Chain::resume() {
+  auto n = store_.reschedule_unfinished(clock_.now_ms());
+  if (n) spdlog::info("chain: resuming {} unfinished routing request(s)", n);
+  if (!closeout_) return;
+  for (auto id : store_.in_state(State::CLOSING_OUT)) {
+    spdlog::info("chain: re-dispatching the close-out of routing request #{}", id);
+    closeout_->dispatch(closeout_job(store_, id, true));
+  }
+}
+
+std::size_t Chain::run_due(std::size_t limit) {
+  auto ids = store_.due(clock_.now_ms(), limit);
+  for (auto id : ids) advance(id);
+  return ids.size();
+}
+
+std::optional<std::chrono::milliseconds> Chain::time_until_next() {
+  auto next = store_.next_due_ms();
+  if (!next) return std::nullopt;
+  return std::chrono::milliseconds(std::max<std::int64_t>(0, *next - clock_.now_ms()));
+}
+
+void Chain::advance(std::int64_t id) {
+  try {
+    while (step(id)) {
+    }
+  } catch (const TransitionError& e) {
+    spdlog::warn("chain: routing request #{}: {}", id, e.what());
+  } catch (const std::exception& e) {
+    // Something unexpected (a full disk, a corrupt row): keep it visible and try again later, never spin.
+    spdlog::error("chain: routing request #{}: {}", id, e.what());
+    if (auto r = store_.request(id)) retry_later(*r, "unexpected error", e);
+  }
+}
+
+std::chrono::milliseconds Chain::backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max,
+                                         int attempts) {
+  double delay = static_cast<double>(initial.count()) * std::pow(2.0, std::min(attempts, 20));
+  delay = std::min(delay, static_cast<double>(max.count()));
+  static thread_local std::minstd_rand random(std::random_device{}());
+  double jitter = std::uniform_real_distribution<double>(0.8, 1.0)(random);  // spread retries apart
+  return std::chrono::milliseconds(static_cast<std::int64_t>(delay * jitter));
+}
+
+void Chain::retry_later(const RequestRecord& r, const std::string& what, const std::exception& e) {
+  auto delay = backoff(options_.retry_initial, options_.retry_max, r.attempts);
+  std::string message = what + ": " + e.what();
+  spdlog::warn("chain: routing request #{} {}: retrying in {} ms", r.id, message, delay.count());
+  store_.record_retry(r.id, clock_.now_ms() + delay.count(), message, options_.actor);
+}
+
+bool Chain::step(std::int64_t id) {
+  auto r = store_.request(id);
+  if (!r) return false;
+  switch (r->state) {
+    case State::RECEIVED:
+      return extract(*r);
+    case State::EXTRACTED:
+      return plan(*r);
+    case State::PLANNED:
+      return submit(*r);
+    case State::SUBMITTED:
+      return poll(*r);
+    case State::CONFIRMED:
+      return confirm(*r);
+    default:
+      store_.schedule(id, std::nullopt);  // final, or CLOSING_OUT (the close-out stage owns it)
+      return false;
+  }
+}
+
+bool Chain::extract(const RequestRecord& r) {
+  intake::RoutingRequest request;
+  try {
+    request = extract_(store_.raw_message(r.id));
+  } catch (const intake::QuarantineError& e) {
+    store_.quarantine(r.id, e.what(), options_.actor);
+    return false;
+  } catch (const std::exception& e) {
+    store_.quarantine(r.id, std::string("the extractor failed: ") + e.what(), options_.actor);
+    return false;
+  }
+  store_.record_extraction(r.id, nlohmann::json(request), request.is_routing_request(),
+                           request.classification_reason, options_.actor);
+  return request.is_routing_request();
+}
+
+bool Chain::plan(const RequestRecord& r) {
+  pretender::Plan planned;
+  try {
+    planned = pretender::plan(r.extracted.get<intake::RoutingRequest>(), orders_, rules_, clock_.now());
+  } catch (const pretender::PretenderError& e) {
+    store_.needs_attention(r.id, std::string("planning failed: ") + e.what(), nullptr, options_.actor);
+    return false;
+  } catch (const nlohmann::json::exception& e) {
+    store_.needs_attention(r.id, std::string("the stored extraction cannot be read: ") + e.what(), r.extracted,
+                           options_.actor);
+    return false;
+  }
+  return store_.record_plan(r.id, planned, options_.actor) == State::PLANNED;
+}
+
+bool Chain::submit(const RequestRecord& r) {
+  for (const auto& s : store_.shipments(r.id)) {
+    if (s.state != shipment_state::planned && s.state != shipment_state::submitting) continue;
+    try {
+      if (s.state == shipment_state::submitting) {
+        // We may have sent it before a crash or a timeout: ask Amazon before sending it again.
+        if (amazon_.get_shipment_details(s.vendor_shipment_identifier)) {
+          store_.record_submission(s.id, std::nullopt, options_.actor,
+                                   "already at Amazon (getShipmentDetails found it after an uncertain submission)");
+          continue;
+        }
+        store_.add_event(r.id, options_.actor, "RESUBMIT",
+                         s.vendor_shipment_identifier + ": not at Amazon after an uncertain submission");
+      } else {
+        store_.mark_submitting(s.id, options_.actor);
+      }
+      auto transaction_id = amazon_.submit_shipments({{"shipments", nlohmann::json::array({s.planned.payload})}});
+      detail::crash_point("SENT");
+      store_.record_submission(s.id, transaction_id, options_.actor, "");
+    } catch (const TransitionError&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (retryable(e)) {
+        retry_later(r, "submitShipments " + s.vendor_shipment_identifier, e);
+        return false;
+      }
+      auto* spapi_error = dynamic_cast<const spapi::SpapiError*>(&e);
+      nlohmann::json errors = spapi_error ? spapi_error->errors : nlohmann::json::array();
+      store_.record_rejection(s.id, errors, options_.actor,
+                              std::string("submitShipments refused: ") + e.what() +
+                                  (errors.empty() ? "" : " - " + errors_summary(errors)));
+      return false;
+    }
+  }
+  auto now = store_.request(r.id);
+  return now && now->state == State::SUBMITTED;
+}
+
+bool Chain::poll(const RequestRecord& r) {
+  auto now_ms = clock_.now_ms();
+  bool waiting = false;
+  for (const auto& s : store_.shipments(r.id)) {
+    if (s.state != shipment_state::submitted) continue;
+    auto elapsed = std::chrono::milliseconds(now_ms - s.submitted_ms.value_or(now_ms));
+    try {
+      if (!s.transaction_id) {  // resolved an uncertain submission: Amazon has the shipment
+        store_.record_confirmation(s.id, options_.actor, "shipment found at Amazon by getShipmentDetails");
+        continue;
+      }
+      auto status = amazon_.get_transaction(*s.transaction_id);
+      if (status.status == "Success") {
+        store_.record_confirmation(s.id, options_.actor, "getTransaction " + *s.transaction_id + ": Success");
+      } else if (status.status == "Failure") {
+        store_.record_rejection(s.id, status.errors, options_.actor,
+                                "getTransaction " + *s.transaction_id + ": Failure - " + errors_summary(status.errors));
+        return false;
+      } else if (elapsed >= options_.processing_counts_as_success) {
+        store_.record_confirmation(s.id, options_.actor,
+                                   "getTransaction " + *s.transaction_id + ": Processing for " +
+                                       std::to_string(std::chrono::duration_cast<std::chrono::minutes>(elapsed).count()) +
+                                       " min without Failure, counted as success (Amazon's guidance)");
+      } else {
+        waiting = true;
+      }
+    } catch (const TransitionError&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (retryable(e)) {
+        retry_later(r, "getTransaction " + s.transaction_id.value_or("?"), e);
+        return false;
+      }
+      store_.needs_attention(r.id, "getTransaction " + s.transaction_id.value_or("?") + " failed: " + e.what(),
+                             nullptr, options_.actor);
+      return false;
+    }
+  }
+  if (waiting) {
+    store_.schedule(r.id, now_ms + backoff(options_.poll_initial, options_.poll_max, r.attempts).count(), true);
+    return false;
+  }
+  auto now = store_.request(r.id);
+  return now && now->state == State::CONFIRMED;
+}
+
+bool Chain::confirm(const RequestRecord& r) {
+  auto now_ms = clock_.now_ms();
+  bool missing = false;
+  for (const auto& s : store_.shipments(r.id)) {
+    if (!s.details.is_null()) continue;
+    try {
+      auto details = amazon_.get_shipment_details(s.vendor_shipment_identifier);
+      if (details) {
+        store_.record_details(s.id, *details, options_.actor);
+        continue;
+      }
+    } catch (const std::exception& e) {
+      if (retryable(e)) {
+        retry_later(r, "getShipmentDetails " + s.vendor_shipment_identifier, e);
+        return false;
+      }
+      store_.needs_attention(r.id, "getShipmentDetails " + s.vendor_shipment_identifier + " failed: " + e.what(),
+                             nullptr, options_.actor);
+      return false;
+    }
+    auto elapsed = std::chrono::milliseconds(now_ms - s.submitted_ms.value_or(now_ms));
+    if (elapsed >= options_.processing_escalates) {
+      store_.needs_attention(r.id,
+                             "Amazon shows no shipment " + s.vendor_shipment_identifier + " " +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::minutes>(elapsed).count()) +
+                                 " min after submission (transaction " + s.transaction_id.value_or("unknown") + ")",
+                             {{"vendor_shipment_identifier", s.vendor_shipment_identifier},
+                              {"transaction_id", s.transaction_id ? nlohmann::json(*s.transaction_id) : nullptr}},
+                             options_.actor);
+      return false;
+    }
+    missing = true;
+  }
+  if (missing) {
+    store_.schedule(r.id, now_ms + backoff(options_.poll_initial, options_.poll_max, r.attempts).count(), true);
+    return false;
+  }
+  if (!closeout_) {
+    store_.schedule(r.id, std::nullopt);  // stays CONFIRMED: no close-out configured
+    return false;
+  }
+  store_.begin_closeout(r.id, options_.actor, "dispatching the close-out");
+  closeout_->dispatch(closeout_job(store_, r.id, false));
+  return false;
+}
+
+CloseoutJob Chain::closeout_job(Store& store, std::int64_t request_id, bool resumed) {
+  CloseoutJob job;
+  job.request_id = request_id;
+  job.resumed = resumed;
+  for (const auto& s : store.shipments(request_id)) {
+    job.vendor_code = s.planned.vendor_code;
+    job.ship_from = s.planned.ship_from;
+    CloseoutShipment c;
+    c.vendor_shipment_identifier = s.vendor_shipment_identifier;
+    c.destination_fc = s.planned.destination_fc;
+    c.pos = s.planned.pos;
+    c.cartons = s.planned.cartons;
+    c.pallets = s.planned.pallets;
+    c.weight_lb = s.planned.weight_lb;
+    c.details = s.details;
+    if (s.details.is_object()) {
+      auto transport = s.details.value("transportationDetails", nlohmann::json::object());
+      auto carrier = transport.value("carrierDetails", nlohmann::json::object());
+      c.carrier = carrier.value("name", carrier.value("code", std::string()));
+      auto pickup = s.details.value("collectFreightPickupDetails", nlohmann::json::object());
+      c.pickup_date = date_part(pickup.value("scheduledPickUp", pickup.value("requestedPickUp", nlohmann::json())));
+      c.amazon_reference =
+          s.details.value("buyerReferenceNumber", carrier.value("shipmentReferenceNumber", std::string()));
+    }
+    job.shipments.push_back(std::move(c));
+  }
+  return job;
+}
+
+}  // namespace dockhand::chain

@@ -1,0 +1,96 @@
+// chain/: the worker that moves routing requests through the state machine (state.h), one durable step at
+// a time (store.h). Single-threaded: intake() and run_due() are called by one loop (serve); the clock and
+// Amazon are injected so tests run the whole chain against the simulator or a double without waiting.
+#pragma once
+
+#include "orchestrator/chain/closeout.h"
+#include "orchestrator/chain/store.h"
+#include "orchestrator/intake/routing_request.h"
+#include "orchestrator/mail/mail_source.h"
+#include "orchestrator/pretender/pretender.h"
+#include "orchestrator/spapi/vendor_shipments.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace dockhand::chain {
+
+// What the chain needs from Amazon. SpapiAmazon (below) is the real one; errors are spapi::SpapiError
+// (retryable() for 429, 5xx, timeouts) or any std::exception (treated as retryable: the network).
+class AmazonShipments {
+ public:
+  virtual ~AmazonShipments() = default;
+  virtual std::string submit_shipments(const nlohmann::json& body) = 0;
+  virtual spapi::TransactionStatus get_transaction(const std::string& transaction_id) = 0;
+  virtual std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier) = 0;
+};
+
+class SpapiAmazon : public AmazonShipments {
+ public:
+  explicit SpapiAmazon(spapi::SpapiConfig config);
+  ~SpapiAmazon() override;
+  std::string submit_shipments(const nlohmann::json& body) override;
+  spapi::TransactionStatus get_transaction(const std::string& transaction_id) override;
+  std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier) override;
+
+ private:
+  std::unique_ptr<spapi::VendorShipmentsClient> client_;
+};
+
+struct ChainOptions {
+  std::string actor = "orchestrator";
+  std::chrono::milliseconds poll_initial{500};  // getTransaction: first poll, doubling up to poll_max
+  std::chrono::milliseconds poll_max{30000};
+  std::chrono::milliseconds retry_initial{1000};  // after a retryable error, doubling up to retry_max
+  std::chrono::milliseconds retry_max{60000};
+  // Amazon: a transaction Processing for 15 minutes without Failure counts as a success; if the shipment
+  // still cannot be seen 30 minutes after submission, a human must look.
+  std::chrono::minutes processing_counts_as_success{15};
+  std::chrono::minutes processing_escalates{30};
+};
+
+using Extractor = std::function<intake::RoutingRequest(const std::string& raw_message)>;
+
+class Chain {
+ public:
+  Chain(Store& store, const Clock& clock, Extractor extract, const pretender::OrderDatabase& orders,
+        pretender::Rules rules, AmazonShipments& amazon, ChainOptions options = {});
+
+  // nullptr: requests stay CONFIRMED (no close-out configured).
+  void set_closeout(CloseoutStage* stage) { closeout_ = stage; }
+
+  // Stores every new message (RECEIVED or DUPLICATE) and only then marks it handled. Returns how many.
+  std::size_t intake(mail::MailSource& source, std::size_t max_messages = 100);
+  // At start-up: every unfinished request becomes due now, and CLOSING_OUT ones are re-dispatched.
+  void resume();
+  // Advances every due request as far as it can go now. Returns how many requests it worked on.
+  std::size_t run_due(std::size_t limit = 256);
+  // Advances one request as far as it can go now (tests, and the worker).
+  void advance(std::int64_t request_id);
+  // How long until the next scheduled attempt (nullopt: nothing scheduled).
+  std::optional<std::chrono::milliseconds> time_until_next();
+
+  static CloseoutJob closeout_job(Store& store, std::int64_t request_id, bool resumed);
+
+ private:
+  bool step(std::int64_t id);  // one transition; false when it must wait (scheduled) or is final
+  bool extract(const RequestRecord& r);
+  bool plan(const RequestRecord& r);
+  bool submit(const RequestRecord& r);
+  bool poll(const RequestRecord& r);
+  bool confirm(const RequestRecord& r);
+  void retry_later(const RequestRecord& r, const std::string& what, const std::exception& e);
+  std::chrono::milliseconds backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max, int attempts);
+
+  Store& store_;
+  const Clock& clock_;
+  Extractor extract_;
+  const pretender::OrderDatabase& orders_;
+  pretender::Rules rules_;
+  AmazonShipments& amazon_;
+  ChainOptions options_;
+  CloseoutStage* closeout_ = nullptr;
+};
+
+}  // namespace dockhand::chain

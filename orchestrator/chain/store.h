@@ -1,0 +1,150 @@
+// chain/: the durable store of routing requests (SQLite, WAL, BEGIN IMMEDIATE). Every state change is one
+// transaction that also appends to the event log, so the log and the state can never disagree, and the
+// orchestrator can be killed at any moment and resume where it was. Thread-safe (one mutex).
+#pragma once
+
+#include "orchestrator/chain/clock.h"
+#include "orchestrator/chain/state.h"
+#include "orchestrator/mail/mail_source.h"
+#include "orchestrator/pretender/pretender.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dockhand::sqlite {
+class Database;
+}
+
+namespace dockhand::chain {
+
+// A transition asked from a state the request is not in (someone else moved it first).
+class TransitionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Event {
+  std::int64_t id = 0;
+  std::int64_t request_id = 0;
+  std::string time;  // ISO-8601 UTC with milliseconds
+  std::string actor;
+  std::string step;
+  std::string detail;
+};
+
+struct ShipmentRecord {
+  std::int64_t id = 0;
+  std::int64_t request_id = 0;
+  std::string vendor_shipment_identifier;
+  std::string state;  // shipment_state::*
+  pretender::PlannedShipment planned;
+  std::optional<std::string> transaction_id;
+  std::optional<std::int64_t> submitted_ms;  // when SUBMITTING was marked
+  nlohmann::json errors;   // Amazon's errors when REJECTED
+  nlohmann::json details;  // getShipmentDetails once CONFIRMED (null until fetched)
+};
+
+struct RequestRecord {
+  std::int64_t id = 0;
+  std::int64_t message_row = 0;
+  std::string source_id;
+  std::optional<std::string> message_id;
+  State state = State::RECEIVED;
+  std::string reason;         // why NEEDS_ATTENTION / REJECTED / OTHER / QUARANTINED / DUPLICATE
+  nlohmann::json evidence;    // supporting data for the reason (rule findings, Amazon errors, ...)
+  nlohmann::json extracted;   // the intake JSON
+  nlohmann::json findings;    // rule findings (warnings included) from planning
+  nlohmann::json outputs;     // close-out references (pre-tender reference, BOL, ...)
+  std::optional<std::int64_t> duplicate_of;
+  std::string created_at, updated_at;
+  std::optional<std::int64_t> next_attempt_ms;  // null: nothing scheduled
+  int attempts = 0;
+  std::string last_error;
+};
+
+struct Received {
+  std::int64_t request_id;
+  State state;      // RECEIVED or DUPLICATE
+  bool redelivery;  // this very source message was stored before (crash before mark_handled): nothing new
+};
+
+class Store {
+ public:
+  Store(const std::string& path, const Clock& clock);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Stores the raw bytes and creates the request (RECEIVED, or DUPLICATE of an earlier one) in one transaction.
+  Received receive(const mail::RawMessage& message, const std::string& actor);
+  std::string raw_message(std::int64_t request_id);
+
+  // --- transitions (each: check the current state, change it, append the event, one transaction) -------
+  void record_extraction(std::int64_t id, const nlohmann::json& extracted, bool routing_request,
+                         const std::string& reason, const std::string& actor);
+  void quarantine(std::int64_t id, const std::string& reason, const std::string& actor);
+  // EXTRACTED -> PLANNED with one row per shipment, or NEEDS_ATTENTION when the plan has errors or a shipment
+  // identifier belongs to another live request (so the same shipment is never submitted twice).
+  State record_plan(std::int64_t id, const pretender::Plan& plan, const std::string& actor);
+  void mark_submitting(std::int64_t shipment_id, const std::string& actor);
+  // SUBMITTING -> SUBMITTED with the transactionId (nullopt: resolved as already at Amazon); the request
+  // moves to SUBMITTED once all its shipments are.
+  void record_submission(std::int64_t shipment_id, const std::optional<std::string>& transaction_id,
+                         const std::string& actor, const std::string& detail);
+  // SUBMITTED -> CONFIRMED; the request moves to CONFIRMED once all its shipments are.
+  void record_confirmation(std::int64_t shipment_id, const std::string& actor, const std::string& detail);
+  // Amazon said Failure (or refused the payload): the shipment and the request become REJECTED.
+  void record_rejection(std::int64_t shipment_id, const nlohmann::json& errors, const std::string& actor,
+                        const std::string& detail);
+  void record_details(std::int64_t shipment_id, const nlohmann::json& details, const std::string& actor);
+  void needs_attention(std::int64_t id, const std::string& reason, const nlohmann::json& evidence,
+                       const std::string& actor);
+  void begin_closeout(std::int64_t id, const std::string& actor, const std::string& detail);
+  void finish_closeout(std::int64_t id, const nlohmann::json& outputs, const std::string& actor,
+                       const std::string& detail);
+
+  // --- bookkeeping -------------------------------------------------------------------------------------
+  void add_event(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail);
+  std::int64_t add_evidence(std::int64_t id, const std::string& name, const std::string& content_type,
+                            const std::string& bytes, const std::string& actor);
+  // Schedules the next attempt; a retry also records the error (and an event when the error changes).
+  void schedule(std::int64_t id, std::optional<std::int64_t> next_attempt_ms, bool count_attempt = false);
+  // Start-up: every request the worker still owns (not final, not CLOSING_OUT) becomes due at now_ms.
+  std::size_t reschedule_unfinished(std::int64_t now_ms);
+  void record_retry(std::int64_t id, std::int64_t next_attempt_ms, const std::string& error, const std::string& actor);
+
+  // --- queries -----------------------------------------------------------------------------------------
+  std::optional<RequestRecord> request(std::int64_t id);
+  std::vector<RequestRecord> requests(std::size_t limit = 0);  // all, oldest first (limit 0: no limit)
+  std::vector<std::int64_t> due(std::int64_t now_ms, std::size_t limit = 256);
+  std::optional<std::int64_t> next_due_ms();
+  std::vector<std::int64_t> in_state(State state);
+  std::vector<ShipmentRecord> shipments(std::int64_t request_id);
+  std::vector<Event> events(std::int64_t request_id);
+  std::size_t count_requests();
+
+  // Message-ID, else "headers:" + SHA-256 of the headers without the trace headers a delivery adds
+  // (Received, Return-Path, Delivered-To, X-Original-To).
+  static std::string dedupe_key(const std::string& raw_message);
+
+ private:
+  void transition_locked(std::int64_t id, std::initializer_list<State> from, State to, const std::string& actor,
+                         const std::string& detail);
+  void event_locked(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail);
+
+  std::string path_;
+  const Clock& clock_;
+  std::unique_ptr<sqlite::Database> db_;
+  std::recursive_mutex mutex_;
+};
+
+}  // namespace dockhand::chain
