@@ -19,7 +19,7 @@ packages=(
   libx11-dev libxext-dev libxtst-dev libxrandr-dev
   # runtime parts used by tests and the demo
   xvfb openbox x11-utils xdotool fonts-dejavu-core
-  dovecot-core dovecot-imapd
+  dovecot-core dovecot-imapd openssl
 )
 # Node.js runs Prism. Some images ship nodejs with npm bundled (conflicting with Debian's npm package):
 # only ask apt for them when the commands are missing.

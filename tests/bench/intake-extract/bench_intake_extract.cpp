@@ -1,0 +1,98 @@
+// Emails per second per core that `extract` manages over tests/fixtures/emails (quarantined ones included:
+// they cost time too). Beside it, the plain way: the GMime parse alone that any extractor has to pay, and
+// the ratio. Prints medians of several runs, single thread.
+#include "routing_request.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::vector<std::string> load(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".eml") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out.push_back(ss.str());
+  }
+  return out;
+}
+
+template <typename F>
+double median_rate(const std::vector<std::string>& mails, int runs, int rounds, F&& work) {
+  std::vector<double> rates;
+  for (int r = 0; r < runs; ++r) {
+    auto t0 = Clock::now();
+    std::size_t n = 0;
+    for (int k = 0; k < rounds; ++k)
+      for (const auto& m : mails) {
+        work(m);
+        ++n;
+      }
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    rates.push_back(double(n) / secs);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help") {
+    std::printf("usage: bench_intake_extract EMAIL_DIR [RUNS]\n");
+    return argc < 2 ? 2 : 0;
+  }
+  auto mails = load(argv[1]);
+  if (mails.empty()) {
+    std::fprintf(stderr, "no .eml files in %s\n", argv[1]);
+    return 2;
+  }
+  int runs = argc > 2 ? std::atoi(argv[2]) : 7;
+  g_mime_init();
+  std::size_t bytes = 0;
+  for (const auto& m : mails) bytes += m.size();
+  std::size_t routing = 0, other = 0, quarantined = 0;
+  for (const auto& m : mails) {
+    try {
+      (dockhand::intake::extract(m).is_routing_request() ? routing : other)++;
+    } catch (const dockhand::intake::QuarantineError&) {
+      ++quarantined;
+    }
+  }
+  volatile std::size_t sink = 0;
+  double extract_rate = median_rate(mails, runs, 20, [&](const std::string& m) {
+    try {
+      sink = sink + dockhand::intake::extract(m).purchase_orders.size();
+    } catch (const dockhand::intake::QuarantineError&) {
+      sink = sink + 1;
+    }
+  });
+  double parse_rate = median_rate(mails, runs, 20, [&](const std::string& m) {
+    GMimeStream* stream = g_mime_stream_mem_new_with_buffer(m.data(), m.size());
+    GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+    GMimeMessage* msg = g_mime_parser_construct_message(parser, nullptr);
+    if (msg) g_object_unref(msg);
+    g_object_unref(parser);
+    g_object_unref(stream);
+  });
+  std::printf("intake extract benchmark: %zu emails (%zu routing, %zu other, %zu quarantined), %.1f KB total, %d runs x 20 rounds, 1 thread\n",
+              mails.size(), routing, other, quarantined, bytes / 1024.0, runs);
+  std::printf("  extract (classify + extract), median : %10.0f emails/s/core   goal 500   ratio to goal %.1fx\n",
+              extract_rate, extract_rate / 500.0);
+  std::printf("  plain way: GMime parse only, median  : %10.0f emails/s/core   extract costs %.1fx the parse alone\n",
+              parse_rate, parse_rate / extract_rate);
+  return 0;
+}
