@@ -190,14 +190,14 @@ class Simulator {
   void install(httplib::Server& server) {
     server.Post("/auth/o2/token", [this](const httplib::Request& req, httplib::Response& res) { lwa(req, res); });
     server.Post("/vendor/shipping/v1/shipments", [this](const httplib::Request& req, httplib::Response& res) {
-      if (gate(req, res, "submitShipments")) submit(req, res);
+      if (gate(req, res, "submitShipments")) locked([&] { submit(req, res); });
     });
     server.Get("/vendor/shipping/v1/shipments", [this](const httplib::Request& req, httplib::Response& res) {
-      if (gate(req, res, "getShipmentDetails")) details(req, res);
+      if (gate(req, res, "getShipmentDetails")) locked([&] { details(req, res); });
     });
     server.Get(R"(/vendor/transactions/v1/transactions/([^/]+))",
                [this](const httplib::Request& req, httplib::Response& res) {
-                 if (gate(req, res, "getTransaction")) transaction(req, res);
+                 if (gate(req, res, "getTransaction")) locked([&] { transaction(req, res); });
                });
     server.Get("/_sim/stats", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard lock(mutex_);
@@ -230,6 +230,12 @@ class Simulator {
 
  private:
   void set_rate(const std::string& op, double rate, double burst) { buckets_[op] = Bucket{rate, burst, burst}; }
+
+  template <class F>
+  void locked(F&& f) {
+    std::lock_guard lock(mutex_);
+    f();
+  }
 
   // Back to the command line's settings: faults, token lifetime, processing polls, rate limits.
   void reset_settings() {
