@@ -129,7 +129,7 @@ TEST_F(Basics, RefusedCredentialsAreNotRetried) {
   EXPECT_EQ(requests("getShipmentDetails"), 0);
 }
 
-TEST_F(Faults, ThrottlingStormIsRiddenOutAndTheRateIsLearned) {
+TEST_F(Faults, ThrottlingStormFromManyThreadsIsRiddenOut) {
   admin.config({{"rate", {{"getTransaction", {4, 2}}}}});
   VendorShipmentsClient client(sim_config());
   const std::string id = client.submit_shipments(sample_body("DH-STORM-ABE8"));
