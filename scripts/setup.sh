@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
   # toolchain
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git ccache
   # libraries (Debian packages only)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libtesseract-dev tesseract-ocr-eng
