@@ -95,6 +95,11 @@ int run_serve(const std::vector<std::string>& args) {
     return 2;
   }
 
+  // First of all, and before any thread exists (libcurl's resolver, the fleet's), so every thread inherits
+  // the mask: a SIGTERM from now on is taken by the loop, never the default action.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   cli::OrchestratorConfig config;
   try {
     config = cli::load_config(config_file);
@@ -105,9 +110,6 @@ int run_serve(const std::vector<std::string>& args) {
   }
   cli::setup_logging(config.logging, config.secrets());
 
-  // Before any thread exists (libcurl's resolver, the fleet's), so every thread inherits the mask.
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   chain::SystemClock clock;
   std::unique_ptr<chain::Store> store;

@@ -233,6 +233,12 @@ class ServeEnv {
       if (!chain::is_final(r.state) && r.state != chain::State::CONFIRMED) return false;
     return true;
   }
+  std::size_t count_in_logs(const std::string& text) const {
+    auto logs = slurp(dir / "serve.log");
+    std::size_t n = 0;
+    for (auto pos = logs.find(text); pos != std::string::npos; pos = logs.find(text, pos + 1)) ++n;
+    return n;
+  }
   std::string logs() const { return slurp(dir / "serve.log") + slurp(dir / "serve.out"); }
 
   // Runs a dockhand-orchestrator subcommand; returns (exit code, stdout).

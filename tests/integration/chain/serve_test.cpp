@@ -112,7 +112,7 @@ TEST_F(Serve, MaildirEmailsReachConfirmedEachShipmentSubmittedOnce) {
 
   // A restart does nothing twice.
   auto again = env->start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(eventually([&] { return env->count_in_logs("serve: starting") == 2; })) << env->logs();
   EXPECT_TRUE(again->running());
   EXPECT_EQ(again->stop(SIGINT).value_or(-1), 0);
   expect_each_submitted_once(sim, s.shipments);
