@@ -226,6 +226,14 @@ class ServeEnv {
       if (r.state != state) return false;
     return true;
   }
+  // All `count` requests CONFIRMED with Amazon's shipment details stored (the step right after CONFIRMED).
+  bool all_confirmed(std::size_t count) {
+    if (!all_in(chain::State::CONFIRMED, count)) return false;
+    for (const auto& r : requests())
+      for (const auto& s : store().shipments(r.id))
+        if (!s.details.is_object()) return false;
+    return true;
+  }
   bool none_in_progress(std::size_t count) {
     auto rs = requests();
     if (rs.size() != count) return false;
