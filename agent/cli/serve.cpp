@@ -3,12 +3,21 @@
 #include "command.h"
 
 #include "agent/protocol/worker.h"
+#ifdef DOCKHAND_AGENT_RUNNER
+#include "agent/runner.h"
+#include "vision/vision.h"
+
+#include <opencv2/core.hpp>
+#endif
 
 #include <spdlog/spdlog.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <algorithm>
@@ -39,8 +48,78 @@ inline std::vector<std::string> available_scripts(const ExecutorOptions& options
 
 
 
-// --dry-run: report success (echoing the variables as outputs) without touching the desktop.
-protocol::JobExecutor make_executor(const ExecutorOptions& options) {
+namespace {
+
+bool safe_script_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || c == '-' || c == '_')) return false;
+  return true;
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+#ifdef DOCKHAND_AGENT_RUNNER
+// What the runner's evidence folder holds, as image frames: the full screenshot, the searched area (crop)
+// and the template it looked for. Images over the protocol's limit are named in the evidence, not sent.
+void attach_evidence(const agent::RunResult& run, protocol::Result& result, const protocol::Limits& limits) {
+  if (run.evidence.empty()) return;
+  std::filesystem::path dir = run.evidence;
+  result.evidence["agent_folder"] = dir.string();
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const char* name : {"screen.png", "searched.png", "looked-for.png"}) {
+    auto file = dir / name;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) continue;
+    auto bytes = read_file(file);
+    if (bytes.size() > limits.max_image_bytes || result.images.size() >= limits.max_images) {
+      skipped.push_back(name);
+      continue;
+    }
+    result.images.push_back({name, "image/png", std::move(bytes)});
+  }
+  if (!skipped.empty()) result.evidence["too_big_to_send"] = skipped;
+}
+
+protocol::Result to_protocol(const agent::RunResult& run, const protocol::Limits& limits) {
+  protocol::Result result;
+  result.outputs = run.outputs;
+  result.failed_step = run.failed_step;
+  result.reason = run.reason;
+  result.evidence = nlohmann::json::object();
+  if (run.ok()) {
+    result.outcome = protocol::Outcome::ok;
+  } else if (run.status == "invalid") {
+    // The variables (or the script) do not fit: running it again cannot help; a human must look.
+    result.outcome = protocol::Outcome::business;
+    result.category = "invalid";
+    nlohmann::json problems = nlohmann::json::array();
+    for (const auto& p : run.problems) problems.push_back(p.str());
+    result.evidence["problems"] = problems;
+  } else if (run.category == "business") {
+    result.outcome = protocol::Outcome::business;
+    result.category = "business";
+  } else {
+    result.outcome = protocol::Outcome::application;
+    result.category = run.desktop_lost ? "desktop_lost" : (run.category.empty() ? "application" : run.category);
+  }
+  result.evidence["elapsed_ms"] = run.elapsed_ms;
+  attach_evidence(run, result, limits);
+  return result;
+}
+#endif
+
+// Runs recordings/<job.script>/script.json with the runner: PROGRESS before every step, RESULT with the
+// outputs and, on failure, the evidence images. --dry-run: success (echoing the variables) without
+// touching the desktop.
+protocol::JobExecutor make_executor(const ExecutorOptions& options, const protocol::Limits& limits) {
   if (options.dry_run) {
     int ms = options.dry_run_ms;
     return [ms](const protocol::Job& job, protocol::JobControl& control) {
@@ -53,13 +132,45 @@ protocol::JobExecutor make_executor(const ExecutorOptions& options) {
       return result;
     };
   }
-  return [](const protocol::Job& job, protocol::JobControl&) -> protocol::Result {
+#ifdef DOCKHAND_AGENT_RUNNER
+  return [options, limits](const protocol::Job& job, protocol::JobControl& control) -> protocol::Result {
+    auto file = options.recordings / job.script / "script.json";
+    std::error_code ec;
+    if (!safe_script_name(job.script) || !std::filesystem::is_regular_file(file, ec)) {
+      protocol::Result result;
+      result.outcome = protocol::Outcome::application;  // another agent may have it
+      result.category = "unavailable";
+      result.reason = "no screen script '" + job.script + "' in " + options.recordings.string();
+      return result;
+    }
+    agent::RunOptions run_options;
+    run_options.vars = job.vars;
+    run_options.evidence_dir = options.evidence;
+    run_options.display = options.display;
+    run_options.before_step = [&control](const std::string& step) {
+      if (control.abort_requested()) throw agent::RunAborted("the orchestrator asked to abort");
+      control.progress(step, "");
+    };
+    spdlog::info("agent: job {} (attempt {}): running {}", job.job_id, job.attempt, file.string());
+    auto run = agent::run_script_file(file, run_options);
+    auto result = to_protocol(run, limits);
+    if (run.ok())
+      spdlog::info("agent: job {} done in {:.0f} ms", job.job_id, run.elapsed_ms);
+    else
+      spdlog::warn("agent: job {} {} ({}): {} at {}; evidence {}", job.job_id, run.status, result.category, run.reason,
+                   run.failed_step, run.evidence.empty() ? "-" : run.evidence);
+    return result;
+  };
+#else
+  (void)limits;
+  return [](const protocol::Job&, protocol::JobControl&) -> protocol::Result {
     protocol::Result result;
     result.outcome = protocol::Outcome::application;
     result.category = "unavailable";
     result.reason = "this build of dockhand-agent has no screen-script runner";
     return result;
   };
+#endif
 }
 
 }  // namespace dockhand::agent_cli
@@ -69,7 +180,6 @@ namespace {
 using namespace dockhand;
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop = true; }
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -81,22 +191,34 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 void usage(std::ostream& out) {
-  out << "usage: dockhand-agent serve --orchestrator tcp://HOST:PORT [options]\n\n"
-         "Runs as an unattended agent: registers with the orchestrator, takes close-out jobs, runs their\n"
-         "screen scripts on this desktop and reports results with evidence screenshots.\n\n"
-         "options:\n"
+  out << "usage: dockhand-agent serve --orchestrator tcp://HOST:PORT --key AGENT.key --server-key ORCH.pub [options]\n"
+         "       dockhand-agent serve --orchestrator tcp://HOST:PORT --insecure [options]\n\n"
+         "Runs as an unattended agent: registers with the orchestrator (READY with the programs it drives and\n"
+         "the screen scripts it has), heartbeats every second, reconnects with backoff (1 s doubling to 32 s),\n"
+         "and runs each job's screen script (recordings/<script>/script.json) on this desktop. It reports each\n"
+         "step as PROGRESS and the end as RESULT: the outputs read back, or the failure (business: the program\n"
+         "said no; application: timeout, unexpected screen) with the evidence images (full screenshot, the\n"
+         "searched area, the template it looked for).\n\n"
+         "connection (CURVE encryption and authentication are on unless --insecure):\n"
          "  --orchestrator ENDPOINT  the orchestrator's fleet address, e.g. tcp://10.0.0.5:7610 (required)\n"
+         "  --key FILE               this agent's secret key (NAME.key, mode 0600; 'dockhand-agent keygen'); its\n"
+         "                           NAME.pub must be in the orchestrator's agent keys directory\n"
          "  --server-key FILE        the orchestrator's public key (orchestrator.pub)\n"
-         "  --key FILE               this agent's secret key (agent.key, mode 0600; see 'dockhand-agent keygen')\n"
-         "  --insecure               plain TCP without CURVE (only for a trusted lab network)\n"
-         "  --id NAME                agent id (default: the host name and process id)\n"
-         "  --apps LIST              programs this desktop can drive (default: erp,opship)\n"
+         "  --insecure               plain TCP, no encryption, no authentication (a trusted lab network only;\n"
+         "                           the orchestrator must run insecure too)\n"
+         "  --id NAME                agent id in the orchestrator's logs (default: host name and process id)\n"
+         "  --heartbeat-ms N         heartbeat interval (default 1000; must match the orchestrator's)\n\n"
+         "work:\n"
+         "  --apps LIST              programs this desktop can drive, comma-separated (default: erp,opship)\n"
          "  --recordings DIR         screen scripts, one folder each with script.json (default: recordings)\n"
-         "  --evidence DIR           where failed runs leave their evidence (default: agent-evidence)\n"
+         "  --evidence DIR           where failed runs leave their evidence folders (default: agent-evidence)\n"
          "  --display DISPLAY        X display to drive (default: $DISPLAY)\n"
+         "  --no-ocr-warmup          do not load the OCR engine at start (it is loaded at the first read)\n"
          "  --dry-run                take jobs and report success without touching the desktop (checks\n"
-         "                           connectivity and keys); --dry-run-ms N makes each job take N ms\n"
-         "  --heartbeat-ms N         heartbeat interval (default 1000; the orchestrator's must match)\n";
+         "                           connectivity and keys); --dry-run-ms N makes each job take N ms\n\n"
+         "Logs go to stderr. Stops on SIGTERM/SIGINT (a job still running is abandoned; the orchestrator gives\n"
+         "it to another agent when the lease or the heartbeats run out).\n"
+         "Exit: 0 stopped by a signal, 1 error (unreadable key, ...), 2 bad arguments.\n";
 }
 
 int run_serve(const std::vector<std::string>& args) {
@@ -104,6 +226,7 @@ int run_serve(const std::vector<std::string>& args) {
   cfg.apps = {"erp", "opship"};
   agent_cli::ExecutorOptions exec;
   std::string key_file, server_key_file;
+  bool warm_ocr = true;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     auto value = [&]() -> std::string {
@@ -123,6 +246,7 @@ int run_serve(const std::vector<std::string>& args) {
     else if (a == "--evidence") exec.evidence = value();
     else if (a == "--display") exec.display = value();
     else if (a == "--dry-run") exec.dry_run = true;
+    else if (a == "--no-ocr-warmup") warm_ocr = false;
     else if (a == "--dry-run-ms") exec.dry_run_ms = std::stoi(value());
     else if (a == "--heartbeat-ms") cfg.heartbeat_interval = std::chrono::milliseconds(std::stoi(value()));
     else {
@@ -149,13 +273,48 @@ int run_serve(const std::vector<std::string>& args) {
     gethostname(host, sizeof host - 1);
     cfg.agent_id = std::string(host) + "-" + std::to_string(getpid());
   }
+  if (cfg.apps.empty()) {
+    std::cerr << "dockhand-agent serve: --apps needs at least one program (erp, opship)\n";
+    return 2;
+  }
+  if (exec.display.empty())
+    if (const char* d = std::getenv("DISPLAY")) exec.display = d;
   cfg.scripts = agent_cli::available_scripts(exec);
-  auto executor = agent_cli::make_executor(exec);
+  if (cfg.scripts.empty() && !exec.dry_run) {
+    std::cerr << "dockhand-agent serve: no screen scripts in '" << exec.recordings.string()
+              << "' (folders with a script.json); pass --recordings DIR\n";
+    return 2;
+  }
+#ifdef DOCKHAND_AGENT_RUNNER
+  if (warm_ocr && !exec.dry_run) {
+    // The engine is per thread: load it on the job thread, so the first job does not pay for it.
+    cfg.on_job_thread_start = [] {
+      auto started = std::chrono::steady_clock::now();
+      vision::ocr_words(cv::Mat(48, 160, CV_8UC1, cv::Scalar(255)));
+      spdlog::info("agent: OCR engine loaded in {} ms",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                       .count());
+    };
+  }
+#endif
+  auto executor = agent_cli::make_executor(exec, cfg.limits);
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  spdlog::info("agent {}: apps [{}], {} script(s) in {}{}", cfg.agent_id, fmt::join(cfg.apps, ","), cfg.scripts.size(),
-               exec.recordings.string(), exec.dry_run ? ", DRY RUN" : "");
+  // SIGTERM/SIGINT are taken by one thread (sigwait); every other thread has them blocked, so no ZeroMQ
+  // call is ever interrupted by them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("agent: signal {}: stopping", sig);
+    g_stop = true;
+  }).detach();
+  spdlog::info("agent {}: apps [{}], scripts [{}] from {}, display {}, evidence in {}{}", cfg.agent_id,
+               fmt::join(cfg.apps, ","), fmt::join(cfg.scripts, ","), exec.recordings.string(),
+               exec.display.empty() ? "(none)" : exec.display, exec.evidence.string(), exec.dry_run ? ", DRY RUN" : "");
   protocol::Worker worker(cfg, executor);
   worker.run(g_stop);
   spdlog::info("agent {}: stopped", cfg.agent_id);

@@ -20,7 +20,13 @@ std::optional<std::vector<std::string>> recv_frames(zmq::socket_t& socket, bool 
   std::vector<std::string> frames;
   zmq::message_t part;
   do {
-    auto got = socket.recv(part, (frames.empty() && !wait) ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
+    zmq::recv_result_t got;
+    try {
+      got = socket.recv(part, (frames.empty() && !wait) ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR && frames.empty()) return std::nullopt;  // a signal: the caller looks again
+      throw;
+    }
     if (!got) return std::nullopt;
     frames.emplace_back(static_cast<const char*>(part.data()), part.size());
   } while (part.more());

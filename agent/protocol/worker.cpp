@@ -44,6 +44,13 @@ struct Worker::Impl {
     zmq::socket_t side(context, zmq::socket_type::pair);
     side.set(zmq::sockopt::linger, 0);
     side.connect(pair_address);
+    if (config.on_job_thread_start) {
+      try {
+        config.on_job_thread_start();
+      } catch (const std::exception& e) {
+        spdlog::warn("agent {}: preparing the job thread failed: {}", config.agent_id, e.what());
+      }
+    }
     while (true) {
       auto frames = recv_frames(side, true);
       if (!frames) continue;
@@ -120,7 +127,12 @@ void Worker::run(const std::atomic<bool>& stop) {
       auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - now),
                              std::chrono::milliseconds(0), std::chrono::milliseconds(100));
       zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}, {impl_->pair.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 2, wait);
+      try {
+        zmq::poll(items, 2, wait);
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+        continue;  // a signal (e.g. SIGTERM): look at stop again
+      }
 
       if (items[0].revents & ZMQ_POLLIN) {
         while (auto frames = recv_frames(dealer)) {

@@ -31,6 +31,8 @@ struct WorkerConfig {
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{32000};
   Limits limits;
+  // Runs once on the job thread before the first job (e.g. load the OCR engine, which is per thread).
+  std::function<void()> on_job_thread_start;
 };
 
 // What a running job can do besides returning its Result.

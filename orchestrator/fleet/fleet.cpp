@@ -80,7 +80,8 @@ struct Fleet::Impl {
   std::condition_variable outcome_cv;
   std::deque<JobOutcome> outcomes;
 
-  std::function<void(const FleetEvent&)> event_callback;
+  std::mutex listeners_mutex;
+  std::vector<std::function<void(const FleetEvent&)>> listeners;
 
   // Fleet-thread state, also read by agents()/stats() under state_mutex.
   mutable std::mutex state_mutex;
@@ -106,9 +107,12 @@ struct Fleet::Impl {
   std::deque<std::string> queue;        // queued job ids, oldest first
   FleetStats stats;
   std::atomic<std::uint64_t> refused_keys{0};
+  Clock::time_point next_timer_check{};
 
   void event(std::string kind, std::string job_id, std::string agent_id, std::string detail) {
-    if (event_callback) event_callback(FleetEvent{std::move(kind), std::move(job_id), std::move(agent_id), std::move(detail)});
+    FleetEvent e{std::move(kind), std::move(job_id), std::move(agent_id), std::move(detail)};
+    std::lock_guard lock(listeners_mutex);
+    for (const auto& listener : listeners) listener(e);
   }
 
   std::string agent_name(const std::string& routing_id) const {
@@ -231,10 +235,11 @@ struct Fleet::Impl {
 
   void finish(Job& job, Outcome outcome, std::map<std::string, std::string> outputs, std::string failed_step,
               std::string reason, std::string category, nlohmann::json evidence,
-              std::vector<std::filesystem::path> files, std::string agent_id) {
+              std::vector<std::filesystem::path> files, std::string agent_id,
+              std::vector<protocol::Image> images = {}) {
     JobOutcome out{job.request.job_id, outcome, std::move(outputs), std::move(failed_step), std::move(reason),
-                   std::move(category), std::move(evidence), std::move(files), std::move(agent_id),
-                   job.failures + (outcome == Outcome::application ? 0 : 1)};
+                   std::move(category), std::move(evidence), std::move(files), std::move(images),
+                   std::move(agent_id), job.failures + (outcome == Outcome::application ? 0 : 1)};
     std::string id = job.request.job_id;
     queue.erase(std::remove(queue.begin(), queue.end(), id), queue.end());
     jobs.erase(id);
@@ -379,7 +384,7 @@ struct Fleet::Impl {
       }
     }
     finish(job, result.outcome, result.outputs, result.failed_step, result.reason, result.category, result.evidence,
-           std::move(files), agent_id);
+           std::move(files), agent_id, result.images);
   }
 
   // ---- timers and dispatch ----
@@ -399,7 +404,11 @@ struct Fleet::Impl {
   }
 
   void dispatch(Clock::time_point now) {
-    for (auto q = queue.begin(); q != queue.end();) {
+    // Nothing to do without an idle agent: with thousands of jobs queued and every agent busy, this is
+    // the common case and must not scan the queue.
+    std::size_t idle = 0;
+    for (const auto& [rid, agent] : agents) idle += agent.job_id.empty() ? 1 : 0;
+    for (auto q = queue.begin(); q != queue.end() && idle > 0;) {
       Job& job = jobs.at(*q);
       if (job.not_before > now) {
         ++q;
@@ -431,10 +440,15 @@ struct Fleet::Impl {
       event("dispatched", job.request.job_id, best->info.agent_id,
             job.request.script + " attempt " + std::to_string(job.failures + 1));
       q = queue.erase(q);
+      --idle;
     }
   }
 
   void check_timers(Clock::time_point now, Clock::time_point& next_heartbeat) {
+    // ACK timeouts and leases are seconds long: scanning every job on every loop turn (thousands of
+    // messages a second) would cost more than the work itself.
+    if (now < next_timer_check) return;
+    next_timer_check = now + std::chrono::milliseconds(20);
     std::vector<std::string> dead;
     for (const auto& [rid, agent] : agents)
       if (now > agent.expiry) dead.push_back(rid);
@@ -491,7 +505,10 @@ Fleet::Fleet(FleetConfig config) : impl_(std::make_unique<Impl>()) { impl_->conf
 
 Fleet::~Fleet() { stop(); }
 
-void Fleet::on_event(std::function<void(const FleetEvent&)> callback) { impl_->event_callback = std::move(callback); }
+void Fleet::on_event(std::function<void(const FleetEvent&)> callback) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  impl_->listeners.push_back(std::move(callback));
+}
 
 void Fleet::start() {
   auto& d = *impl_;

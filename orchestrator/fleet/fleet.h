@@ -59,7 +59,8 @@ struct JobOutcome {
   std::string reason;
   std::string category;
   nlohmann::json evidence = nlohmann::json::object();
-  std::vector<std::filesystem::path> evidence_files;  // stored images and result.json
+  std::vector<std::filesystem::path> evidence_files;  // stored images and result.json (evidence_dir set)
+  std::vector<protocol::Image> images;                // the final attempt's images (screenshot, crop)
   std::string agent_id;
   int attempts = 0;
 };
@@ -108,7 +109,8 @@ class Fleet {
   bool submit(JobRequest request);
   // Thread-safe. The next final outcome, waiting up to timeout.
   std::optional<JobOutcome> next_outcome(std::chrono::milliseconds timeout);
-  // Called on the fleet thread; keep it short. Set before start().
+  // Adds a listener (any time, thread-safe); every listener sees every event. Called on the fleet thread:
+  // keep it short (queue the work elsewhere).
   void on_event(std::function<void(const FleetEvent&)> callback);
 
   std::vector<AgentInfo> agents() const;

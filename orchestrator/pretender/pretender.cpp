@@ -162,6 +162,17 @@ Plan plan(const intake::RoutingRequest& request, const OrderDatabase& orders, co
     result.findings.push_back({"has-pos", "error", "", "The routing request lists no purchase orders"});
     return result;
   }
+  // Request-level: values the intake could not trust (a PO that is not 8 characters, a date that does not
+  // exist, a part it had to skip). The rest of the email may look fine, but what it asked for is not all known.
+  for (const auto& rule : rules.rules) {
+    if (rule["check"] != "email_values_readable") continue;
+    for (const auto& warning : request.warnings) {
+      std::string message = rule["message"];
+      for (auto pos = message.find("{value}"); pos != std::string::npos; pos = message.find("{value}", pos + warning.size()))
+        message.replace(pos, 7, warning);
+      result.findings.push_back({rule["id"], rule.value("severity", "error"), "", message});
+    }
+  }
   std::string day = today(now);
   std::vector<PoLine> lines;
   for (const auto& email_po : request.purchase_orders) {

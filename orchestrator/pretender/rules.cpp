@@ -13,7 +13,7 @@ namespace {
 const std::set<std::string> kChecks = {
     "po_in_warehouse",     "po_status_in",       "po_has_cartons",       "carton_max_weight_lb",
     "carton_max_dimension_in", "ship_window_not_past", "email_cartons_match", "email_pallets_match",
-    "email_weight_within_pct", "email_fc_matches",  "email_vendor_matches"};
+    "email_weight_within_pct", "email_fc_matches",  "email_vendor_matches", "email_values_readable"};
 const std::set<std::string> kNeedLimit = {"carton_max_weight_lb", "carton_max_dimension_in",
                                           "email_weight_within_pct"};
 }  // namespace

@@ -60,7 +60,8 @@ Endpoints:
   Failure codes: INVALID_ORDER_ID (PO not 8 chars A-Z0-9), INVALID_SHIP_TO_PARTY (FC not 4 chars),
   INVALID_CARTON_COUNT (0 cartons), SHIPMENT_REJECTED (vendorShipmentIdentifier contains REJECT).
 Admin (for tests):
-  GET  /_sim/stats      counters: submissions per vendorShipmentIdentifier, requests, faults injected
+  GET  /_sim/stats      counters: submissions per vendorShipmentIdentifier (and when the first one arrived,
+                        submitted_ms), requests, faults injected
   GET  /_sim/faults     the faults now on
   POST /_sim/faults     {"faults": ["5xx:0.5", "slow:200", "expire-tokens", ...]} replaces the faults;
                         "expire-now" in the list expires every token issued so far (one-shot)
@@ -203,6 +204,7 @@ class Simulator {
       std::lock_guard lock(mutex_);
       json stats = data_["counters"];
       stats["submissions"] = data_["submissions"];
+      stats["submitted_ms"] = data_["submitted_ms"];  // first submitShipments per shipment, ms since the epoch
       stats["issued_tokens"] = json::array();
       for (auto it = data_["tokens"].begin(); it != data_["tokens"].end(); ++it) stats["issued_tokens"].push_back(it.key());
       json tx = json::object();
@@ -249,7 +251,7 @@ class Simulator {
 
   void reset_data() {
     data_ = {{"tokens", json::object()},       {"transactions", json::object()}, {"shipments", json::object()},
-             {"submissions", json::object()},  {"next", 1},
+             {"submissions", json::object()},  {"submitted_ms", json::object()}, {"next", 1},
              {"counters", {{"requests", json::object()}, {"throttled", json::object()}, {"faults_injected", json::object()},
                            {"tokens_issued", 0}, {"lwa_refused", 0}}}};
   }
@@ -424,6 +426,7 @@ class Simulator {
       const std::string vsid = s["vendorShipmentIdentifier"];
       ids.push_back(vsid);
       data_["submissions"][vsid] = data_["submissions"].value(vsid, 0) + 1;
+      if (!data_["submitted_ms"].contains(vsid)) data_["submitted_ms"][vsid] = now_ms();  // for latency benchmarks
       json stored = s;
       stored["currentShipmentStatus"] = "Created";
       stored["shipmentCreateDate"] = iso(now_ms());

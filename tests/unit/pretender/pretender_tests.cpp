@@ -277,3 +277,20 @@ TEST_F(Pretender, PayloadHasEveryFieldAmazonsModelRequires) {
   EXPECT_EQ(missing.size(), 2u);
   EXPECT_EQ(p.shipments[0].payload["transactionDate"], "2026-11-22T09:00:00Z");
 }
+
+TEST_F(Pretender, UnreadableValuesInTheEmailBlockTheSubmissionWithTheReason) {
+  auto rr = request({"2K4GH7QZ"});
+  rr.warnings.push_back("PO 4M6JK9S is 7 characters, Amazon POs have 8");
+  auto p = plan(rr, *orders, Rules::defaults(), day(2026, 11, 22));
+  EXPECT_FALSE(p.ok());
+  ASSERT_FALSE(p.findings.empty());
+  EXPECT_EQ(p.findings[0].rule, "email-readable");
+  EXPECT_NE(p.findings[0].message.find("PO 4M6JK9S is 7 characters"), std::string::npos) << p.findings[0].message;
+  // Data, not code: a rules file can make it a warning.
+  auto rules = Rules::from_json_text(R"({"rules":[{"id":"email-readable","check":"email_values_readable",
+      "severity":"warning","message":"unreadable: {value}"}]})");
+  auto relaxed = plan(rr, *orders, rules, day(2026, 11, 22));
+  EXPECT_TRUE(relaxed.ok());
+  ASSERT_EQ(relaxed.findings.size(), 1u);
+  EXPECT_EQ(relaxed.findings[0].message, "unreadable: PO 4M6JK9S is 7 characters, Amazon POs have 8");
+}

@@ -1,0 +1,360 @@
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace dockhand::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Walks one JSON object: each get_* marks the key as known; finish() refuses the unknown ones.
+class Section {
+ public:
+  Section(const json& value, std::string where) : where_(std::move(where)) {
+    if (value.is_null()) {
+      object_ = json::object();
+    } else if (!value.is_object()) {
+      throw ConfigError(where_ + " must be a JSON object");
+    } else {
+      object_ = value;
+    }
+  }
+
+  const json* find(const std::string& key) {
+    known_.insert(key);
+    auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+  std::string path(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
+
+  void string(const std::string& key, std::string& out) {
+    if (auto v = find(key)) {
+      if (!v->is_string()) throw ConfigError(path(key) + " must be a string");
+      out = v->get<std::string>();
+    }
+  }
+  void boolean(const std::string& key, bool& out) {
+    if (auto v = find(key)) {
+      if (!v->is_boolean()) throw ConfigError(path(key) + " must be true or false");
+      out = v->get<bool>();
+    }
+  }
+  template <class Int>
+  void integer(const std::string& key, Int& out, long long min, long long max) {
+    if (auto v = find(key)) {
+      if (!v->is_number_integer()) throw ConfigError(path(key) + " must be a whole number");
+      auto n = v->get<long long>();
+      if (n < min || n > max)
+        throw ConfigError(path(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                          ", got " + std::to_string(n));
+      out = static_cast<Int>(n);
+    }
+  }
+  template <class Duration>
+  void duration(const std::string& key, Duration& out, long long min, long long max) {
+    long long n = out.count();
+    integer(key, n, min, max);
+    out = Duration(n);
+  }
+  Section child(const std::string& key) {
+    auto v = find(key);
+    return Section(v ? *v : json(), path(key));
+  }
+  void choice(const std::string& key, std::string& out, std::initializer_list<const char*> allowed) {
+    string(key, out);
+    for (const char* a : allowed)
+      if (out == a) return;
+    std::string list;
+    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    throw ConfigError(path(key) + " must be one of " + list + ", got '" + out + "'");
+  }
+  void finish() const {
+    for (auto it = object_.begin(); it != object_.end(); ++it) {
+      if (known_.count(it.key()) || (!it.key().empty() && it.key()[0] == '_')) continue;
+      std::string list;
+      for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+      throw ConfigError("unknown key " + path(it.key()) + " (known here: " + list + ")");
+    }
+  }
+
+ private:
+  json object_;
+  std::string where_;
+  std::set<std::string> known_;
+};
+
+std::string resolve_against(const fs::path& base, const std::string& p) {
+  if (p.empty()) return p;
+  fs::path path(p);
+  return path.is_absolute() ? path.string() : (base / path).lexically_normal().string();
+}
+
+}  // namespace
+
+fs::path OrchestratorConfig::resolve(const std::string& path) const { return resolve_against(base_dir, path); }
+
+std::vector<std::string> OrchestratorConfig::secrets() const {
+  std::vector<std::string> out;
+  for (const auto* s : {&mail.imap.password, &mail.imap.xoauth2_bearer, &spapi.client_secret, &spapi.refresh_token})
+    if (!s->empty()) out.push_back(*s);
+  return out;
+}
+
+OrchestratorConfig config_from_json(const json& document, const fs::path& base_dir) {
+  OrchestratorConfig c;
+  c.base_dir = base_dir.empty() ? fs::current_path() : fs::absolute(base_dir);
+  c.mail.maildir.root = "inbox";
+  c.mail.imap.state_file = "imap-state.json";
+  c.chain.retry_initial = std::chrono::milliseconds(1000);
+
+  Section top(document, "");
+  top.string("store", c.store);
+  top.string("orders_db", c.orders_db);
+  top.string("rules", c.rules_file);
+  {
+    auto m = top.child("mail");
+    m.choice("source", c.mail.source, {"maildir", "imap"});
+    m.duration("poll_interval_ms", c.mail.poll_interval, 50, 24LL * 3600 * 1000);
+    m.integer("batch", c.mail.batch, 1, 10000);
+    m.integer("max_message_bytes", c.intake.max_message_bytes, 1024, 1LL << 32);
+    auto md = m.child("maildir");
+    std::string root = c.mail.maildir.root.string();
+    md.string("path", root);
+    c.mail.maildir.root = root;
+    md.string("handled_folder", c.mail.maildir.handled_folder);
+    md.boolean("create", c.mail.maildir.create);
+    md.finish();
+    auto im = m.child("imap");
+    im.string("url", c.mail.imap.url);
+    im.string("mailbox", c.mail.imap.mailbox);
+    im.string("handled_mailbox", c.mail.imap.handled_mailbox);
+    im.string("user", c.mail.imap.user);
+    im.string("password_file", c.mail.imap_password_file);
+    im.string("oauth_token_file", c.mail.imap_oauth_token_file);
+    im.string("ca_file", c.mail.imap.ca_file);
+    im.boolean("verify_peer", c.mail.imap.verify_peer);
+    im.boolean("allow_plaintext", c.mail.imap.allow_plaintext);
+    im.boolean("use_move", c.mail.imap.use_move);
+    im.string("state_file", c.mail.imap.state_file);
+    im.integer("connect_timeout_ms", c.mail.imap.connect_timeout_ms, 100, 600000);
+    im.integer("timeout_ms", c.mail.imap.timeout_ms, 100, 3600000);
+    im.finish();
+    m.finish();
+  }
+  {
+    auto s = top.child("spapi");
+    s.choice("region", c.spapi.region, {"na", "eu", "fe"});
+    s.boolean("sandbox", c.spapi.sandbox);
+    s.string("endpoint", c.spapi.endpoint);
+    s.string("lwa_endpoint", c.spapi.lwa_endpoint);
+    s.string("client_id", c.spapi.client_id);
+    s.string("client_secret_file", c.spapi_client_secret_file);
+    s.string("refresh_token_file", c.spapi_refresh_token_file);
+    s.duration("request_timeout_ms", c.spapi.request_timeout, 100, 600000);
+    s.duration("connect_timeout_ms", c.spapi.connect_timeout, 100, 600000);
+    s.integer("max_retries", c.spapi.max_retries, 0, 100);
+    s.duration("backoff_base_ms", c.spapi.backoff_base, 1, 600000);
+    s.duration("backoff_cap_ms", c.spapi.backoff_cap, 1, 3600000);
+    s.finish();
+  }
+  {
+    auto ch = top.child("chain");
+    ch.duration("poll_initial_ms", c.chain.poll_initial, 1, 3600000);
+    ch.duration("poll_max_ms", c.chain.poll_max, 1, 3600000);
+    ch.duration("retry_initial_ms", c.chain.retry_initial, 1, 3600000);
+    ch.duration("retry_max_ms", c.chain.retry_max, 1, 24LL * 3600000);
+    ch.duration("processing_counts_as_success_min", c.chain.processing_counts_as_success, 1, 24 * 60);
+    ch.duration("processing_escalates_min", c.chain.processing_escalates, 1, 7 * 24 * 60);
+    ch.integer("batch", c.chain_batch, 1, 10000);
+    ch.string("actor", c.chain.actor);
+    ch.finish();
+    if (c.chain.poll_max < c.chain.poll_initial) throw ConfigError("chain.poll_max_ms is below chain.poll_initial_ms");
+    if (c.chain.retry_max < c.chain.retry_initial)
+      throw ConfigError("chain.retry_max_ms is below chain.retry_initial_ms");
+    if (c.chain.processing_escalates <= c.chain.processing_counts_as_success)
+      throw ConfigError("chain.processing_escalates_min must be above chain.processing_counts_as_success_min");
+  }
+  {
+    auto l = top.child("logging");
+    l.choice("level", c.logging.level, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+    l.choice("format", c.logging.format, {"text", "json"});
+    l.string("file", c.logging.file);
+    l.finish();
+  }
+  if (auto fleet = top.find("fleet")) {
+    if (!fleet->is_object()) throw ConfigError("fleet must be a JSON object or null");
+    c.fleet = *fleet;
+  }
+  top.finish();
+
+  if (c.mail.source == "imap") {
+    if (c.mail.imap.url.empty()) throw ConfigError("mail.source is imap but mail.imap.url is not set");
+    if (c.mail.imap.user.empty()) throw ConfigError("mail.source is imap but mail.imap.user is not set");
+    if (c.mail.imap_password_file.empty() == c.mail.imap_oauth_token_file.empty())
+      throw ConfigError("mail.imap needs exactly one of password_file and oauth_token_file");
+  }
+
+  // Relative paths: against the config file's folder.
+  c.store = c.resolve(c.store).string();
+  c.orders_db = c.resolve(c.orders_db).string();
+  c.rules_file = c.resolve(c.rules_file).string();
+  c.mail.maildir.root = c.resolve(c.mail.maildir.root.string());
+  c.mail.imap.state_file = c.resolve(c.mail.imap.state_file).string();
+  c.mail.imap.ca_file = c.resolve(c.mail.imap.ca_file).string();
+  c.mail.imap_password_file = c.resolve(c.mail.imap_password_file).string();
+  c.mail.imap_oauth_token_file = c.resolve(c.mail.imap_oauth_token_file).string();
+  c.spapi_client_secret_file = c.resolve(c.spapi_client_secret_file).string();
+  c.spapi_refresh_token_file = c.resolve(c.spapi_refresh_token_file).string();
+  c.logging.file = c.resolve(c.logging.file).string();
+  return c;
+}
+
+OrchestratorConfig load_config(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError("cannot read the config file " + file.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  json document;
+  try {
+    document = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    throw ConfigError("config file " + file.string() + " is not valid JSON: " + e.what());
+  }
+  try {
+    auto c = config_from_json(document, fs::absolute(file).parent_path());
+    c.file = fs::absolute(file);
+    return c;
+  } catch (const ConfigError& e) {
+    throw ConfigError("config file " + file.string() + ": " + e.what());
+  }
+}
+
+std::string read_secret_file(const fs::path& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw ConfigError(what + ": cannot read the secret file " + path.string() + " (" + std::strerror(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw ConfigError(what + ": " + path.string() + " is not a regular file");
+  if (st.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw ConfigError(what + ": the secret file " + path.string() + " has mode " + mode +
+                      "; it must not be readable or writable by group or others (chmod 600 " + path.string() + ")");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(what + ": cannot read the secret file " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string secret = ss.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  if (secret.empty()) throw ConfigError(what + ": the secret file " + path.string() + " is empty");
+  return secret;
+}
+
+void load_secrets(OrchestratorConfig& c) {
+  if (c.mail.source == "imap") {
+    if (!c.mail.imap_password_file.empty())
+      c.mail.imap.password = read_secret_file(c.mail.imap_password_file, "mail.imap.password_file");
+    if (!c.mail.imap_oauth_token_file.empty())
+      c.mail.imap.xoauth2_bearer = read_secret_file(c.mail.imap_oauth_token_file, "mail.imap.oauth_token_file");
+  }
+  if (c.spapi.client_id.empty()) throw ConfigError("spapi.client_id is not set (the LWA application's client id)");
+  if (c.spapi_client_secret_file.empty()) throw ConfigError("spapi.client_secret_file is not set");
+  if (c.spapi_refresh_token_file.empty()) throw ConfigError("spapi.refresh_token_file is not set");
+  c.spapi.client_secret = read_secret_file(c.spapi_client_secret_file, "spapi.client_secret_file");
+  c.spapi.refresh_token = read_secret_file(c.spapi_refresh_token_file, "spapi.refresh_token_file");
+}
+
+json OrchestratorConfig::summary() const {
+  json mail_json = {{"source", mail.source}, {"poll_interval_ms", mail.poll_interval.count()}};
+  if (mail.source == "imap")
+    mail_json["imap"] = {{"url", mail.imap.url},
+                         {"user", mail.imap.user},
+                         {"mailbox", mail.imap.mailbox},
+                         {"handled_mailbox", mail.imap.handled_mailbox},
+                         {"auth", mail.imap_password_file.empty() ? "xoauth2" : "password"}};
+  else
+    mail_json["maildir"] = {{"path", mail.maildir.root.string()}, {"handled_folder", mail.maildir.handled_folder}};
+  std::string endpoint;
+  try {
+    endpoint = spapi::base_url(spapi);
+  } catch (const std::exception&) {
+    endpoint = "?";
+  }
+  return {{"config", file.string()},
+          {"store", store},
+          {"orders_db", orders_db},
+          {"rules", rules_file.empty() ? "built-in" : rules_file},
+          {"mail", mail_json},
+          {"spapi", {{"endpoint", endpoint}, {"lwa_endpoint", spapi.lwa_endpoint}, {"client_id", spapi.client_id}}},
+          {"chain",
+           {{"poll_initial_ms", chain.poll_initial.count()},
+            {"poll_max_ms", chain.poll_max.count()},
+            {"retry_initial_ms", chain.retry_initial.count()},
+            {"retry_max_ms", chain.retry_max.count()}}},
+          {"closeout", fleet.is_null() ? "none (requests stay CONFIRMED)" : "fleet"}};
+}
+
+json default_config_json() {
+  OrchestratorConfig d = config_from_json(json::object(), "/");
+  spapi::SpapiConfig s;
+  return {
+      {"store", "dockhand.sqlite"},
+      {"orders_db", "orders.sqlite"},
+      {"rules", nullptr},
+      {"mail",
+       {{"source", d.mail.source},
+        {"poll_interval_ms", d.mail.poll_interval.count()},
+        {"batch", d.mail.batch},
+        {"max_message_bytes", d.intake.max_message_bytes},
+        {"maildir", {{"path", "inbox"}, {"handled_folder", d.mail.maildir.handled_folder}, {"create", true}}},
+        {"imap",
+         {{"url", nullptr},
+          {"mailbox", d.mail.imap.mailbox},
+          {"handled_mailbox", d.mail.imap.handled_mailbox},
+          {"user", nullptr},
+          {"password_file", nullptr},
+          {"oauth_token_file", nullptr},
+          {"ca_file", nullptr},
+          {"verify_peer", d.mail.imap.verify_peer},
+          {"allow_plaintext", d.mail.imap.allow_plaintext},
+          {"use_move", d.mail.imap.use_move},
+          {"state_file", "imap-state.json"},
+          {"connect_timeout_ms", d.mail.imap.connect_timeout_ms},
+          {"timeout_ms", d.mail.imap.timeout_ms}}}}},
+      {"spapi",
+       {{"region", s.region},
+        {"sandbox", s.sandbox},
+        {"endpoint", nullptr},
+        {"lwa_endpoint", s.lwa_endpoint},
+        {"client_id", nullptr},
+        {"client_secret_file", nullptr},
+        {"refresh_token_file", nullptr},
+        {"request_timeout_ms", s.request_timeout.count()},
+        {"connect_timeout_ms", s.connect_timeout.count()},
+        {"max_retries", s.max_retries},
+        {"backoff_base_ms", s.backoff_base.count()},
+        {"backoff_cap_ms", s.backoff_cap.count()}}},
+      {"chain",
+       {{"poll_initial_ms", d.chain.poll_initial.count()},
+        {"poll_max_ms", d.chain.poll_max.count()},
+        {"retry_initial_ms", d.chain.retry_initial.count()},
+        {"retry_max_ms", d.chain.retry_max.count()},
+        {"processing_counts_as_success_min", d.chain.processing_counts_as_success.count()},
+        {"processing_escalates_min", d.chain.processing_escalates.count()},
+        {"batch", d.chain_batch},
+        {"actor", d.chain.actor}}},
+      {"logging", {{"level", d.logging.level}, {"format", d.logging.format}, {"file", nullptr}}},
+      {"fleet", nullptr}};
+}
+
+}  // namespace dockhand::cli

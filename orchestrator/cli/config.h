@@ -1,0 +1,82 @@
+// The orchestrator's configuration file (JSON), documented key by key in docs/configuration.md.
+// Every key has a default; relative paths are relative to the folder holding the config file. Secrets are
+// never in the file itself: it names files holding them, and those must not be readable by group or others.
+#pragma once
+
+#include "orchestrator/chain/chain.h"
+#include "orchestrator/intake/routing_request.h"
+#include "orchestrator/mail/imap_source.h"
+#include "orchestrator/mail/maildir_source.h"
+#include "orchestrator/spapi/vendor_shipments.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dockhand::cli {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoggingConfig {
+  std::string level = "info";  // trace | debug | info | warn | error | critical | off
+  std::string format = "text";  // text (one readable line) | json (one JSON object a line)
+  std::string file;             // empty: stderr
+};
+
+struct MailConfig {
+  std::string source = "maildir";  // maildir | imap
+  std::chrono::milliseconds poll_interval{5000};
+  std::size_t batch = 100;  // messages stored per poll at most
+  mail::MaildirOptions maildir;
+  mail::ImapOptions imap;  // password / xoauth2_bearer filled by load_secrets()
+  std::string imap_password_file;
+  std::string imap_oauth_token_file;
+};
+
+struct OrchestratorConfig {
+  std::filesystem::path file;      // the config file read ("" when built from defaults)
+  std::filesystem::path base_dir;  // relative paths are resolved against this
+  std::string store = "dockhand.sqlite";
+  MailConfig mail;
+  std::string orders_db = "orders.sqlite";
+  std::string rules_file;  // empty: the built-in rules (orchestrator/pretender/default_rules.json)
+  intake::ExtractOptions intake;
+  spapi::SpapiConfig spapi;  // client_secret / refresh_token filled by load_secrets()
+  std::string spapi_client_secret_file;
+  std::string spapi_refresh_token_file;
+  chain::ChainOptions chain;
+  std::size_t chain_batch = 32;  // requests advanced between two looks at the mailbox and the signals
+  LoggingConfig logging;
+  // The close-out stage's section (issue 4, branch fleet). null or absent: requests stay CONFIRMED.
+  nlohmann::json fleet;
+
+  // Every secret loaded so far (for the log scrubber); never printed.
+  std::vector<std::string> secrets() const;
+  // What the config says, for the start-up log line: paths, endpoints, timings; no secret.
+  nlohmann::json summary() const;
+  std::filesystem::path resolve(const std::string& path) const;
+};
+
+// Parses a config document (unknown keys are an error, so typos do not go unnoticed; keys starting with
+// "_" are comments). base_dir resolves relative paths. Throws ConfigError naming the key.
+OrchestratorConfig config_from_json(const nlohmann::json& document, const std::filesystem::path& base_dir);
+OrchestratorConfig load_config(const std::filesystem::path& file);
+// Reads the secret files the config names (IMAP password or OAuth token, LWA client secret, refresh token).
+void load_secrets(OrchestratorConfig& config);
+
+// The contents of a secret file without its trailing newline. Throws ConfigError when the file is missing,
+// empty, not a regular file, or readable/writable by group or others (the message says how to fix it; it
+// never contains the secret).
+std::string read_secret_file(const std::filesystem::path& path, const std::string& what);
+
+// The config with every default, as a JSON document (docs/configuration.md shows it; `serve --defaults`).
+nlohmann::json default_config_json();
+
+}  // namespace dockhand::cli

@@ -1,0 +1,72 @@
+#include "logging.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <ctime>
+
+namespace dockhand::cli {
+
+namespace {
+
+class Formatter : public spdlog::formatter {
+ public:
+  Formatter(bool json, std::vector<std::string> secrets) : json_(json), secrets_(std::move(secrets)) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string text(msg.payload.data(), msg.payload.size());
+    for (const auto& s : secrets_) {
+      if (s.empty()) continue;
+      for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 10))
+        text.replace(pos, s.size(), "[redacted]");
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char stamp[64];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    auto level = spdlog::level::to_string_view(msg.level);
+    std::string line;
+    if (json_) {
+      nlohmann::json j = {{"time", stamp},
+                          {"level", std::string(level.data(), level.size())},
+                          {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
+                          {"pid", static_cast<long>(::getpid())},
+                          {"msg", text}};
+      line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+      line = std::string(stamp) + " " + std::string(level.data(), level.size()) + " " + text;
+    }
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<Formatter>(json_, secrets_); }
+
+ private:
+  bool json_;
+  std::vector<std::string> secrets_;
+};
+
+}  // namespace
+
+void setup_logging(const LoggingConfig& config, const std::vector<std::string>& secrets) {
+  spdlog::sink_ptr sink;
+  if (config.file.empty())
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  else
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file);
+  auto logger = std::make_shared<spdlog::logger>("orchestrator", sink);
+  logger->set_formatter(std::make_unique<Formatter>(config.format == "json", secrets));
+  logger->set_level(spdlog::level::from_str(config.level));
+  logger->flush_on(spdlog::level::trace);  // a crash (or kill -9) loses no line already logged
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace dockhand::cli

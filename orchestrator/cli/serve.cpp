@@ -1,0 +1,209 @@
+// dockhand-orchestrator serve --config FILE: the unattended loop. Mail (Maildir or IMAP) -> store ->
+// intake -> pre-tender -> SP-API -> CONFIRMED (-> close-out when a "fleet" section is configured).
+#include "command.h"
+
+#include "config.h"
+#include "logging.h"
+
+#include "orchestrator/chain/chain.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+namespace {
+
+using namespace dockhand;
+using Steady = std::chrono::steady_clock;
+
+const char* kHelp =
+    "usage: dockhand-orchestrator serve --config FILE [--check]\n"
+    "       dockhand-orchestrator serve --defaults\n"
+    "\n"
+    "Runs the chain unattended: takes new mail from the Maildir or IMAP mailbox the config names, stores\n"
+    "each message before anything else, extracts the routing request, plans the shipments against the\n"
+    "warehouse order data and rules, submits them to Amazon's SP-API and polls until Amazon confirms.\n"
+    "Requests then stay CONFIRMED, or go on to the close-out when the config has a \"fleet\" section.\n"
+    "Killed at any moment (even kill -9), it resumes where it was on the next start; nothing is sent twice.\n"
+    "\n"
+    "It sleeps until the next request is due or the next mail poll (mail.poll_interval_ms). SIGTERM or\n"
+    "SIGINT stop it cleanly after the step in progress. Logs go to stderr (or logging.file), as text or\n"
+    "JSON lines (logging.format); secrets are never logged.\n"
+    "\n"
+    "  --config FILE  the JSON config (docs/configuration.md; every key has a default)\n"
+    "  --check        read the config and the secret files, open the store, order data and mailbox, then exit\n"
+    "  --defaults     print the config with every default and exit\n"
+    "\n"
+    "Exit status: 0 stopped by a signal (or --check passed), 1 could not start (the reason is logged),\n"
+    "2 bad arguments or config.\n";
+
+std::unique_ptr<mail::MailSource> open_mail(const cli::OrchestratorConfig& config) {
+  if (config.mail.source == "imap") {
+    auto options = config.mail.imap;
+    return std::make_unique<mail::ImapSource>(options);
+  }
+  return std::make_unique<mail::MaildirSource>(config.mail.maildir);
+}
+
+// Signals are blocked in every thread and taken synchronously, so the loop can sleep on them.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+bool stop_pending() {
+  sigset_t pending;
+  sigpending(&pending);
+  return sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
+}
+
+// Sleeps up to `wait`; returns the signal number when one arrived.
+int sleep_for_signal(const sigset_t& set, std::chrono::milliseconds wait) {
+  if (wait.count() <= 0) return 0;
+  timespec ts{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1000000)};
+  int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+int run_serve(const std::vector<std::string>& args) {
+  std::string config_file;
+  bool check = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kHelp;
+      return 0;
+    } else if (args[i] == "--defaults") {
+      std::cout << cli::default_config_json().dump(2) << "\n";
+      return 0;
+    } else if (args[i] == "--config" && i + 1 < args.size()) {
+      config_file = args[++i];
+    } else if (args[i] == "--check") {
+      check = true;
+    } else {
+      std::cerr << "serve: unknown argument '" << args[i] << "'\n\n" << kHelp;
+      return 2;
+    }
+  }
+  if (config_file.empty()) {
+    std::cerr << "serve: --config FILE is required (see 'dockhand-orchestrator serve --defaults')\n";
+    return 2;
+  }
+
+  // First of all, and before any thread exists (libcurl's resolver, the fleet's), so every thread inherits
+  // the mask: a SIGTERM from now on is taken by the loop, never the default action.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  cli::OrchestratorConfig config;
+  try {
+    config = cli::load_config(config_file);
+    cli::load_secrets(config);
+  } catch (const cli::ConfigError& e) {
+    std::cerr << "serve: " << e.what() << "\n";
+    return 2;
+  }
+  cli::setup_logging(config.logging, config.secrets());
+
+
+  chain::SystemClock clock;
+  std::unique_ptr<chain::Store> store;
+  std::unique_ptr<pretender::OrderDatabase> orders;
+  std::unique_ptr<chain::SpapiAmazon> amazon;
+  std::unique_ptr<mail::MailSource> source;
+  pretender::Rules rules;
+  try {
+    store = std::make_unique<chain::Store>(config.store, clock);
+    orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
+    rules = config.rules_file.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(config.rules_file);
+    amazon = std::make_unique<chain::SpapiAmazon>(config.spapi);
+    source = open_mail(config);
+  } catch (const std::exception& e) {
+    spdlog::critical("serve: cannot start: {}", e.what());
+    return 1;
+  }
+  auto extract_options = config.intake;
+  chain::Chain chain(*store, clock, [extract_options](const std::string& raw) {
+    return intake::extract(raw, extract_options);
+  }, *orders, rules, *amazon, config.chain);
+
+  // ---- CLOSE-OUT STAGE (issue 4, branch fleet) ---------------------------------------------------------
+  // A "fleet" section in the config turns the close-out on: build the fleet::FleetCloseout stage here from
+  // config.fleet (relative paths: config.resolve(...)) and the store, start it, and hand it to the chain.
+  // Without it (absent or null) requests stay CONFIRMED. Keep `closeout` alive until the loop below ends.
+  std::unique_ptr<chain::CloseoutStage> closeout;
+  if (!config.fleet.is_null()) {
+    spdlog::critical("serve: the config has a \"fleet\" section, but this build has no close-out stage");
+    return 1;
+  }
+  chain.set_closeout(closeout.get());
+  // ---- end of the close-out stage ----------------------------------------------------------------------
+
+  if (check) {
+    try {
+      source->fetch_new(1);
+    } catch (const std::exception& e) {
+      spdlog::critical("serve --check: the mailbox cannot be read: {}", e.what());
+      return 1;
+    }
+    spdlog::info("serve --check: config, secrets, store, order data and mailbox are fine");
+    return 0;
+  }
+
+  spdlog::info("serve: starting (pid {}): {}", ::getpid(), config.summary().dump());
+  chain.resume();
+
+  int stop_signal = 0;
+  auto next_poll = Steady::now();
+  while (!stop_signal) {
+    if (Steady::now() >= next_poll) {
+      std::size_t taken = 0;
+      try {
+        taken = chain.intake(*source, config.mail.batch);
+      } catch (const std::exception& e) {
+        // A mail server down or a full disk: logged, tried again at the next poll; nothing is lost.
+        spdlog::error("serve: mail intake from {} failed: {}", source->describe(), e.what());
+      }
+      // A full batch means more mail is waiting: poll again right after this round.
+      next_poll = taken >= config.mail.batch ? Steady::now() : Steady::now() + config.mail.poll_interval;
+    }
+    // Advance due requests in small batches, looking at signals and the mailbox in between.
+    for (;;) {
+      std::size_t worked = 0;
+      try {
+        worked = chain.run_due(config.chain_batch);
+      } catch (const std::exception& e) {
+        spdlog::error("serve: the chain failed: {}", e.what());
+      }
+      if (worked < config.chain_batch || stop_pending() || Steady::now() >= next_poll) break;
+    }
+    if (stop_pending()) {
+      stop_signal = sleep_for_signal(signals, std::chrono::milliseconds(1));
+      break;
+    }
+    auto until_poll = std::chrono::duration_cast<std::chrono::milliseconds>(next_poll - Steady::now());
+    auto wait = until_poll;
+    try {
+      if (auto due = chain.time_until_next()) wait = std::min(wait, *due);
+    } catch (const std::exception& e) {
+      spdlog::error("serve: reading the schedule failed: {}", e.what());
+    }
+    stop_signal = sleep_for_signal(signals, wait);
+  }
+  spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+  chain.set_closeout(nullptr);
+  closeout.reset();
+  spdlog::info("serve: stopped");
+  return 0;
+}
+
+const dockhand::cli::Registration reg{"serve", "--config FILE",
+                                      "Run the chain unattended: mail -> intake -> SP-API -> CONFIRMED (-> close-out)",
+                                      run_serve};
+
+}  // namespace

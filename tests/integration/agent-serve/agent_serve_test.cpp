@@ -1,0 +1,249 @@
+// `dockhand-agent serve` as a real process on a private Xvfb (scripts/with-xvfb.sh sets DISPLAY), with
+// CURVE keys from files, taking jobs from a real Fleet over loopback and running recordings/probe with the
+// real runner: PROGRESS per step, RESULT with outputs, failures with the evidence images as frames.
+#include "../fleet/fleet_harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace fleet_test;
+using dockhand::fleet::Fleet;
+using dockhand::fleet::FleetEvent;
+using dockhand::fleet::JobRequest;
+namespace fs = std::filesystem;
+namespace protocol = dockhand::protocol;
+
+namespace {
+
+// A child process, stopped (SIGTERM, then SIGKILL) when this goes out of scope, whatever the test did.
+class Process {
+ public:
+  Process(std::vector<std::string> args, const fs::path& log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 2);
+      dup2(fd, 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~Process() { stop(); }
+  // SIGTERM; returns the exit status (or -1 if it had to be killed).
+  int stop() {
+    if (pid_ <= 0) return status_;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+    return status_ = -1;
+  }
+  // Waits for the process to end by itself.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+std::string read_all(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+bool is_png(const std::string& bytes) { return bytes.size() > 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0; }
+
+class AgentServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("agent-serve-" + std::to_string(getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir / "agents");
+    protocol::write_keypair(dir, "orchestrator", protocol::generate_curve_keypair());
+    protocol::write_keypair(dir / "agents", "vm1", protocol::generate_curve_keypair());
+    ASSERT_NE(std::getenv("DISPLAY"), nullptr) << "run under scripts/with-xvfb.sh";
+  }
+  void TearDown() override {
+    agent.reset();
+    fleet.reset();
+    fs::remove_all(dir);
+  }
+  void start_fleet(int max_attempts = 1) {
+    auto cfg = insecure_fleet(1000ms);
+    cfg.insecure = false;
+    cfg.server_secret_key = dir / "orchestrator.key";
+    cfg.agent_keys = dir / "agents";
+    cfg.max_attempts = max_attempts;
+    cfg.retry_backoff = 50ms;
+    fleet = std::make_unique<Fleet>(cfg);
+    fleet->on_event([this](const FleetEvent& e) {
+      std::lock_guard lock(mutex);
+      events.push_back(e);
+    });
+    fleet->start();
+  }
+  std::vector<std::string> serve_args(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {DOCKHAND_AGENT_BIN,
+                                     "serve",
+                                     "--orchestrator",
+                                     fleet ? fleet->endpoint() : "tcp://127.0.0.1:1",
+                                     "--key",
+                                     (dir / "agents" / "vm1.key").string(),
+                                     "--server-key",
+                                     (dir / "orchestrator.pub").string(),
+                                     "--id",
+                                     "vm1",
+                                     "--apps",
+                                     "erp",
+                                     "--recordings",
+                                     DOCKHAND_SERVE_RECORDINGS,
+                                     "--evidence",
+                                     (dir / "agent-evidence").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  void start_agent() {
+    agent = std::make_unique<Process>(serve_args(), dir / "agent.log");
+    ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+  }
+  std::optional<dockhand::fleet::JobOutcome> run(const std::string& id, const std::string& po) {
+    fleet->submit(JobRequest{id, "erp", "probe", {{"po", po}}, 0ms, false, ""});
+    return fleet->next_outcome(30s);
+  }
+  int count(const std::string& kind, const std::string& job) {
+    std::lock_guard lock(mutex);
+    return static_cast<int>(std::count_if(events.begin(), events.end(),
+                                          [&](const FleetEvent& e) { return e.kind == kind && e.job_id == job; }));
+  }
+
+  fs::path dir;
+  std::unique_ptr<Fleet> fleet;
+  std::unique_ptr<Process> agent;
+  std::mutex mutex;
+  std::vector<FleetEvent> events;
+};
+
+}  // namespace
+
+TEST_F(AgentServe, RegistersWithItsAppsAndScriptsAndRunsAJobWithProgressPerStep) {
+  start_fleet();
+  start_agent();
+  auto agents = fleet->agents();
+  ASSERT_EQ(agents.size(), 1u);
+  EXPECT_EQ(agents[0].agent_id, "vm1");
+  EXPECT_EQ(agents[0].apps, std::vector<std::string>{"erp"});
+  EXPECT_EQ(agents[0].scripts, std::vector<std::string>{"probe"});
+
+  auto o = run("ok-1", "2K4GH7QZ");
+  ASSERT_TRUE(o) << read_all(dir / "agent.log");
+  EXPECT_EQ(o->outcome, protocol::Outcome::ok) << o->reason;
+  EXPECT_EQ(o->outputs["po"], "2K4GH7QZ");
+  EXPECT_TRUE(o->images.empty());
+  // steps[0], steps[1], steps[2], steps[3]: one PROGRESS before each.
+  EXPECT_TRUE(wait_until([&] { return count("progress", "ok-1") >= 4; }, 2s)) << count("progress", "ok-1");
+  EXPECT_NE(read_all(dir / "agent.log").find("OCR engine loaded"), std::string::npos);
+  EXPECT_EQ(agent->stop(), 0) << "SIGTERM is a clean stop";
+}
+
+TEST_F(AgentServe, ABusinessFailureComesBackWithTheScreenshot) {
+  start_fleet();
+  start_agent();
+  auto o = run("biz-1", "NOSUCHPO");
+  ASSERT_TRUE(o) << read_all(dir / "agent.log");
+  EXPECT_EQ(o->outcome, protocol::Outcome::business);
+  EXPECT_EQ(o->reason, "PO not found: NOSUCHPO");
+  EXPECT_EQ(o->failed_step, "steps[1].then[0].fail");
+  ASSERT_FALSE(o->images.empty());
+  EXPECT_EQ(o->images[0].name, "screen.png");
+  EXPECT_TRUE(is_png(o->images[0].bytes));
+  EXPECT_EQ(o->attempts, 1);
+  // The agent keeps its own evidence folder too.
+  EXPECT_TRUE(fs::exists(fs::path(o->evidence["agent_folder"].get<std::string>()) / "screen.png"));
+}
+
+TEST_F(AgentServe, AnApplicationFailureIsRetriedThenComesBackWithScreenAndCrop) {
+  start_fleet(2);
+  start_agent();
+  auto o = run("app-1", "TIMEOUT0");
+  ASSERT_TRUE(o) << read_all(dir / "agent.log");
+  EXPECT_EQ(o->outcome, protocol::Outcome::application);
+  EXPECT_EQ(o->attempts, 2);
+  EXPECT_EQ(o->failed_step, "steps[2].then[0].wait");
+  std::set<std::string> names;
+  for (const auto& image : o->images) {
+    names.insert(image.name);
+    EXPECT_TRUE(is_png(image.bytes)) << image.name;
+  }
+  EXPECT_TRUE(names.count("screen.png"));
+  EXPECT_TRUE(names.count("searched.png")) << "the crop of the area searched";
+  EXPECT_EQ(count("retry", "app-1"), 1);
+}
+
+TEST_F(AgentServe, VariablesThatDoNotFitTheScriptAreABusinessFailureWithTheProblems) {
+  start_fleet(3);
+  start_agent();
+  auto o = run("bad-1", "lower-case");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->outcome, protocol::Outcome::business) << "retrying cannot make the value fit";
+  EXPECT_EQ(o->category, "invalid");
+  EXPECT_FALSE(o->evidence["problems"].empty());
+}
+
+TEST_F(AgentServe, AScriptTheAgentDoesNotHaveIsNeverSentToIt) {
+  start_fleet(1);
+  start_agent();
+  fleet->submit(JobRequest{"trav-1", "erp", "probe", {{"po", "2K4GH7QZ"}}, 0ms, false, ""});
+  ASSERT_TRUE(fleet->next_outcome(30s));
+  // A script the agent does not list is never dispatched to it: the job waits.
+  fleet->submit(JobRequest{"trav-2", "erp", "../../etc", {{"po", "2K4GH7QZ"}}, 0ms, false, ""});
+  EXPECT_FALSE(fleet->next_outcome(1500ms));
+  EXPECT_EQ(count("dispatched", "trav-2"), 0);
+}
+
+TEST_F(AgentServe, CurveIsTheDefaultAndBadArgumentsExitTwo) {
+  start_fleet();
+  auto no_keys = serve_args();
+  no_keys.erase(no_keys.begin() + 4, no_keys.begin() + 8);  // drop --key and --server-key
+  Process p(no_keys, dir / "nokeys.log");
+  EXPECT_EQ(p.wait_exit(10s), 2);
+  EXPECT_NE(read_all(dir / "nokeys.log").find("--insecure"), std::string::npos);
+
+  Process missing(serve_args({"--recordings", (dir / "nothing-here").string()}), dir / "norec.log");
+  EXPECT_EQ(missing.wait_exit(10s), 2);
+  EXPECT_NE(read_all(dir / "norec.log").find("no screen scripts"), std::string::npos);
+
+  Process help({DOCKHAND_AGENT_BIN, "serve", "--help"}, dir / "help.log");
+  EXPECT_EQ(help.wait_exit(10s), 0);
+  auto text = read_all(dir / "help.log");
+  for (const char* flag : {"--orchestrator", "--key", "--server-key", "--insecure", "--apps", "--recordings",
+                           "--evidence", "--display", "Exit:"})
+    EXPECT_NE(text.find(flag), std::string::npos) << flag;
+}

@@ -1,0 +1,154 @@
+// The orchestrator's config file: defaults, relative paths, strictness, and secret files.
+#include "config.h"
+#include "logging.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using dockhand::cli::ConfigError;
+using nlohmann::json;
+
+namespace {
+
+class Config : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("cli-config-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  fs::path write(const std::string& name, const std::string& text, fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
+    auto p = dir / name;
+    std::ofstream(p) << text;
+    fs::permissions(p, perms);
+    return p;
+  }
+  static std::string error_of(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  fs::path dir;
+};
+
+}  // namespace
+
+TEST_F(Config, EmptyDocumentGivesSaneDefaultsResolvedAgainstTheConfigFolder) {
+  auto c = dockhand::cli::load_config(write("c.json", "{}"));
+  EXPECT_EQ(c.store, (dir / "dockhand.sqlite").string());
+  EXPECT_EQ(c.orders_db, (dir / "orders.sqlite").string());
+  EXPECT_EQ(c.mail.source, "maildir");
+  EXPECT_EQ(c.mail.maildir.root, dir / "inbox");
+  EXPECT_EQ(c.mail.poll_interval, std::chrono::milliseconds(5000));
+  EXPECT_TRUE(c.rules_file.empty());
+  EXPECT_TRUE(c.fleet.is_null());
+  EXPECT_EQ(c.spapi.region, "na");
+  EXPECT_EQ(c.chain.processing_counts_as_success, std::chrono::minutes(15));
+}
+
+TEST_F(Config, EveryKeyOfTheDefaultsDocumentIsAccepted) {
+  // serve --defaults prints this; feeding it back must work (and docs/configuration.md shows it).
+  auto c = dockhand::cli::config_from_json(dockhand::cli::default_config_json(), dir);
+  EXPECT_EQ(c.mail.imap.mailbox, "INBOX");
+}
+
+TEST_F(Config, ValuesAndAbsolutePathsAreTaken) {
+  auto c = dockhand::cli::config_from_json(
+      json::parse(R"({"store": "/var/lib/dockhand/store.sqlite", "mail": {"source": "imap", "poll_interval_ms": 1000,
+        "imap": {"url": "imaps://mail.example.com", "user": "routing", "password_file": "imap.pw"}},
+        "spapi": {"endpoint": "http://127.0.0.1:1", "client_id": "id"}, "chain": {"poll_initial_ms": 20},
+        "logging": {"format": "json"}, "fleet": {"bind": "tcp://127.0.0.1:7610"}})"),
+      dir);
+  EXPECT_EQ(c.store, "/var/lib/dockhand/store.sqlite");
+  EXPECT_EQ(c.mail.source, "imap");
+  EXPECT_EQ(c.mail.poll_interval, std::chrono::milliseconds(1000));
+  EXPECT_EQ(c.mail.imap_password_file, (dir / "imap.pw").string());
+  EXPECT_EQ(c.chain.poll_initial, std::chrono::milliseconds(20));
+  EXPECT_EQ(c.logging.format, "json");
+  EXPECT_EQ(c.fleet["bind"], "tcp://127.0.0.1:7610");
+}
+
+TEST_F(Config, MistakesAreRefusedNamingTheKey) {
+  auto bad = [&](const char* text) {
+    return error_of([&] { dockhand::cli::config_from_json(json::parse(text), dir); });
+  };
+  EXPECT_NE(bad(R"({"mail": {"pol_interval_ms": 5}})").find("unknown key mail.pol_interval_ms"), std::string::npos);
+  EXPECT_NE(bad(R"({"mail": {"poll_interval_ms": "5s"}})").find("mail.poll_interval_ms must be a whole number"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"mail": {"source": "pop3"}})").find("mail.source must be one of maildir, imap"), std::string::npos);
+  EXPECT_NE(bad(R"({"mail": {"source": "imap"}})").find("mail.imap.url"), std::string::npos);
+  EXPECT_NE(bad(R"({"logging": {"level": "loud"}})").find("logging.level"), std::string::npos);
+  EXPECT_NE(bad(R"({"chain": {"poll_initial_ms": 0}})").find("chain.poll_initial_ms must be between"), std::string::npos);
+  EXPECT_EQ(bad(R"({"_comment": "keys starting with _ are comments"})"), "");
+  EXPECT_NE(error_of([&] { dockhand::cli::load_config(write("broken.json", "{ nope")); }).find("not valid JSON"),
+            std::string::npos);
+}
+
+TEST_F(Config, SecretFilesMustBePrivateAndTheErrorNeverShowsTheSecret) {
+  auto ok = write("secret", "s3cr3t-value\n");
+  EXPECT_EQ(dockhand::cli::read_secret_file(ok, "x"), "s3cr3t-value");
+  auto open = write("open", "s3cr3t-value\n", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  auto message = error_of([&] { dockhand::cli::read_secret_file(open, "spapi.client_secret_file"); });
+  EXPECT_NE(message.find("mode 0444"), std::string::npos) << message;
+  EXPECT_NE(message.find("chmod 600"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << message;
+  EXPECT_NE(error_of([&] { dockhand::cli::read_secret_file(dir / "missing", "x"); }).find("cannot read"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { dockhand::cli::read_secret_file(write("empty", "\n"), "x"); }).find("empty"),
+            std::string::npos);
+}
+
+TEST_F(Config, LoadSecretsReadsEveryNamedFile) {
+  write("cs", "client-secret-1");
+  write("rt", "refresh-token-1");
+  write("pw", "imap-password-1");
+  auto c = dockhand::cli::config_from_json(
+      json::parse(R"({"mail": {"source": "imap", "imap": {"url": "imaps://h", "user": "u", "password_file": "pw"}},
+        "spapi": {"client_id": "id", "client_secret_file": "cs", "refresh_token_file": "rt"}})"),
+      dir);
+  dockhand::cli::load_secrets(c);
+  EXPECT_EQ(c.spapi.client_secret, "client-secret-1");
+  EXPECT_EQ(c.spapi.refresh_token, "refresh-token-1");
+  EXPECT_EQ(c.mail.imap.password, "imap-password-1");
+  auto secrets = c.secrets();
+  EXPECT_EQ(secrets.size(), 3u);
+  auto summary = c.summary().dump();
+  for (const auto& s : secrets) EXPECT_EQ(summary.find(s), std::string::npos) << summary;
+}
+
+TEST_F(Config, LogLinesNeverCarryARegisteredSecret) {
+  dockhand::cli::LoggingConfig logging;
+  logging.file = (dir / "log.jsonl").string();
+  logging.format = "json";
+  dockhand::cli::setup_logging(logging, {"hunter2-secret"});
+  spdlog::info("token is hunter2-secret and again hunter2-secret; a quote \" stays JSON");
+  spdlog::default_logger()->flush();
+  std::ifstream in(logging.file);
+  std::string line;
+  std::getline(in, line);
+  auto j = json::parse(line);
+  EXPECT_EQ(j["msg"], "token is [redacted] and again [redacted]; a quote \" stays JSON");
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_TRUE(j.contains("time"));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("restored"));
+}
+
+TEST_F(Config, TheDocumentedExamplesAreValid) {
+  for (const char* name : {"orchestrator.json", "orchestrator-demo.json"}) {
+    auto c = dockhand::cli::load_config(fs::path(DOCKHAND_SOURCE_DIR) / "docs" / "examples" / name);
+    EXPECT_FALSE(c.spapi.client_id.empty()) << name;
+  }
+}
