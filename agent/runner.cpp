@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <cmath>
 #include <cstring>
@@ -43,6 +44,12 @@ nlohmann::json RunResult::to_json() const {
     for (const auto& p : problems) j["problems"].push_back(p.str());
   }
   j["elapsed_ms"] = std::round(elapsed_ms);
+  if (!timings.empty()) {
+    j["steps"] = json::array();
+    for (const auto& t : timings)
+      j["steps"].push_back({{"step", t.path}, {"ms", std::round(t.total_ms * 10) / 10},
+                            {"overhead_ms", std::round(t.overhead_ms() * 10) / 10}});
+  }
   return j;
 }
 
@@ -141,6 +148,7 @@ class Runner {
   double ui_scale_ = 1.0;
   bool scale_known_ = false;
   std::map<const Locator*, cv::Rect> hints_;
+  std::deque<vision::TextScan> scans_;  // OCR of the current capture, by area
   std::map<std::string, std::optional<vision::Pattern>> patterns_;  // file -> template (nullopt: no such file)
 
   std::map<std::uint64_t, cv::Mat> dialog_checked_;  // dialog id -> its pixels when no handler matched
@@ -156,6 +164,7 @@ class Runner {
 
   // ---------- screen and windows ----------
   void capture() {
+    scans_.clear();
     frame_ = d_.capture();
     mat_ = cv::Mat(frame_.height, frame_.width, CV_8UC4, frame_.pixels.data(), frame_.stride);
     screen_ = cv::Rect(0, 0, frame_.width, frame_.height);
@@ -310,6 +319,16 @@ class Runner {
     return m->region;
   }
 
+  // OCR'd words of the current capture, by area: several text locators (handlers!) over the same pixels share
+  // one OCR. A scan also serves a smaller area inside it when both are read at the same magnification
+  // (areas up to a megapixel are read at 2x).
+  const vision::TextScan& scan_for(const cv::Rect& area) {
+    for (const auto& sc : scans_)
+      if (sc.area == area || ((area & sc.area) == area && sc.area.area() <= 1'000'000)) return sc;
+    scans_.push_back(vision::scan_text(mat_, area));
+    return scans_.back();
+  }
+
   std::optional<cv::Rect> find_text(const Locator& loc, const cv::Rect& bounds) {
     auto text = substitute(loc.text, vars_);
     vision::LocateOptions lo;
@@ -319,14 +338,15 @@ class Runner {
       // Where it was last time, with a margin: a small OCR instead of the whole area.
       auto r = h->second;
       int mx = r.height * 2 + r.width / 2, my = r.height;
-      lo.within = cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & bounds;
-      if (!lo.within->empty()) {
-        auto ms = vision::locate_text(mat_, text, lo);
+      cv::Rect near = cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & bounds;
+      if (!near.empty()) {
+        lo.within = near;
+        auto ms = vision::locate_text(scan_for(near), text, lo);
         if (!ms.empty()) return ms.front().region;
       }
     }
     lo.within = bounds;
-    auto ms = vision::locate_text(mat_, text, lo);
+    auto ms = vision::locate_text(scan_for(bounds), text, lo);
     if (ms.empty()) return std::nullopt;
     return ms.front().region;
   }
@@ -401,13 +421,13 @@ class Runner {
 
   // Runs the first handler whose `when` is on screen. Dialogs are checked once per content; the target
   // window only when it changed since the last check. Returns true if a handler ran.
-  bool check_handlers() {
+  bool check_handlers(bool include_window = true) {
     if (in_handler_ || s_.handlers.empty()) return false;
     auto try_area = [&](const cv::Rect& area) {
       for (const auto& h : s_.handlers) {
         if (handler_runs_[&h] >= h.max_times) continue;
         if (resolve(h.when, area)) {
-          run_handler(h);
+          run_handler(h, area);
           return true;
         }
       }
@@ -422,7 +442,7 @@ class Runner {
       if (try_area(r)) return true;
       dialog_checked_[dlg.id] = now.clone();
     }
-    if (ws_.target) {
+    if (ws_.target && include_window) {
       auto r = to_cv(ws_.target->rect) & screen_;
       if (r.empty()) return false;
       cv::Mat now = mat_(r);
@@ -433,7 +453,7 @@ class Runner {
     return false;
   }
 
-  void run_handler(const Handler& h) {
+  void run_handler(const Handler& h, const cv::Rect& area) {
     ++handler_runs_[&h];
     trigger_ = mat_.clone();  // the screen that set it off (evidence, should the handler fail the run)
     spdlog::info("agent: handler {} ({}) at {}", h.path, h.name, current_path_);
@@ -445,6 +465,15 @@ class Runner {
     } catch (...) {
       in_handler_ = false;
       throw;
+    }
+    // Before the interrupted step carries on, the popup must be gone (its window may take a moment to close;
+    // seeing it again would run the handler twice). Bounded: a popup that stays is the next check's business.
+    auto until = Clock::now() + std::chrono::milliseconds(std::min(2000, s_.defaults.timeout_ms));
+    for (;;) {
+      capture();
+      windows_now();
+      if (!resolve(h.when, area) || Clock::now() >= until) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(s_.defaults.poll_ms));
     }
     in_handler_ = false;
     current_path_ = saved;
@@ -470,6 +499,7 @@ class Runner {
   // A window in front that no handler knows and that has not changed for kUnexpectedMs while the step could
   // not do its work: the run stops (application) with a screenshot, without touching that window.
   static constexpr int kUnexpectedMs = 3000;
+  static constexpr int kWindowHandlerMs = 1000;
   struct Front {
     std::uint64_t id;
     cv::Mat pixels;
@@ -520,7 +550,9 @@ class Runner {
         return;
       }
       auto h0 = Clock::now();
-      if (check_handlers()) {
+      // Popups in their own windows are checked at once; popups drawn inside the target window (a whole-window
+      // OCR) only once the step has waited kWindowHandlerMs: most misses are the program still drawing.
+      if (check_handlers(ms_between(start, h0) >= kWindowHandlerMs)) {
         deadline += Clock::now() - h0;
         front_.reset();
         continue;
@@ -600,8 +632,30 @@ class Runner {
       at = (r->tl() + r->br()) / 2;
       return can_click(at, why);
     });
+    // What is under the pointer now, to see the program react.
+    cv::Rect around = cv::Rect(at.x - 40, at.y - 20, 80, 40) & screen_;
+    cv::Mat before = around.empty() ? cv::Mat() : mat_(around).clone();
     d_.click({at.x, at.y}, button, count);
     last_window_ = window_at(at);
+    settle(around, before);
+  }
+
+  // After a click, until the pixels around it change (the program took it: a pressed button, a cursor in a
+  // field), at most kSettleMs. With a window manager a click may reach the program after keys sent later
+  // (it replays pointer events it grabbed), so typing right away could land in the previous field.
+  static constexpr int kSettleMs = 250;
+  void settle(const cv::Rect& around, const cv::Mat& before) {
+    if (around.empty() || before.empty()) return;
+    auto start = Clock::now();
+    while (ms_between(start, Clock::now()) < kSettleMs) {
+      auto f = d_.capture(drivers::Rect{around.x, around.y, around.width, around.height});
+      if (f.width == around.width && f.height == around.height) {
+        cv::Mat now(f.height, f.width, CV_8UC4, f.pixels.data(), f.stride);
+        if (vision::changed_fraction(before, now) > 0) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    waiting_ms_ += ms_between(start, Clock::now());
   }
 
   void type_step(const Step& st) {
@@ -691,7 +745,14 @@ class Runner {
           why = "no window titled \"" + title + "\"";
           return found.has_value();
         });
-        d_.activate(found->id);
+        try {
+          d_.activate(found->id);
+        } catch (const drivers::DesktopError& e) {
+          (void)d_.screen();  // throws if the display itself is gone
+          // The program may not let its main window be activated while one of its modals is up; the steps
+          // (and handlers) deal with what is in front.
+          spdlog::warn("agent: {}: {} (carrying on: the window is there)", st.path, e.what());
+        }
         window_title_ = title;
         windows_now();
         last_window_ = found->id;

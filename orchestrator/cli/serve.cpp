@@ -5,7 +5,9 @@
 #include "config.h"
 #include "logging.h"
 
+#include "agent/protocol/wire.h"
 #include "orchestrator/chain/chain.h"
+#include "orchestrator/fleet/service.h"
 
 #include <spdlog/spdlog.h>
 
@@ -132,14 +134,33 @@ int run_serve(const std::vector<std::string>& args) {
     return intake::extract(raw, extract_options);
   }, *orders, rules, *amazon, config.chain);
 
-  // ---- CLOSE-OUT STAGE (issue 4, branch fleet) ---------------------------------------------------------
-  // A "fleet" section in the config turns the close-out on: build the fleet::FleetCloseout stage here from
-  // config.fleet (relative paths: config.resolve(...)) and the store, start it, and hand it to the chain.
-  // Without it (absent or null) requests stay CONFIRMED. Keep `closeout` alive until the loop below ends.
+  // ---- CLOSE-OUT STAGE --------------------------------------------------------------------------------
+  // A "fleet" section turns the close-out on (docs/configuration.md): the fleet binds its ROUTER (CURVE with
+  // the agent allow-list unless insecure) and the FleetCloseout stage takes CLOSING_OUT requests to DONE or
+  // NEEDS_ATTENTION. Without it (absent or null) requests stay CONFIRMED.
   std::unique_ptr<chain::CloseoutStage> closeout;
   if (!config.fleet.is_null()) {
-    spdlog::critical("serve: the config has a \"fleet\" section, but this build has no close-out stage");
-    return 1;
+    auto resolve = [&config](const std::string& path) { return config.resolve(path); };
+    try {
+      auto settings = fleet::fleet_settings_from_json(config.fleet, resolve);
+      if (check) {
+        // Keys readable and an allow-list present; the port is not bound (a running serve may hold it).
+        if (!settings.fleet.insecure) {
+          protocol::read_secret_key(settings.fleet.server_secret_key);
+          auto keys = protocol::read_public_keys(settings.fleet.agent_keys);
+          spdlog::info("serve --check: fleet keys fine: {} agent key(s) allow-listed in {}", keys.size(),
+                       settings.fleet.agent_keys.string());
+        }
+      } else {
+        closeout = std::make_unique<fleet::FleetService>(std::move(settings), *store);
+      }
+    } catch (const fleet::SettingsError& e) {
+      std::cerr << "serve: " << config.file.string() << ": " << e.what() << "\n";
+      return 2;
+    } catch (const std::exception& e) {
+      spdlog::critical("serve: cannot start the fleet: {}", e.what());
+      return 1;
+    }
   }
   chain.set_closeout(closeout.get());
   // ---- end of the close-out stage ----------------------------------------------------------------------

@@ -27,13 +27,14 @@ ORIGIN = (40, 30)
 
 # name: (x, y, w, h) at scale 1.0, relative to the main window: the label or button text with a little of
 # its background (value-field labels keep their 28 px row, so right_of regions line up with the field).
+# Buttons are cut 5 px inside their edges: a focused button draws a dotted rectangle there.
 MAIN = {
-    "login": {"menu": (3, 3, 244, 22), "login": (402, 322, 116, 28), "user-label": (300, 220, 90, 28),
+    "login": {"menu": (3, 3, 244, 22), "login": (405, 325, 110, 22), "user-label": (300, 220, 90, 28),
               "password-label": (290, 264, 100, 28)},
     "home": {"home-pretender": (558, 262, 116, 28)},
-    "pretender": {"po-number": (20, 80, 90, 28), "search": (297, 82, 86, 24), "po-label": (680, 155, 40, 28),
+    "pretender": {"po-number": (20, 80, 90, 28), "search": (300, 85, 80, 18), "po-label": (680, 155, 40, 28),
                   "status-label": (640, 195, 80, 28), "reference-label": (630, 315, 90, 28),
-                  "finalize": (732, 367, 186, 30)},
+                  "finalize": (735, 370, 180, 24)},
 }
 
 
@@ -88,7 +89,7 @@ def cut_button(s, title, label, name, scale):
     for b in s["modal"]["buttons"]:
         if b["label"] == label:
             x, y, w, h = b["rect"]
-            inset = sc(2, scale)
+            inset = sc(5, scale)  # inside the dotted focus rectangle a focused button draws
             cut(name, dx + x + inset, dy + y + inset, w - 2 * inset, h - 2 * inset, scale)
             subprocess.run(["xdotool", "mousemove", str(dx + x + w // 2), str(dy + y + h // 2), "click", "1"],
                            check=True)

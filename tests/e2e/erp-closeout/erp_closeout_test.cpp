@@ -1,8 +1,9 @@
 // End to end: `dockhand-agent run recordings/erp-closeout/script.json --var po=...` against the real
 // simulated ERP (FLTK) under Xvfb, with the ERP's --state file as the witness of what really happened.
-#include "app_session.h"
-
+// gtest before Xlib (harness.h): Xlib's macros (None, Bool) break gtest's headers.
 #include <gtest/gtest.h>
+
+#include "app_session.h"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>

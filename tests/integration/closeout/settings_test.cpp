@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 using dockhand::fleet::default_fleet_settings_json;
 using dockhand::fleet::fleet_settings_from_json;
 using dockhand::fleet::SettingsError;
@@ -73,4 +75,13 @@ TEST(FleetSettings, MistakesAreRefusedWithTheKeyNamed) {
   EXPECT_NE(message({{"retry_backoff_ms", 5000}, {"retry_backoff_max_ms", 100}}).find("retry_backoff_max_ms"),
             std::string::npos);
   EXPECT_NE(message(json::array()).find("object"), std::string::npos);
+}
+
+TEST(FleetSettings, TheDocumentedExampleIsValid) {
+  std::ifstream in(std::string(DOCKHAND_SOURCE_DIR) + "/docs/examples/orchestrator.json");
+  auto doc = json::parse(in);
+  ASSERT_TRUE(doc["fleet"].is_object());
+  auto s = fleet_settings_from_json(doc["fleet"], [](const std::string& p) { return std::filesystem::path(p); });
+  EXPECT_EQ(s.fleet.bind, "tcp://10.20.0.5:7610");
+  EXPECT_EQ(s.fleet.agent_keys, "/etc/dockhand/keys/agents");
 }
