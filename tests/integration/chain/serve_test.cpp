@@ -212,6 +212,33 @@ TEST_F(Serve, ImapEmailsReachConfirmedAndMoveToTheHandledMailbox) {
   expect_no_secret_in_logs(*env, sim);
 }
 
+TEST_F(Serve, ImapOAuthTokenFileIsReadAgainWhenItChanges) {
+  if (env_or_skip("DOCKHAND_IMAPS_PORT").empty()) GTEST_SKIP() << "run under scripts/with-dovecot.sh";
+  // The private dovecot checks bearer tokens against its password file. Start with an expired token: serve
+  // keeps running, logs the failure (without the token), and picks up the refreshed file.
+  env->secret("imap-token", "expired-oauth-token-0001");
+  env->config["mail"] = {{"source", "imap"},
+                         {"poll_interval_ms", 100},
+                         {"imap",
+                          {{"url", "imaps://127.0.0.1:" + env_or_skip("DOCKHAND_IMAPS_PORT")},
+                           {"user", env_or_skip("DOCKHAND_IMAP_USER")},
+                           {"oauth_token_file", "imap-token"},
+                           {"ca_file", env_or_skip("DOCKHAND_IMAP_CA")}}}};
+  auto s = three_emails(*env, "OA");
+  lda_deliver(*env, s.emails[0], 0);
+  auto serve = env->start();
+  ASSERT_TRUE(eventually([&] { return env->count_in_logs("mail intake from") >= 1; })) << env->logs();
+  EXPECT_TRUE(env->requests().empty());
+  EXPECT_TRUE(serve->running());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a visibly newer file time
+  env->secret("imap-token", env_or_skip("DOCKHAND_IMAP_PASSWORD"));
+  ASSERT_TRUE(eventually([&] { return env->all_confirmed(1); })) << states(*env) << env->logs();
+  EXPECT_NE(env->logs().find("read the IMAP OAuth token again"), std::string::npos);
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+  EXPECT_EQ(env->logs().find("expired-oauth-token-0001"), std::string::npos) << "token logged";
+  EXPECT_EQ(env->logs().find(env_or_skip("DOCKHAND_IMAP_PASSWORD")), std::string::npos) << "token logged";
+}
+
 // ---- crashes: SIGKILL at every point, restart ----------------------------------------------------------
 
 namespace {
