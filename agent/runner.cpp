@@ -8,7 +8,10 @@
 
 #include <spawn.h>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
+#include <map>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -41,6 +44,12 @@ nlohmann::json RunResult::to_json() const {
     for (const auto& p : problems) j["problems"].push_back(p.str());
   }
   j["elapsed_ms"] = std::round(elapsed_ms);
+  if (!timings.empty()) {
+    j["steps"] = json::array();
+    for (const auto& t : timings)
+      j["steps"].push_back({{"step", t.path}, {"ms", std::round(t.total_ms * 10) / 10},
+                            {"overhead_ms", std::round(t.overhead_ms() * 10) / 10}});
+  }
   return j;
 }
 
@@ -139,12 +148,14 @@ class Runner {
   double ui_scale_ = 1.0;
   bool scale_known_ = false;
   std::map<const Locator*, cv::Rect> hints_;
-  std::map<std::string, vision::Pattern> patterns_;
+  std::deque<vision::TextScan> scans_;  // OCR of the current capture, by area
+  std::map<std::string, std::optional<vision::Pattern>> patterns_;  // file -> template (nullopt: no such file)
 
   std::map<std::uint64_t, cv::Mat> dialog_checked_;  // dialog id -> its pixels when no handler matched
   cv::Mat window_checked_;                           // target window pixels at the last handler check
   std::map<const Handler*, int> handler_runs_;
   bool in_handler_ = false;
+  cv::Mat trigger_;  // the screen when the last handler ran
 
   std::vector<StepTiming> timings_;
   double waiting_ms_ = 0;  // of the current step
@@ -153,6 +164,7 @@ class Runner {
 
   // ---------- screen and windows ----------
   void capture() {
+    scans_.clear();
     frame_ = d_.capture();
     mat_ = cv::Mat(frame_.height, frame_.width, CV_8UC4, frame_.pixels.data(), frame_.stride);
     screen_ = cv::Rect(0, 0, frame_.width, frame_.height);
@@ -175,13 +187,27 @@ class Runner {
           break;
         }
     }
-    for (const auto& win : all) {
+    // `all` is in stacking order, topmost first. A dialog is a window of the program (same pid), one that
+    // appeared since the run started, or any window stacked above the target that covers part of it (a popup
+    // that was already up when the run started, from a program that does not say its pid).
+    std::map<std::uint64_t, std::size_t> order;
+    std::size_t target_at = all.size();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      order[all[i].id] = i;
+      if (w.target && all[i].id == w.target->id) target_at = i;
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& win = all[i];
       if (!win.visible || (w.target && win.id == w.target->id)) continue;
       bool same_app = w.target && w.target->pid != 0 && win.pid == w.target->pid;
-      if (!initial_.count(win.id) || same_app) w.dialogs.push_back(win);
+      bool covers = w.target && i < target_at && !(to_cv(win.rect) & to_cv(w.target->rect)).empty();
+      if (!initial_.count(win.id) || same_app || covers) w.dialogs.push_back(win);
     }
-    std::sort(w.dialogs.begin(), w.dialogs.end(),
-              [&](const auto& a, const auto& b) { return shown_at_[a.id] > shown_at_[b.id]; });
+    // Topmost first (it receives the clicks); among equals, the newest.
+    std::stable_sort(w.dialogs.begin(), w.dialogs.end(), [&](const auto& a, const auto& b) {
+      if (order[a.id] != order[b.id]) return order[a.id] < order[b.id];
+      return shown_at_[a.id] > shown_at_[b.id];
+    });
     ws_ = std::move(w);
     return ws_;
   }
@@ -234,11 +260,45 @@ class Runner {
   // ---------- locating ----------
   int sc(int v) const { return static_cast<int>(std::lround(v * ui_scale_)); }
 
-  const vision::Pattern& pattern(const Locator& loc) {
-    auto key = loc.image_file.string();
-    auto it = patterns_.find(key);
-    if (it == patterns_.end()) it = patterns_.emplace(key, vision::Pattern::load(key)).first;
-    return it->second;
+  const vision::Pattern* load_pattern(const std::string& file) {
+    auto it = patterns_.find(file);
+    if (it == patterns_.end()) {
+      std::optional<vision::Pattern> p;
+      std::error_code ec;
+      if (fs::exists(file, ec)) p = vision::Pattern::load(file);
+      it = patterns_.emplace(file, std::move(p)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+  // The template for `scale`: "x@1.25.png" beside "x.png" when the script's author cut one at that scale (text
+  // does not scale linearly: fonts snap to whole pixel sizes), else x.png resized by the finder.
+  static std::string variant_file(const fs::path& base, double scale) {
+    char num[32];
+    std::snprintf(num, sizeof num, "%g", scale);
+    return (base.parent_path() / (base.stem().string() + "@" + num + base.extension().string())).string();
+  }
+
+  std::optional<vision::Match> find_at_scales(const Locator& loc, const std::vector<double>& scales,
+                                              vision::FindOptions fo) {
+    const vision::Pattern* base = load_pattern(loc.image_file.string());
+    if (!base) throw vision::VisionError("template file not found: " + loc.image_file.string());
+    std::vector<double> plain;
+    for (double s : scales) {
+      const vision::Pattern* v = s == 1.0 ? nullptr : load_pattern(variant_file(loc.image_file, s));
+      if (!v) {
+        plain.push_back(s);
+        continue;
+      }
+      fo.scales = {1.0};
+      if (auto m = vision::find(mat_, *v, fo)) {
+        m->scale = s;
+        return m;
+      }
+    }
+    if (plain.empty()) return std::nullopt;
+    fo.scales = plain;
+    return vision::find(mat_, *base, fo);
   }
 
   std::optional<cv::Rect> find_image(const Locator& loc, const cv::Rect& bounds) {
@@ -248,12 +308,8 @@ class Runner {
     auto h = hints_.find(&loc);
     if (h != hints_.end()) fo.hint = h->second;
     const auto& all = loc.scales.empty() ? s_.defaults.scales : loc.scales;
-    fo.scales = scale_known_ ? std::vector<double>{ui_scale_} : all;
-    auto m = vision::find(mat_, pattern(loc), fo);
-    if (!m && scale_known_ && !loc.scales.empty()) {
-      fo.scales = all;
-      m = vision::find(mat_, pattern(loc), fo);
-    }
+    auto m = find_at_scales(loc, scale_known_ ? std::vector<double>{ui_scale_} : all, fo);
+    if (!m && scale_known_ && !loc.scales.empty()) m = find_at_scales(loc, all, fo);
     if (!m) return std::nullopt;
     if (!scale_known_) {
       ui_scale_ = m->scale;
@@ -261,6 +317,16 @@ class Runner {
       spdlog::debug("agent: UI scale {} learned from {}", ui_scale_, loc.image);
     }
     return m->region;
+  }
+
+  // OCR'd words of the current capture, by area: several text locators (handlers!) over the same pixels share
+  // one OCR. A scan also serves a smaller area inside it when both are read at the same magnification
+  // (areas up to a megapixel are read at 2x).
+  const vision::TextScan& scan_for(const cv::Rect& area) {
+    for (const auto& sc : scans_)
+      if (sc.area == area || ((area & sc.area) == area && sc.area.area() <= 1'000'000)) return sc;
+    scans_.push_back(vision::scan_text(mat_, area));
+    return scans_.back();
   }
 
   std::optional<cv::Rect> find_text(const Locator& loc, const cv::Rect& bounds) {
@@ -272,14 +338,15 @@ class Runner {
       // Where it was last time, with a margin: a small OCR instead of the whole area.
       auto r = h->second;
       int mx = r.height * 2 + r.width / 2, my = r.height;
-      lo.within = cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & bounds;
-      if (!lo.within->empty()) {
-        auto ms = vision::locate_text(mat_, text, lo);
+      cv::Rect near = cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & bounds;
+      if (!near.empty()) {
+        lo.within = near;
+        auto ms = vision::locate_text(scan_for(near), text, lo);
         if (!ms.empty()) return ms.front().region;
       }
     }
     lo.within = bounds;
-    auto ms = vision::locate_text(mat_, text, lo);
+    auto ms = vision::locate_text(scan_for(bounds), text, lo);
     if (ms.empty()) return std::nullopt;
     return ms.front().region;
   }
@@ -354,13 +421,13 @@ class Runner {
 
   // Runs the first handler whose `when` is on screen. Dialogs are checked once per content; the target
   // window only when it changed since the last check. Returns true if a handler ran.
-  bool check_handlers() {
+  bool check_handlers(bool include_window = true) {
     if (in_handler_ || s_.handlers.empty()) return false;
     auto try_area = [&](const cv::Rect& area) {
       for (const auto& h : s_.handlers) {
         if (handler_runs_[&h] >= h.max_times) continue;
         if (resolve(h.when, area)) {
-          run_handler(h);
+          run_handler(h, area);
           return true;
         }
       }
@@ -375,7 +442,7 @@ class Runner {
       if (try_area(r)) return true;
       dialog_checked_[dlg.id] = now.clone();
     }
-    if (ws_.target) {
+    if (ws_.target && include_window) {
       auto r = to_cv(ws_.target->rect) & screen_;
       if (r.empty()) return false;
       cv::Mat now = mat_(r);
@@ -386,8 +453,9 @@ class Runner {
     return false;
   }
 
-  void run_handler(const Handler& h) {
+  void run_handler(const Handler& h, const cv::Rect& area) {
     ++handler_runs_[&h];
+    trigger_ = mat_.clone();  // the screen that set it off (evidence, should the handler fail the run)
     spdlog::info("agent: handler {} ({}) at {}", h.path, h.name, current_path_);
     auto saved = current_path_;
     in_handler_ = true;
@@ -397,6 +465,15 @@ class Runner {
     } catch (...) {
       in_handler_ = false;
       throw;
+    }
+    // Before the interrupted step carries on, the popup must be gone (its window may take a moment to close;
+    // seeing it again would run the handler twice). Bounded: a popup that stays is the next check's business.
+    auto until = Clock::now() + std::chrono::milliseconds(std::min(2000, s_.defaults.timeout_ms));
+    for (;;) {
+      capture();
+      windows_now();
+      if (!resolve(h.when, area) || Clock::now() >= until) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(s_.defaults.poll_ms));
     }
     in_handler_ = false;
     current_path_ = saved;
@@ -418,6 +495,42 @@ class Runner {
     if (ran) windows_now();
   }
 
+  // ---------- unexpected windows ----------
+  // A window in front that no handler knows and that has not changed for kUnexpectedMs while the step could
+  // not do its work: the run stops (application) with a screenshot, without touching that window.
+  static constexpr int kUnexpectedMs = 3000;
+  static constexpr int kWindowHandlerMs = 1000;
+  struct Front {
+    std::uint64_t id;
+    cv::Mat pixels;
+    Clock::time_point since;
+  };
+  std::optional<Front> front_;
+
+  void stuck_behind_dialog(const std::string& why, const Locator* looked_for) {
+    if (ws_.dialogs.empty()) {
+      front_.reset();
+      return;
+    }
+    const auto& top = ws_.dialogs.front();
+    auto r = to_cv(top.rect) & screen_;
+    if (r.empty()) return;
+    cv::Mat now = mat_(r);
+    if (!front_ || front_->id != top.id || !same_pixels(front_->pixels, now)) {
+      front_ = Front{top.id, now.clone(), Clock::now()};
+      return;
+    }
+    if (ms_between(front_->since, Clock::now()) < kUnexpectedMs) return;
+    Failure f{"application",
+              "unexpected window \"" + top.title + "\" in front" +
+                  (ws_.target ? " of \"" + ws_.target->title + "\"" : std::string()) +
+                  " (no handler knows it; nothing was clicked): " + why,
+              looked_for};
+    f.searched = r;
+    front_.reset();
+    throw f;
+  }
+
   // ---------- polling ----------
   // Calls attempt() on fresh captures until it returns true; runs handlers when it does not; fails as an
   // application error at the deadline. Time before the successful attempt counts as waiting.
@@ -426,6 +539,7 @@ class Runner {
     auto start = Clock::now();
     auto deadline = start + std::chrono::milliseconds(timeout_ms);
     std::string why;
+    front_.reset();
     for (int n = 0;; ++n) {
       auto t0 = Clock::now();
       capture();
@@ -436,10 +550,14 @@ class Runner {
         return;
       }
       auto h0 = Clock::now();
-      if (check_handlers()) {
+      // Popups in their own windows are checked at once; popups drawn inside the target window (a whole-window
+      // OCR) only once the step has waited kWindowHandlerMs: most misses are the program still drawing.
+      if (check_handlers(ms_between(start, h0) >= kWindowHandlerMs)) {
         deadline += Clock::now() - h0;
+        front_.reset();
         continue;
       }
+      stuck_behind_dialog(why, looked_for);
       if (Clock::now() >= deadline) {
         Failure f{"application", "timed out after " + std::to_string(timeout_ms) + " ms: " + why, looked_for};
         if (!ws_.target) f.searched = screen_;
@@ -482,20 +600,22 @@ class Runner {
   }
 
   // ---------- steps ----------
-  void run_steps(const Steps& steps, bool top, std::string&) {
+  // Every step outside handlers is timed (an `if` through the steps of its branch; a handler's time counts as
+  // waiting of the step it interrupted).
+  void run_steps(const Steps& steps, bool, std::string&) {
     for (const auto& st : steps) {
       auto t0 = Clock::now();
-      if (top) waiting_ms_ = 0;
+      const bool timed = !in_handler_ && st.kind != Step::Kind::If;
+      if (timed) waiting_ms_ = 0;
       current_path_ = st.path;
       if (o_.before_step) o_.before_step(st.path);
       try {
         run_step(st);
       } catch (...) {
-        if (top) timings_.push_back({st.path, ms_between(t0, Clock::now()), waiting_ms_});
+        if (timed) timings_.push_back({st.path, ms_between(t0, Clock::now()), waiting_ms_});
         throw;
       }
-      if (top && st.kind != Step::Kind::If)
-        timings_.push_back({st.path, ms_between(t0, Clock::now()), waiting_ms_});
+      if (timed) timings_.push_back({st.path, ms_between(t0, Clock::now()), waiting_ms_});
     }
   }
 
@@ -512,8 +632,30 @@ class Runner {
       at = (r->tl() + r->br()) / 2;
       return can_click(at, why);
     });
+    // What is under the pointer now, to see the program react.
+    cv::Rect around = cv::Rect(at.x - 40, at.y - 20, 80, 40) & screen_;
+    cv::Mat before = around.empty() ? cv::Mat() : mat_(around).clone();
     d_.click({at.x, at.y}, button, count);
     last_window_ = window_at(at);
+    settle(around, before);
+  }
+
+  // After a click, until the pixels around it change (the program took it: a pressed button, a cursor in a
+  // field), at most kSettleMs. With a window manager a click may reach the program after keys sent later
+  // (it replays pointer events it grabbed), so typing right away could land in the previous field.
+  static constexpr int kSettleMs = 250;
+  void settle(const cv::Rect& around, const cv::Mat& before) {
+    if (around.empty() || before.empty()) return;
+    auto start = Clock::now();
+    while (ms_between(start, Clock::now()) < kSettleMs) {
+      auto f = d_.capture(drivers::Rect{around.x, around.y, around.width, around.height});
+      if (f.width == around.width && f.height == around.height) {
+        cv::Mat now(f.height, f.width, CV_8UC4, f.pixels.data(), f.stride);
+        if (vision::changed_fraction(before, now) > 0) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    waiting_ms_ += ms_between(start, Clock::now());
   }
 
   void type_step(const Step& st) {
@@ -529,7 +671,8 @@ class Runner {
 
   void run_step(const Step& st) {
     using K = Step::Kind;
-    if (st.kind != K::Done && st.kind != K::Fail && st.kind != K::If && st.kind != K::Assert) pre_step_check();
+    if (st.kind != K::Done && st.kind != K::Fail && st.kind != K::If && st.kind != K::Assert && st.kind != K::Set)
+      pre_step_check();
     switch (st.kind) {
       case K::Click:
       case K::DoubleClick:
@@ -586,7 +729,10 @@ class Runner {
                         st.condition.locator ? &*st.condition.locator : nullptr};
         break;
       case K::If: {
+        auto c0 = Clock::now();
+        if (!in_handler_) waiting_ms_ = 0;
         bool yes = condition(st.condition);
+        if (!in_handler_) timings_.push_back({st.path, ms_between(c0, Clock::now()), waiting_ms_});
         std::string p;
         run_steps(yes ? st.then_steps : st.else_steps, false, p);
         break;
@@ -599,7 +745,14 @@ class Runner {
           why = "no window titled \"" + title + "\"";
           return found.has_value();
         });
-        d_.activate(found->id);
+        try {
+          d_.activate(found->id);
+        } catch (const drivers::DesktopError& e) {
+          (void)d_.screen();  // throws if the display itself is gone
+          // The program may not let its main window be activated while one of its modals is up; the steps
+          // (and handlers) deal with what is in front.
+          spdlog::warn("agent: {}: {} (carrying on: the window is there)", st.path, e.what());
+        }
         window_title_ = title;
         windows_now();
         last_window_ = found->id;
@@ -612,7 +765,19 @@ class Runner {
         throw Finished{substitute(st.text, vars_)};
       case K::Fail:
         throw Failure{st.category, substitute(st.text, vars_)};
+      case K::Set:
+        vars_[st.var] = substitute(st.text, vars_);  // once: the value is stored as it is
+        break;
     }
+  }
+
+  static std::string regex_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (std::strchr("\\^$.|?*+()[]{}-/", c)) out += '\\';
+      out += c;
+    }
+    return out;
   }
 
   void read_step(const Step& st) {
@@ -625,17 +790,35 @@ class Runner {
         why = "not found: " + st.locator->describe();
         return false;
       }
-      auto res = vision::read_field(mat_(*r & screen_), ro);
-      if (!st.pattern.empty() && !res.matches_pattern) {
-        why = "read \"" + res.text + "\", which does not look like " + st.pattern;
+      cv::Mat crop = mat_(*r & screen_);
+      std::optional<vision::ReadResult> res;
+      if (st.equals) {
+        // Is the field showing exactly this? The expected text is the OCR's pattern hint (its characters, in
+        // their places), so look-alikes (0/O, 1/I) resolve towards it; anything else still reads as itself.
+        auto want = substitute(*st.equals, vars_);
+        vision::ReadOptions hint = ro;
+        hint.pattern = "^" + regex_escape(want) + "$";
+        auto h = vision::read_field(crop, hint);
+        if (h.matches_pattern && h.text == want) res = h;
+      }
+      if (!res) res = vision::read_field(crop, ro);
+      if (!st.pattern.empty() && !res->matches_pattern) {
+        why = "read \"" + res->text + "\", which does not look like " + st.pattern;
         return false;
       }
-      if (st.expect && !st.expect->full_match(res.text)) {
-        why = "read \"" + res.text + "\", expected " + st.expect->source;
+      if (st.expect && !st.expect->full_match(res->text)) {
+        why = "read \"" + res->text + "\", expected " + st.expect->source;
         return false;
       }
-      vars_[st.var] = res.text;
-      spdlog::info("agent: {} read {} = \"{}\"", st.path, st.var, res.text);
+      if (st.equals) {
+        auto want = substitute(*st.equals, vars_);
+        if (res->text != want) {
+          why = "read \"" + res->text + "\", waiting for \"" + want + "\"";
+          return false;
+        }
+      }
+      vars_[st.var] = res->text;
+      spdlog::info("agent: {} read {} = \"{}\"", st.path, st.var, res->text);
       return true;
     });
   }
@@ -717,12 +900,21 @@ class Runner {
         cv::imwrite((dir / "screen.png").string(), bgr);
         if (f.searched && !(*f.searched & screen_).empty())
           cv::imwrite((dir / "searched.png").string(), bgr(*f.searched & screen_));
+        if (current_path_.rfind("handlers[", 0) == 0 && !trigger_.empty()) {
+          cv::Mat t;
+          cv::cvtColor(trigger_, t, cv::COLOR_BGRA2BGR);
+          cv::imwrite((dir / "trigger.png").string(), t);
+        }
       }
       if (f.looked_for) {
         const Locator* loc = f.looked_for;
         while (loc->kind == Locator::Kind::Region && loc->anchor_of) loc = loc->anchor_of.get();
-        if (loc->kind == Locator::Kind::Image) fs::copy_file(loc->image_file, dir / "looked-for.png",
-                                                               fs::copy_options::overwrite_existing, ec);
+        if (loc->kind == Locator::Kind::Image) {
+          std::string src = loc->image_file.string();
+          if (scale_known_ && ui_scale_ != 1.0 && fs::exists(variant_file(loc->image_file, ui_scale_), ec))
+            src = variant_file(loc->image_file, ui_scale_);
+          fs::copy_file(src, dir / "looked-for.png", fs::copy_options::overwrite_existing, ec);
+        }
       }
     } catch (const cv::Exception& e) {
       spdlog::error("agent: writing evidence images: {}", e.what());

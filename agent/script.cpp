@@ -26,6 +26,7 @@ const char* kind_name(Step::Kind kind) {
     case Step::Kind::Launch: return "launch";
     case Step::Kind::Done: return "done";
     case Step::Kind::Fail: return "fail";
+    case Step::Kind::Set: return "set";
   }
   return "?";
 }
@@ -114,13 +115,15 @@ std::string type_name(const json& j) {
   }
 }
 
-// Collects every read's var name (anywhere in the document), so references to them are defined.
+// Collects every read's and set's var name (anywhere in the document), so references to them are defined.
 void collect_read_vars(const json& j, std::set<std::string>& out) {
   if (j.is_object()) {
-    auto it = j.find("read");
-    if (it != j.end() && it->is_object()) {
-      auto v = it->find("var");
-      if (v != it->end() && v->is_string()) out.insert(v->get<std::string>());
+    for (const char* step : {"read", "set"}) {
+      auto it = j.find(step);
+      if (it != j.end() && it->is_object()) {
+        auto v = it->find("var");
+        if (v != it->end() && v->is_string()) out.insert(v->get<std::string>());
+      }
     }
     for (const auto& [k, v] : j.items()) collect_read_vars(v, out);
   } else if (j.is_array()) {
@@ -394,7 +397,8 @@ class Parser {
         {"wait_vanish", Step::Kind::WaitVanish}, {"read", Step::Kind::Read},
         {"assert", Step::Kind::Assert},     {"if", Step::Kind::If},
         {"focus_window", Step::Kind::FocusWindow}, {"launch", Step::Kind::Launch},
-        {"done", Step::Kind::Done},         {"fail", Step::Kind::Fail}};
+        {"done", Step::Kind::Done},         {"fail", Step::Kind::Fail},
+        {"set", Step::Kind::Set}};
     if (!j.is_object()) {
       problem(path, "a step must be an object like {\"click\": {...}}, not " + type_name(j));
       return std::nullopt;
@@ -491,7 +495,7 @@ class Parser {
         break;
       case Step::Kind::Read: {
         if (!need_object("a locator object with \"var\"")) break;
-        s.locator = parse_locator(v, p, {"var", "pattern", "whitelist", "expect", "timeout_ms"});
+        s.locator = parse_locator(v, p, {"var", "pattern", "whitelist", "expect", "equals", "timeout_ms"});
         s.timeout_ms = get_int(v, "timeout_ms", p);
         auto var = get_string(v, "var", p, true);
         if (var) {
@@ -501,6 +505,8 @@ class Parser {
         if (auto pat = get_regex(v, "pattern", p)) s.pattern = pat->source;
         s.whitelist = get_string(v, "whitelist", p).value_or("");
         s.expect = get_regex(v, "expect", p);
+        s.equals = get_string(v, "equals", p);
+        if (s.equals) check_refs(*s.equals, p + ".equals");
         break;
       }
       case Step::Kind::Assert:
@@ -562,6 +568,18 @@ class Parser {
         } else if (!v.is_null()) problem(p, "must be a message string or {\"message\": ...}");
         check_refs(s.text, p);
         break;
+      case Step::Kind::Set: {
+        if (!need_object("{\"var\": name, \"value\": text}")) break;
+        check_keys(v, p, {"var", "value", "comment"});
+        auto var = get_string(v, "var", p, true);
+        if (var) {
+          if (!valid_name(*var)) problem(p + ".var", "not a valid variable name: \"" + *var + "\"");
+          s.var = *var;
+        }
+        s.text = get_string(v, "value", p, true).value_or("");
+        check_refs(s.text, p + ".value");
+        break;
+      }
       case Step::Kind::Fail:
         s.category = "business";
         if (v.is_string()) s.text = v.get<std::string>();

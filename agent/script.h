@@ -79,7 +79,7 @@ struct Condition {
 struct Step {
   enum class Kind {
     Click, DoubleClick, RightClick, Type, Key, Wait, WaitVanish, Read, Assert, If, FocusWindow, Launch,
-    Done, Fail
+    Done, Fail, Set
   };
   Kind kind = Kind::Click;
   std::string path;  // e.g. "steps[3].click"
@@ -94,11 +94,12 @@ struct Step {
   bool clear = false;    // type: select all and delete first
   int repeat = 1;        // key
 
-  // read
-  std::string var;
+  // read, set
+  std::string var;  // set: `text` is the value (may contain ${var})
   std::string pattern;    // OCR hint: the value must look like this (also retried until it does)
   std::string whitelist;  // OCR characters allowed
   std::optional<Regex> expect;  // the value must match this, else the step fails (application)
+  std::optional<std::string> equals;  // read: the value must equal this text (after ${var}), else it keeps looking
   std::string category;         // assert / fail: business | application
 
   Condition condition;  // if / assert

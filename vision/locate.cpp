@@ -43,14 +43,25 @@ double similarity(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::vector<Match> locate_text(const cv::Mat& frame, std::string_view text, const LocateOptions& options) {
-  if (frame.empty()) throw VisionError("locate_text: empty frame");
+TextScan scan_text(const cv::Mat& frame, std::optional<cv::Rect> within) {
+  if (frame.empty()) throw VisionError("scan_text: empty frame");
+  TextScan scan;
+  scan.area = within ? detail::clip(*within, frame.size()) : cv::Rect(0, 0, frame.cols, frame.rows);
+  if (scan.area.empty()) return scan;
+  cv::Mat gray = detail::to_gray(frame(scan.area), "scan_text");
+  for (auto& w : detail::recognize_words(gray, tesseract::PSM_SPARSE_TEXT, detail::words_scale(gray.size()))) {
+    w.word.box += scan.area.tl();
+    scan.words.push_back({std::move(w.word), w.line});
+  }
+  return scan;
+}
+
+std::vector<Match> locate_text(const TextScan& scan, std::string_view text, const LocateOptions& options) {
   const std::string wanted = fold(text);
   if (wanted.empty()) throw VisionError("locate_text: empty text to look for");
-  cv::Rect area = options.within ? detail::clip(*options.within, frame.size()) : cv::Rect(0, 0, frame.cols, frame.rows);
-  if (area.empty()) return {};
-  cv::Mat gray = detail::to_gray(frame(area), "locate_text");
-  auto words = detail::recognize_words(gray, tesseract::PSM_SPARSE_TEXT, detail::words_scale(gray.size()));
+  std::vector<const TextScan::ScanWord*> words;
+  for (const auto& w : scan.words)
+    if (!options.within || (w.word.box & *options.within) == w.word.box) words.push_back(&w);
 
   const int wanted_words = int(std::count(wanted.begin(), wanted.end(), ' ')) + 1;
   std::vector<Match> found;
@@ -58,16 +69,23 @@ std::vector<Match> locate_text(const cv::Mat& frame, std::string_view text, cons
     std::string joined;
     cv::Rect box;
     // Runs of consecutive words on one line, up to one word more than asked (OCR may split a word).
-    for (size_t k = i; k < words.size() && words[k].line == words[i].line && int(k - i) <= wanted_words; ++k) {
-      joined += (k == i ? "" : " ") + fold(words[k].word.text);
-      box = k == i ? words[k].word.box : (box | words[k].word.box);
+    for (size_t k = i; k < words.size() && words[k]->line == words[i]->line && int(k - i) <= wanted_words; ++k) {
+      joined += (k == i ? "" : " ") + fold(words[k]->word.text);
+      box = k == i ? words[k]->word.box : (box | words[k]->word.box);
       double score = similarity(joined, wanted);
-      if (score >= options.min_similarity)
-        found.push_back({box + area.tl(), score, 1.0});
+      if (score >= options.min_similarity) found.push_back({box, score, 1.0});
     }
   }
   std::stable_sort(found.begin(), found.end(), [](const Match& a, const Match& b) { return a.score > b.score; });
   return suppress_overlaps(std::move(found), 100);
+}
+
+std::vector<Match> locate_text(const cv::Mat& frame, std::string_view text, const LocateOptions& options) {
+  if (frame.empty()) throw VisionError("locate_text: empty frame");
+  if (fold(text).empty()) throw VisionError("locate_text: empty text to look for");
+  LocateOptions rest = options;
+  rest.within.reset();
+  return locate_text(scan_text(frame, options.within), text, rest);
 }
 
 }  // namespace dockhand::vision

@@ -77,6 +77,20 @@ struct LocateOptions {
 // Where `text` (one or more words) appears on the frame, best first.
 std::vector<Match> locate_text(const cv::Mat& frame, std::string_view text, const LocateOptions& options = {});
 
+// The words of one area of a frame, read once and searched many times (several phrases on the same pixels:
+// one OCR instead of one per phrase).
+struct TextScan {
+  cv::Rect area;  // what was read, in frame coordinates
+  struct ScanWord {
+    Word word;     // box in frame coordinates
+    int line = 0;  // text line, in reading order
+  };
+  std::vector<ScanWord> words;
+};
+TextScan scan_text(const cv::Mat& frame, std::optional<cv::Rect> within = std::nullopt);
+// As locate_text, over a scan; `options.within` keeps only words wholly inside it.
+std::vector<Match> locate_text(const TextScan& scan, std::string_view text, const LocateOptions& options = {});
+
 // ---- change and stability ----
 // Fraction (0..1) of pixels that differ by more than `tolerance` in any channel. Frames must be the same size.
 double changed_fraction(const cv::Mat& a, const cv::Mat& b, int tolerance = 16,

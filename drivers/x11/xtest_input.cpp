@@ -152,6 +152,25 @@ void XTestInput::click(Point at, Button b, int count) {
     button(unsigned(b), false);
   }
   conn_.sync("clicking");
+  await_buttons_released("clicking");
+}
+
+// A window manager that grabs buttons synchronously (click-to-focus, e.g. openbox) holds our click until it
+// replays it to the client, while keys still flow: text typed right after a click would reach the field
+// focused before it. The logical pointer state shows the release only once the server has processed the
+// click for real, so wait for that (bounded: a button held by someone else must not hang us).
+void XTestInput::await_buttons_released(const char* doing) {
+  constexpr unsigned kButtons = Button1Mask | Button2Mask | Button3Mask | Button4Mask | Button5Mask;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  for (;;) {
+    Window root_ret, child;
+    int rx, ry, wx, wy;
+    unsigned mask = 0;
+    XQueryPointer(conn_.dpy(), conn_.root(), &root_ret, &child, &rx, &ry, &wx, &wy, &mask);
+    conn_.check(doing);
+    if (!(mask & kButtons) || std::chrono::steady_clock::now() >= until) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void XTestInput::drag(Point from, Point to, Button b) {

@@ -46,6 +46,7 @@ class XTestInput {
   KeyCode modifier_code(int mod_index, std::initializer_list<KeySym> preferred, const char* name);
   void press(KeyCode code, bool down);
   void button(unsigned b, bool down);
+  void await_buttons_released(const char* doing);
 
   X11Connection& conn_;
   int min_code_ = 8, max_code_ = 255, per_code_ = 0;

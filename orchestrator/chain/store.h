@@ -125,6 +125,8 @@ class Store {
   // --- queries -----------------------------------------------------------------------------------------
   std::optional<RequestRecord> request(std::int64_t id);
   std::vector<RequestRecord> requests(std::size_t limit = 0);  // all, oldest first (limit 0: no limit)
+  // Requests due at now_ms: new work (RECEIVED, EXTRACTED, PLANNED) before polls of Amazon (SUBMITTED,
+  // CONFIRMED), so a backlog of polls held up by Amazon's rate limits never delays a new submission.
   std::vector<std::int64_t> due(std::int64_t now_ms, std::size_t limit = 256);
   std::optional<std::int64_t> next_due_ms();
   std::vector<std::int64_t> in_state(State state);

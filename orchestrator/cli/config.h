@@ -52,7 +52,7 @@ struct OrchestratorConfig {
   std::string spapi_client_secret_file;
   std::string spapi_refresh_token_file;
   chain::ChainOptions chain;
-  std::size_t chain_batch = 32;  // requests advanced between two looks at the mailbox and the signals
+  std::size_t chain_batch = 8;  // requests advanced between two looks at the mailbox and the signals
   LoggingConfig logging;
   // The close-out stage's section (issue 4, branch fleet). null or absent: requests stay CONFIRMED.
   nlohmann::json fleet;

@@ -162,6 +162,29 @@ TEST_F(ScriptTest, ReadVarsAreDefinedForLaterReferences) {
   EXPECT_TRUE(r.ok()) << all(r.problems);
 }
 
+TEST_F(ScriptTest, SetDefinesAVariableAndReadEqualsIsChecked) {
+  auto r = parse(R"({ "vars": { "po": {} }, "steps": [
+      { "set": { "var": "already_done", "value": "true for ${po}" } },
+      { "read": { "var": "shown", "text": "PO:", "equals": "${po}" } },
+      { "done": "${already_done}" } ], "outputs": ["already_done"] })");
+  ASSERT_TRUE(r.ok()) << all(r.problems);
+  EXPECT_EQ(r.script->steps[0].kind, Step::Kind::Set);
+  EXPECT_EQ(r.script->steps[0].var, "already_done");
+  EXPECT_EQ(r.script->steps[0].text, "true for ${po}");
+  ASSERT_TRUE(r.script->steps[1].equals.has_value());
+  EXPECT_EQ(*r.script->steps[1].equals, "${po}");
+
+  auto bad = parse(R"({ "steps": [
+      { "set": { "var": "1x", "value": "${nope}", "colour": "red" } },
+      { "set": { "value": "x" } },
+      { "read": { "var": "v", "text": "PO:", "equals": "${missing}" } } ] })");
+  EXPECT_TRUE(has(bad.problems, "steps[0].set.var", "not a valid variable name")) << all(bad.problems);
+  EXPECT_TRUE(has(bad.problems, "steps[0].set.value", "undefined variable ${nope}")) << all(bad.problems);
+  EXPECT_TRUE(has(bad.problems, "steps[0].set.colour", "unknown field")) << all(bad.problems);
+  EXPECT_TRUE(has(bad.problems, "steps[1].set", "missing required field \"var\"")) << all(bad.problems);
+  EXPECT_TRUE(has(bad.problems, "steps[2].read.equals", "undefined variable ${missing}")) << all(bad.problems);
+}
+
 TEST_F(ScriptTest, LoadReportsMissingFileAndBadJson) {
   auto missing = load_script(dir_ / "nope.json");
   ASSERT_EQ(missing.problems.size(), 1u);

@@ -86,3 +86,17 @@ TEST_F(StoreTest, StateSurvivesReopening) {
   EXPECT_EQ(state(r.request_id), before);
   EXPECT_EQ(store->events(r.request_id).size(), steps(r.request_id).size());
 }
+
+TEST_F(StoreTest, NewWorkIsDueBeforePollsOfAmazon) {
+  // #1 is SUBMITTED and due since long ago (a poll); #2 arrives later: it still comes first.
+  auto polled = store->receive(email("maildir:1", "p1", "2K4GH7QZ"), "mail");
+  amazon.default_statuses = {"Processing"};
+  amazon.final_status = "Processing";
+  chain->advance(polled.request_id);
+  ASSERT_EQ(state(polled.request_id), State::SUBMITTED);
+  store->schedule(polled.request_id, clock.now_ms() - 60000);
+  clock.advance(std::chrono::milliseconds(10));
+  auto fresh = store->receive(email("maildir:2", "p2", "9LMN4R8T"), "mail");
+  EXPECT_EQ(store->due(clock.now_ms(), 10), (std::vector<std::int64_t>{fresh.request_id, polled.request_id}));
+  EXPECT_EQ(store->due(clock.now_ms(), 1), (std::vector<std::int64_t>{fresh.request_id}));
+}

@@ -1,0 +1,706 @@
+// dockhand-sim-opship: a simulated legacy shipping program (OpShip 4.2) for Dockhand's desktop agent. A
+// sign-in, a shipment entry screen (find by Shipment ID, a form with POs, carrier, pickup date, cartons,
+// pallets and reference, "Close shipment" -> Confirm -> a BOL number) and a shipment list. Every change is
+// written to the --state JSON file. The exact UI texts are a contract: tests/apps/README.md.
+#include <FL/Fl.H>
+#include <FL/Fl_Box.H>
+#include <FL/Fl_Button.H>
+#include <FL/Fl_Double_Window.H>
+#include <FL/Fl_Group.H>
+#include <FL/Fl_Input.H>
+#include <FL/Fl_Menu_Bar.H>
+#include <FL/Fl_Output.H>
+#include <FL/Fl_Secret_Input.H>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include "grid.h"
+#include "hazards.h"
+#include "options.h"
+#include "shipments.h"
+#include "state_file.h"
+#include "ui_kit.h"
+
+namespace apps = dockhand::apps;
+namespace ui = dockhand::apps::ui;
+namespace op = dockhand::apps::opship;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kTitle = "OpShip 4.2 - Shipping";
+constexpr const char* kUser = "dockhand";
+constexpr const char* kPassword = "dockhand";
+constexpr int kBaseW = 900, kBaseH = 640;
+
+std::string normalize_id(const char* raw) {
+  std::string s(raw ? raw : "");
+  s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }), s.end());
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+std::string trimmed(const char* raw) {
+  std::string s(raw ? raw : "");
+  auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+void on_click(Fl_Widget* w, std::function<void()> fn) {
+  w->callback([](Fl_Widget*, void* p) { (*static_cast<std::function<void()>*>(p))(); },
+              new std::function<void()>(std::move(fn)));  // lives as long as the program
+}
+
+// The values of the form at the moment "Close shipment" was pressed, checked and made canonical.
+struct CloseValues {
+  std::string carrier, pickup_date, reference;
+  int cartons = 0, pallets = 0;
+  std::vector<std::string> pos;
+};
+
+class OpShipApp {
+ public:
+  OpShipApp(const apps::CommonOptions& opts, std::vector<op::Shipment> shipments)
+      : opts_(opts), hazards_(opts), shipments_(std::move(shipments)), state_(opts.state_path, "opship"),
+        modals_([this](const json& m) { modal_changed(m); },
+                [this] { state_.event("click_outside_modal", {{"modal", state_.data()["modal"]}}); }) {}
+
+  int run(char** argv);
+
+ private:
+  enum class Screen { login, entry, list };
+
+  void build();
+  void build_login(int W, int top, int bottom);
+  void build_entry(int W, int top, int bottom);
+  void build_list(int W, int top, int bottom);
+  void restore_state();
+  void show_screen(Screen s);
+  void set_status(const char* text) { status_->copy_label((std::string(" ") + text).c_str()); }
+  void note_window() {
+    state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}};
+  }
+  void save() {
+    note_window();
+    state_.save();
+  }
+  void event(const std::string& type, const json& detail = json::object()) {
+    note_window();
+    state_.event(type, detail);
+  }
+  bool busy() const { return loading_ || modals_.active(); }
+  void modal(const std::string& title, const std::string& text, std::vector<std::string> buttons,
+             std::function<void(const std::string&)> then = nullptr, const std::string& field_label = "",
+             const std::string& field_value = "") {
+    modals_.show(win_, {title, text, field_label, field_value, std::move(buttons)},
+                 [then = std::move(then)](const std::string& b) { if (then) then(b); });
+  }
+  void error(const std::string& text, Fl_Widget* focus) {
+    modal("Error", text, {"OK"}, [focus](const std::string&) { if (focus) focus->take_focus(); });
+  }
+  void modal_changed(const json& m) {
+    if (!m.is_null()) event("modal_shown", {{"title", m["title"]}, {"text", m["text"]}});
+    state_.data()["modal"] = m;
+    save();
+  }
+  // A user action: with --session-expired it may first be interrupted by "Session expired"; after OK the
+  // action carries on, so the user is back where they were.
+  void action(const std::string& name, std::function<void()> fn);
+  // "Loading..." for a random --delay, then `done`; the event loop keeps running meanwhile.
+  void load(const std::string& what, std::function<void()> done);
+
+  void do_login();
+  void do_logout();
+  void go(Screen s);
+  void do_find();
+  void find(const std::string& id);
+  void id_edited();
+  void show_form(const std::optional<op::Shipment>& s);
+  void do_close();
+  void close_shipment(const std::string& id, const CloseValues& v);
+  op::Shipment* lookup(const std::string& id) {
+    for (auto& s : shipments_)
+      if (s.id == id) return &s;
+    return nullptr;
+  }
+  std::string new_bol();
+
+  const apps::CommonOptions& opts_;
+  apps::Hazards hazards_;
+  std::vector<op::Shipment> shipments_;
+  apps::StateFile state_;
+  ui::Modals modals_;
+  bool loading_ = false;
+  bool logged_in_ = false;
+  bool unexpected_shown_ = false;
+  std::optional<op::Shipment> form_;  // the shipment on the form (status "New" for an ID OpShip did not know)
+  Screen screen_ = Screen::login;
+
+  Fl_Double_Window* win_ = nullptr;
+  Fl_Menu_Bar* menu_ = nullptr;
+  Fl_Box* header_ = nullptr;
+  Fl_Box* status_ = nullptr;
+  Fl_Box* operator_ = nullptr;
+  Fl_Group* login_ = nullptr;
+  Fl_Input* user_ = nullptr;
+  Fl_Secret_Input* password_ = nullptr;
+  Fl_Button* sign_in_ = nullptr;
+  Fl_Group* entry_ = nullptr;
+  Fl_Input* id_input_ = nullptr;
+  Fl_Button* find_ = nullptr;
+  Fl_Box* loading_box_ = nullptr;
+  Fl_Group* form_group_ = nullptr;
+  Fl_Output* f_id_ = nullptr;
+  Fl_Output* f_status_ = nullptr;
+  Fl_Input* f_pos_ = nullptr;
+  Fl_Input* f_carrier_ = nullptr;
+  Fl_Input* f_pickup_ = nullptr;
+  Fl_Input* f_cartons_ = nullptr;
+  Fl_Input* f_pallets_ = nullptr;
+  Fl_Input* f_reference_ = nullptr;
+  Fl_Output* f_bol_ = nullptr;
+  Fl_Button* close_ = nullptr;
+  Fl_Group* list_ = nullptr;
+  Fl_Button* list_entry_ = nullptr;
+  ui::Grid* grid_ = nullptr;
+};
+
+void OpShipApp::build() {
+  using ui::px;
+  const int W = px(kBaseW), H = px(kBaseH);
+  win_ = new Fl_Double_Window(W, H, kTitle);
+
+  menu_ = new Fl_Menu_Bar(0, 0, W, px(28));
+  menu_->textsize(ui::text_size());
+  menu_->textfont(FL_HELVETICA);
+  auto menu_cb = [](Fl_Widget*, void* p) { (*static_cast<std::function<void()>*>(p))(); };
+  auto add = [&](const char* path, std::function<void()> fn) {
+    menu_->add(path, 0, menu_cb, new std::function<void()>(std::move(fn)));
+  };
+  add("File/Sign off", [this] { do_logout(); });
+  add("File/Exit", [] { ui::request_exit("menu File/Exit"); });
+  add("Shipments/Shipment entry", [this] { go(Screen::entry); });
+  add("Shipments/Shipment list", [this] { go(Screen::list); });
+  add("Help/About", [this] {
+    if (!busy()) modal("About", "OpShip 4.2 - (c) 1996 OpShip Software", {"OK"});
+  });
+
+  header_ = new Fl_Box(0, px(28), W, px(36));
+  header_->box(FL_FLAT_BOX);
+  header_->color(fl_rgb_color(0, 0, 128));
+  header_->labelcolor(FL_WHITE);
+  header_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(header_, 16);
+  header_->labelfont(FL_HELVETICA_BOLD);
+
+  const int top = px(64), bottom = H - px(26);
+  build_login(W, top, bottom);
+  build_entry(W, top, bottom);
+  build_list(W, top, bottom);
+
+  status_ = new Fl_Box(0, bottom, W - px(220), px(26), " Ready");
+  status_->box(FL_THIN_DOWN_BOX);
+  status_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(status_, 13);
+  operator_ = new Fl_Box(W - px(220), bottom, px(220), px(26));
+  operator_->box(FL_THIN_DOWN_BOX);
+  operator_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(operator_, 13);
+  win_->end();
+  ui::ignore_escape_close(win_, [] { ui::request_exit("window closed"); });
+}
+
+void OpShipApp::build_login(int W, int top, int bottom) {
+  using ui::px;
+  login_ = new Fl_Group(0, top, W, bottom - top);
+  const int bx = W / 2 - px(220), by = px(150);
+  auto* frame = new Fl_Box(bx, by, px(440), px(230), "OpShip sign-in");
+  frame->box(FL_ENGRAVED_BOX);
+  frame->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
+  ui::style(frame);
+  ui::field_label(bx + px(20), by + px(50), px(110), px(28), "Operator:");
+  user_ = new Fl_Input(bx + px(140), by + px(50), px(240), px(28));
+  ui::style(user_);
+  ui::field_label(bx + px(20), by + px(94), px(110), px(28), "Password:");
+  password_ = new Fl_Secret_Input(bx + px(140), by + px(94), px(240), px(28));
+  ui::style(password_);
+  password_->when(FL_WHEN_ENTER_KEY_ALWAYS);
+  password_->callback([](Fl_Widget*, void* p) { static_cast<OpShipApp*>(p)->do_login(); }, this);
+  sign_in_ = new Fl_Button(bx + px(140), by + px(150), px(120), px(32), "Sign in");
+  ui::style(sign_in_);
+  on_click(sign_in_, [this] { do_login(); });
+  auto* version = new Fl_Box(bx, by + px(240), px(440), px(24), "OpShip 4.2  (c) 1996 OpShip Software");
+  ui::style(version, 12);
+  login_->end();
+}
+
+void OpShipApp::build_entry(int W, int top, int bottom) {
+  using ui::px;
+  entry_ = new Fl_Group(0, top, W, bottom - top);
+  auto* label = new Fl_Box(px(20), px(80), px(100), px(28), "Shipment ID");
+  label->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(label);
+  id_input_ = new Fl_Input(px(125), px(80), px(330), px(28));
+  ui::style(id_input_);
+  // Enter finds; any edit of the ID clears the form, so the form on screen always belongs to the ID searched.
+  id_input_->when(FL_WHEN_CHANGED | FL_WHEN_ENTER_KEY_ALWAYS);
+  id_input_->callback([](Fl_Widget*, void* p) {
+    auto* self = static_cast<OpShipApp*>(p);
+    if (Fl::event() == FL_KEYBOARD && (Fl::event_key() == FL_Enter || Fl::event_key() == FL_KP_Enter))
+      self->do_find();
+    else
+      self->id_edited();
+  }, this);
+  find_ = new Fl_Button(px(465), px(80), px(80), px(28), "Find");
+  ui::style(find_);
+  on_click(find_, [this] { do_find(); });
+  loading_box_ = new Fl_Box(px(560), px(80), px(140), px(28), "Loading...");
+  loading_box_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(loading_box_);
+  loading_box_->labelfont(FL_HELVETICA_BOLD);
+  loading_box_->hide();
+
+  form_group_ = new Fl_Group(px(20), px(125), px(600), px(460), "Shipment details");
+  form_group_->box(FL_ENGRAVED_BOX);
+  form_group_->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
+  ui::style(form_group_);
+  const char* labels[] = {"Shipment ID:", "Status:", "POs:", "Carrier:", "Pickup date:",
+                          "Cartons:", "Pallets:", "Reference:", "BOL:"};
+  for (int i = 0; i < 9; ++i) {
+    const int y = px(160) + i * px(40);
+    ui::field_label(px(30), y, px(120), px(28), labels[i]);
+    Fl_Input_* field = nullptr;
+    switch (i) {
+      case 0: field = f_id_ = new Fl_Output(px(160), y, px(330), px(28)); break;
+      case 1: field = f_status_ = new Fl_Output(px(160), y, px(330), px(28)); break;
+      case 2: field = f_pos_ = new Fl_Input(px(160), y, px(330), px(28)); break;
+      case 3: field = f_carrier_ = new Fl_Input(px(160), y, px(330), px(28)); break;
+      case 4: field = f_pickup_ = new Fl_Input(px(160), y, px(150), px(28)); break;
+      case 5: field = f_cartons_ = new Fl_Input(px(160), y, px(150), px(28)); break;
+      case 6: field = f_pallets_ = new Fl_Input(px(160), y, px(150), px(28)); break;
+      case 7: field = f_reference_ = new Fl_Input(px(160), y, px(330), px(28)); break;
+      default: field = f_bol_ = new Fl_Output(px(160), y, px(150), px(28)); break;
+    }
+    ui::style(field);
+  }
+  auto* hint = new Fl_Box(px(320), px(160) + 4 * px(40), px(160), px(28), "YYYY-MM-DD");
+  hint->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
+  ui::style(hint, 12);
+  hint->labelcolor(fl_rgb_color(80, 80, 80));
+  close_ = new Fl_Button(px(160), px(530), px(170), px(34), "Close shipment");
+  ui::style(close_);
+  on_click(close_, [this] { do_close(); });
+  form_group_->end();
+  form_group_->hide();
+  entry_->end();
+}
+
+void OpShipApp::build_list(int W, int top, int bottom) {
+  using ui::px;
+  list_ = new Fl_Group(0, top, W, bottom - top);
+  list_entry_ = new Fl_Button(px(20), px(76), px(150), px(28), "Shipment entry");
+  ui::style(list_entry_);
+  on_click(list_entry_, [this] { go(Screen::entry); });
+  grid_ = new ui::Grid(px(20), px(114), W - px(40), bottom - px(124),
+                       {{"Shipment ID", 250}, {"Status", 80}, {"Carrier", 180}, {"Pickup", 110},
+                        {"Cartons", 80, true}, {"BOL", 110}},
+                       [this] { return static_cast<int>(shipments_.size()); },
+                       [this](int row, int col) {
+                         const auto& s = shipments_[row];
+                         switch (col) {
+                           case 0: return s.id;
+                           case 1: return s.status;
+                           case 2: return s.carrier;
+                           case 3: return s.pickup_date;
+                           case 4: return s.cartons;
+                           default: return s.bol;
+                         }
+                       });
+  grid_->on_open_row = [this](int row) {
+    const std::string id = shipments_[row].id;
+    go(Screen::entry);
+    id_input_->value(id.c_str());
+    do_find();
+  };
+  list_->end();
+}
+
+void OpShipApp::show_screen(Screen s) {
+  screen_ = s;
+  login_->hide();
+  entry_->hide();
+  list_->hide();
+  const char* names[] = {"login", "entry", "list"};
+  switch (s) {
+    case Screen::login:
+      login_->show();
+      header_->label("  Operator sign-in");
+      user_->take_focus();
+      break;
+    case Screen::entry:
+      entry_->show();
+      header_->label("  Shipment entry");
+      id_input_->take_focus();
+      break;
+    case Screen::list:
+      list_->show();
+      header_->label("  Shipment list");
+      grid_->refresh();
+      break;
+  }
+  state_.data()["screen"] = names[static_cast<int>(s)];
+  win_->redraw();
+}
+
+void OpShipApp::action(const std::string& name, std::function<void()> fn) {
+  if (hazards_.session_expires_now()) {
+    event("session_expired", {{"action", name}});
+    modal("Session", "Session expired", {"OK"}, [fn = std::move(fn)](const std::string&) { fn(); });
+    return;
+  }
+  fn();
+}
+
+void OpShipApp::load(const std::string& what, std::function<void()> done) {
+  const int ms = hazards_.load_delay_ms();
+  loading_ = true;
+  if (screen_ == Screen::entry) loading_box_->show();
+  set_status("Loading...");
+  state_.data()["loading"] = true;
+  event("loading", {{"what", what}, {"delay_ms", ms}});
+  ui::after(ms, [this, done = std::move(done)] {
+    loading_ = false;
+    loading_box_->hide();
+    set_status("Ready");
+    state_.data()["loading"] = false;
+    done();
+    save();
+  });
+}
+
+void OpShipApp::do_login() {
+  if (busy() || logged_in_) return;
+  std::string user = user_->value(), password = password_->value();
+  if (user != kUser || password != kPassword) {
+    event("login_failed", {{"user", user}});
+    password_->value("");
+    modal("Error", "Invalid operator or password", {"OK"}, [this](const std::string&) { password_->take_focus(); });
+    return;
+  }
+  load("login", [this, user] {
+    logged_in_ = true;
+    state_.data()["logged_in"] = true;
+    state_.data()["user"] = user;
+    operator_->copy_label((" Operator: " + user).c_str());
+    password_->value("");
+    show_screen(Screen::entry);
+    event("login", {{"user", user}});
+  });
+}
+
+void OpShipApp::do_logout() {
+  if (busy() || !logged_in_) return;
+  logged_in_ = false;
+  state_.data()["logged_in"] = false;
+  state_.data()["user"] = nullptr;
+  operator_->label("");
+  show_form(std::nullopt);
+  id_input_->value("");
+  show_screen(Screen::login);
+  event("logout");
+}
+
+void OpShipApp::go(Screen s) {
+  if (busy() || !logged_in_) return;
+  action("navigate", [this, s] {
+    show_screen(s);
+    event("navigate", {{"screen", state_.data()["screen"]}});
+  });
+}
+
+void OpShipApp::id_edited() {
+  if (!form_) return;
+  show_form(std::nullopt);
+  save();
+}
+
+void OpShipApp::do_find() {
+  if (busy() || !logged_in_ || screen_ != Screen::entry) return;
+  const std::string id = normalize_id(id_input_->value());
+  id_input_->value(id.c_str());
+  if (id.empty()) {
+    error("Enter a shipment ID", id_input_);
+    return;
+  }
+  if (!op::valid_shipment_id(id)) {
+    event("invalid_id", {{"id", id}});
+    error("Invalid shipment ID: " + id, id_input_);
+    return;
+  }
+  action("find", [this, id] { find(id); });
+}
+
+void OpShipApp::find(const std::string& id) {
+  show_form(std::nullopt);
+  state_.data()["finds"] = state_.data().value("finds", 0) + 1;
+  event("find", {{"id", id}});
+  load("find " + id, [this, id] {
+    auto result = [this, id] {
+      const op::Shipment* s = lookup(id);
+      op::Shipment shown = s ? *s : op::Shipment{id, "New", "", "", "", "", "", "", ""};
+      for (int r = 0; r < static_cast<int>(shipments_.size()); ++r)
+        if (shipments_[r].id == id) grid_->select_only(r);
+      show_form(shown);
+      event("find_result", {{"id", id}, {"status", shown.status}});
+      f_carrier_->take_focus();
+    };
+    if (!opts_.unexpected_modal.empty() && !unexpected_shown_) {
+      unexpected_shown_ = true;
+      event("unexpected_modal", {{"text", opts_.unexpected_modal}});
+      modal("Warning", opts_.unexpected_modal, {"Retry", "Cancel"}, [this, result](const std::string& b) {
+        event("unexpected_modal_answer", {{"button", b}});
+        if (b == "Retry") result();
+      });
+      return;
+    }
+    result();
+  });
+}
+
+void OpShipApp::show_form(const std::optional<op::Shipment>& s) {
+  form_ = s;
+  if (!s) {
+    form_group_->hide();
+    state_.data()["detail"] = nullptr;
+    win_->redraw();
+    return;
+  }
+  f_id_->value(s->id.c_str());
+  f_status_->value(s->status.c_str());
+  f_pos_->value(s->pos.c_str());
+  f_carrier_->value(s->carrier.c_str());
+  f_pickup_->value(s->pickup_date.c_str());
+  f_cartons_->value(s->cartons.c_str());
+  f_pallets_->value(s->pallets.c_str());
+  f_reference_->value(s->reference.c_str());
+  f_bol_->value(s->bol.c_str());
+  form_group_->show();
+  state_.data()["detail"] = {{"id", s->id},           {"status", s->status},   {"pos", s->pos},
+                             {"carrier", s->carrier}, {"pickup_date", s->pickup_date},
+                             {"cartons", s->cartons}, {"pallets", s->pallets}, {"reference", s->reference},
+                             {"bol", s->bol}};
+  win_->redraw();
+}
+
+std::string OpShipApp::new_bol() {
+  std::set<std::string> used;
+  for (const auto& s : shipments_) used.insert(s.bol);
+  for (const auto& [id, c] : state_.data()["closed"].items())
+    for (const auto& b : c["bols"]) used.insert(b.get<std::string>());
+  std::string bol;
+  do bol = "BOL" + hazards_.digits(7);
+  while (used.count(bol) || bol == "BOL0000000");
+  return bol;
+}
+
+void OpShipApp::do_close() {
+  if (busy() || !form_) return;
+  const std::string id = form_->id;
+  action("close", [this, id] {
+    if (!form_ || form_->id != id) return;
+    // OpShip checks the form top to bottom and stops at the first problem.
+    CloseValues v;
+    std::string field, value, message;
+    Fl_Widget* focus = nullptr;
+    const std::string carrier = trimmed(f_carrier_->value()), date = trimmed(f_pickup_->value()),
+                      cartons = trimmed(f_cartons_->value()), pallets = trimmed(f_pallets_->value()),
+                      reference = trimmed(f_reference_->value()), pos = f_pos_->value();
+    static const std::regex reference_re("^[A-Za-z0-9-]{0,20}$");
+    std::string bad_po;
+    auto po_list = op::parse_pos(pos, bad_po);
+    auto known = op::canonical_carrier(carrier);
+    auto n_cartons = op::parse_count(cartons, 1, 99999), n_pallets = op::parse_count(pallets, 0, 999);
+    if (!po_list) {
+      field = "pos", value = pos, message = "Invalid PO: " + bad_po, focus = f_pos_;
+    } else if (carrier.empty()) {
+      field = "carrier", value = carrier, message = "Enter a carrier", focus = f_carrier_;
+    } else if (!known) {
+      field = "carrier", value = carrier, message = "Unknown carrier: " + carrier, focus = f_carrier_;
+    } else if (!op::valid_date(date)) {
+      field = "pickup_date", value = date, message = "Invalid pickup date: " + date + " (use YYYY-MM-DD)",
+      focus = f_pickup_;
+    } else if (!n_cartons) {
+      field = "cartons", value = cartons, message = "Invalid cartons: " + cartons, focus = f_cartons_;
+    } else if (!n_pallets) {
+      field = "pallets", value = pallets, message = "Invalid pallets: " + pallets, focus = f_pallets_;
+    } else if (!std::regex_match(reference, reference_re)) {
+      field = "reference", value = reference, message = "Invalid reference: " + reference, focus = f_reference_;
+    }
+    if (!message.empty()) {
+      event("refused", {{"id", id}, {"field", field}, {"value", value}, {"message", message}});
+      error(message, focus);
+      return;
+    }
+    v.carrier = *known;
+    v.pickup_date = date;
+    v.cartons = *n_cartons;
+    v.pallets = *n_pallets;
+    v.reference = reference;
+    v.pos = *po_list;
+    modal("Confirm", "Close shipment " + id + "?", {"Yes", "No"}, [this, id, v](const std::string& b) {
+      if (b != "Yes") {
+        event("close_cancelled", {{"id", id}});
+        return;
+      }
+      event("close_confirmed", {{"id", id}});
+      action("confirm", [this, id, v] { load("close " + id, [this, id, v] { close_shipment(id, v); }); });
+    });
+  });
+}
+
+void OpShipApp::close_shipment(const std::string& id, const CloseValues& v) {
+  const std::string bol = new_bol();
+  op::Shipment* s = lookup(id);
+  if (!s) {
+    shipments_.push_back({id, "Open", "", "", "", "", "", "", ""});
+    s = &shipments_.back();
+  }
+  s->status = "Closed";
+  s->pos = op::join_pos(v.pos);
+  s->carrier = v.carrier;
+  s->pickup_date = v.pickup_date;
+  s->cartons = std::to_string(v.cartons);
+  s->pallets = std::to_string(v.pallets);
+  s->reference = v.reference;
+  s->bol = bol;
+  auto& entry = state_.data()["closed"][id];
+  if (!entry.is_object()) entry = json::object();
+  const int count = entry.value("count", 0) + 1;
+  const json values = {{"carrier", v.carrier}, {"pickup_date", v.pickup_date}, {"cartons", v.cartons},
+                       {"pallets", v.pallets}, {"reference", v.reference},     {"pos", v.pos}};
+  entry["bol"] = bol;
+  entry["count"] = count;
+  entry["time"] = apps::utc_now_iso();
+  entry["bols"].push_back(bol);
+  for (auto it = values.begin(); it != values.end(); ++it) entry[it.key()] = it.value();
+  grid_->refresh();
+  if (form_ && form_->id == id) show_form(*s);
+  json detail = {{"id", id}, {"bol", bol}, {"count", count}};
+  detail.update(values);
+  event("closed", detail);
+  modal("Information", "Shipment closed", {"OK"}, nullptr, "BOL:", bol);
+}
+
+// A previous run's closed shipments stay closed: OpShip is a database, not a fresh screen.
+void OpShipApp::restore_state() {
+  auto& d = state_.data();
+  if (!d.contains("closed") || !d["closed"].is_object()) d["closed"] = json::object();
+  for (const auto& [id, c] : d["closed"].items()) {
+    op::Shipment* s = lookup(id);
+    if (!s) {
+      shipments_.push_back({id, "Open", "", "", "", "", "", "", ""});
+      s = &shipments_.back();
+    }
+    s->status = "Closed";
+    s->bol = c.value("bol", "");
+    s->carrier = c.value("carrier", "");
+    s->pickup_date = c.value("pickup_date", "");
+    s->cartons = c.contains("cartons") ? c["cartons"].dump() : "";
+    s->pallets = c.contains("pallets") ? c["pallets"].dump() : "";
+    s->reference = c.value("reference", "");
+    s->pos = c.contains("pos") ? op::join_pos(c["pos"].get<std::vector<std::string>>()) : "";
+  }
+  if (!d.contains("finds")) d["finds"] = 0;
+}
+
+int OpShipApp::run(char** argv) {
+  try {
+    state_.load_existing();
+    restore_state();
+  } catch (const std::exception& e) {
+    std::cerr << "dockhand-sim-opship: " << e.what() << "\n";
+    return 2;
+  }
+  ui::init_look(opts_.scale);
+  build();
+  grid_->refresh();
+
+  auto& d = state_.data();
+  d["pid"] = static_cast<int>(getpid());
+  d["started"] = apps::utc_now_iso();
+  d["seed"] = opts_.seed;
+  d["scale"] = opts_.scale;
+  d["rows"] = shipments_.size();
+  d["title"] = kTitle;
+  d["logged_in"] = false;
+  d["user"] = nullptr;
+  d["loading"] = false;
+  d["modal"] = nullptr;
+  d["detail"] = nullptr;
+  d["carriers"] = op::known_carriers();
+  d["hazards"] = {{"delay_ms", {opts_.delay.min_ms, opts_.delay.max_ms}},
+                  {"session_expired", opts_.session_expired_rate},
+                  {"random_position", opts_.random_position},
+                  {"unexpected_modal", opts_.unexpected_modal}};
+  d["layout"] = {{"user", ui::rect_of(user_)},         {"password", ui::rect_of(password_)},
+                 {"sign_in", ui::rect_of(sign_in_)},   {"id_input", ui::rect_of(id_input_)},
+                 {"find", ui::rect_of(find_)},         {"status", ui::rect_of(f_status_)},
+                 {"pos", ui::rect_of(f_pos_)},         {"carrier", ui::rect_of(f_carrier_)},
+                 {"pickup_date", ui::rect_of(f_pickup_)}, {"cartons", ui::rect_of(f_cartons_)},
+                 {"pallets", ui::rect_of(f_pallets_)}, {"reference", ui::rect_of(f_reference_)},
+                 {"bol", ui::rect_of(f_bol_)},         {"close", ui::rect_of(close_)},
+                 {"list_entry", ui::rect_of(list_entry_)}, {"grid", ui::rect_of(grid_)}};
+
+  auto [x, y] = hazards_.window_position(win_->w(), win_->h(), Fl::w(), Fl::h());
+  win_->position(x, y);
+  show_screen(Screen::login);
+  ui::install_clean_exit(opts_.exit_after_ms, [this](const std::string& why) { event("exit", {{"reason", why}}); });
+  win_->show(1, argv);  // argv[0] only: FLTK must not reinterpret our flags
+  event("start", {{"x", x}, {"y", y}, {"scale", opts_.scale}, {"seed", opts_.seed}});
+  std::cerr << "dockhand-sim-opship: state file " << state_.path() << " (seed " << opts_.seed << ")\n";
+  return Fl::run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  apps::CommonOptions opts;
+  std::string shipments_path;
+  auto outcome = apps::parse_options(
+      argc, argv, "dockhand-sim-opship",
+      "A simulated legacy shipping program (OpShip 4.2, FLTK) for Dockhand's desktop agent: sign in as\n"
+      "dockhand/dockhand, find a shipment by its Shipment ID, fill in carrier, pickup date, cartons, pallets\n"
+      "and reference, \"Close shipment\" -> a BOL number. Every change is written to the --state file.\n"
+      "The exact screens, texts and state format are in tests/apps/README.md. (--rows pads the shipment list.)",
+      {{"--shipments", "FILE",
+        "JSON list of shipments: [{\"id\",\"status\",\"pos\",\"carrier\",\"pickup_date\",\"cartons\",...}] "
+        "(default: built-in 30)",
+        [&](const std::string& v) { shipments_path = v; }}},
+      opts);
+  if (outcome == apps::ParseOutcome::help_shown) return 0;
+  if (outcome == apps::ParseOutcome::error) return 2;
+  if (opts.state_path.empty()) opts.state_path = "/tmp/dockhand-sim-opship-" + std::to_string(getpid()) + ".json";
+  if (!opts.orders_path.empty()) {
+    std::cerr << "dockhand-sim-opship: --orders is the ERP's; OpShip takes --shipments FILE\n";
+    return 2;
+  }
+
+  std::vector<op::Shipment> shipments;
+  try {
+    shipments = shipments_path.empty() ? op::builtin_shipments() : op::load_shipments(shipments_path);
+  } catch (const std::exception& e) {
+    std::cerr << "dockhand-sim-opship: " << e.what() << "\n";
+    return 2;
+  }
+  if (opts.rows) op::pad_shipments(shipments, *opts.rows, opts.seed);
+
+  OpShipApp app(opts, std::move(shipments));
+  return app.run(argv);
+}

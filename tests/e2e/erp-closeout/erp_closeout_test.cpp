@@ -1,0 +1,258 @@
+// End to end: `dockhand-agent run recordings/erp-closeout/script.json --var po=...` against the real
+// simulated ERP (FLTK) under Xvfb, with the ERP's --state file as the witness of what really happened.
+// gtest before Xlib (harness.h): Xlib's macros (None, Bool) break gtest's headers.
+#include <gtest/gtest.h>
+
+#include "app_session.h"
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+using apps_test::AppSession;
+using apps_test::count_events;
+namespace fs = std::filesystem;
+
+constexpr const char* kTitle = "Legacy ERP - Warehouse Management";
+const std::string kScript = std::string(DOCKHAND_SOURCE_DIR) + "/recordings/erp-closeout/script.json";
+const std::string kFixtures = std::string(DOCKHAND_SOURCE_DIR) + "/tests/e2e/erp-closeout/fixtures";
+
+struct AgentRun {
+  int exit_code = -1;  // 128+signal when it died of a signal
+  json result;         // stdout parsed (null when it was not JSON)
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Starts dockhand-agent with `args` (no shell: values reach it byte for byte). `env` entries replace or add
+// variables ("DISPLAY=:987"); an entry "NAME=" with nothing after removes NAME.
+pid_t spawn_agent(const std::vector<std::string>& args, const std::string& dir,
+                  const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv_s = {DOCKHAND_AGENT};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    bool replaced = false;
+    for (const auto& o : env)
+      if (kv.substr(0, kv.find('=') + 1) == o.substr(0, o.find('=') + 1)) replaced = true;
+    if (!replaced) env_s.push_back(kv);
+  }
+  for (const auto& o : env)
+    if (o.back() != '=') env_s.push_back(o);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/agent.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/agent.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, DOCKHAND_AGENT, &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot start dockhand-agent");
+  return pid;
+}
+
+AgentRun finish_agent(pid_t pid, const std::string& dir) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  AgentRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(dir + "/agent.out");
+  r.err = slurp(dir + "/agent.err");
+  r.result = json::parse(r.out, nullptr, false);
+  if (r.result.is_discarded()) r.result = nullptr;
+  return r;
+}
+
+AgentRun run_agent(const std::vector<std::string>& args, const std::string& dir,
+                   const std::vector<std::string>& env = {}) {
+  return finish_agent(spawn_agent(args, dir, env), dir);
+}
+
+std::string describe(const AgentRun& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr (tail): " +
+         (r.err.size() > 3000 ? r.err.substr(r.err.size() - 3000) : r.err);
+}
+
+AgentRun closeout(AppSession& app, const std::string& po) {
+  return run_agent({"run", kScript, "--var", "po=" + po, "--evidence", app.dir + "/evidence"}, app.dir);
+}
+
+std::unique_ptr<AppSession> start_erp(std::vector<std::string> args) {
+  return std::make_unique<AppSession>(DOCKHAND_SIM_ERP, kTitle, std::move(args));
+}
+
+int finalized_events(const json& state, const std::string& po) { return count_events(state, "finalized", {{"po", po}}); }
+
+// The run finalized `po` once, returned the reference the ERP made, and finalized nothing else.
+void expect_finalized_once(AppSession& app, const AgentRun& r, const std::string& po, bool already_done) {
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  ASSERT_TRUE(r.result.is_object()) << describe(r);
+  EXPECT_EQ(r.result["status"], "ok") << describe(r);
+  json s = app.state();
+  ASSERT_TRUE(s["finalized"].contains(po)) << s["finalized"].dump();
+  EXPECT_EQ(s["finalized"][po]["count"], 1) << s["finalized"].dump();
+  EXPECT_EQ(finalized_events(s, po), 1);
+  EXPECT_EQ(s["finalized"].size(), 1u) << "another PO was finalized: " << s["finalized"].dump();
+  EXPECT_EQ(r.result["outputs"]["reference"], s["finalized"][po]["reference"]) << describe(r);
+  EXPECT_EQ(r.result["outputs"]["already_done"], already_done ? "true" : "false") << describe(r);
+  EXPECT_EQ(count_events(s, "click_outside_modal"), 0) << "the agent clicked past a modal";
+}
+
+// ---------- the close-out script against the ERP ----------
+
+TEST(ErpCloseout, FinalizesOnceWithEveryHazardAndARerunChangesNothing) {
+  const char* seed = getenv("DOCKHAND_E2E_SEED");
+  auto app = start_erp({"--hazards", "--seed", seed ? seed : "20261201"});
+  const std::string po = "9LMN4R8T";
+  auto first = closeout(*app, po);
+  expect_finalized_once(*app, first, po, false);
+  auto ref = first.result["outputs"]["reference"];
+  EXPECT_EQ(app->state()["hazards"]["session_expired"], 0.1);
+  EXPECT_EQ(app->state()["rows"], 400);
+
+  auto again = closeout(*app, po);
+  expect_finalized_once(*app, again, po, true);
+  EXPECT_EQ(again.result["outputs"]["reference"], ref);
+}
+
+class ErpCloseoutScale : public ::testing::TestWithParam<const char*> {};
+
+// Every scale, with short load delays, frequent "Session expired" popups, a random position and a long list.
+TEST_P(ErpCloseoutScale, FinalizesTheRightPoOnce) {
+  auto app = start_erp({"--scale", GetParam(), "--delay", "50:400", "--session-expired", "0.25",
+                        "--random-position", "--rows", "400", "--seed", "7"});
+  const std::string po = "7HXQ3M2P";
+  auto r = closeout(*app, po);
+  expect_finalized_once(*app, r, po, false);
+  // A second PO in the same session: the detail panel still shows the first one when the search starts.
+  auto r2 = closeout(*app, "2K4GH7QZ");
+  ASSERT_EQ(r2.exit_code, 0) << describe(r2);
+  json s = app->state();
+  EXPECT_EQ(s["finalized"]["2K4GH7QZ"]["count"], 1);
+  EXPECT_EQ(s["finalized"][po]["count"], 1);
+  EXPECT_EQ(r2.result["outputs"]["reference"], s["finalized"]["2K4GH7QZ"]["reference"]);
+  EXPECT_NE(r2.result["outputs"]["reference"], r.result["outputs"]["reference"]);
+}
+INSTANTIATE_TEST_SUITE_P(Scales, ErpCloseoutScale, ::testing::Values("1.0", "1.25", "1.5"),
+                         [](const auto& info) { return std::string(info.param).replace(1, 1, "_"); });
+
+TEST(ErpCloseout, UnknownPoIsABusinessFailureWithAScreenshot) {
+  auto app = start_erp({"--delay", "50:300", "--seed", "3"});
+  auto r = closeout(*app, "ZZZZ9999");
+  ASSERT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(r.result["status"], "failed");
+  EXPECT_EQ(r.result["category"], "business") << describe(r);
+  EXPECT_NE(r.result["reason"].get<std::string>().find("ZZZZ9999"), std::string::npos) << describe(r);
+  std::string ev = r.result["evidence"];
+  EXPECT_TRUE(fs::exists(ev + "/screen.png")) << ev;
+  EXPECT_TRUE(fs::exists(ev + "/result.json")) << ev;
+  EXPECT_GT(fs::file_size(ev + "/screen.png"), 10'000u);
+  json s = app->state();
+  EXPECT_EQ(count_events(s, "not_found", {{"po", "ZZZZ9999"}}), 1);
+  EXPECT_TRUE(s["finalized"].empty());
+  // The ERP is left usable: the next job closes a real PO.
+  auto next = closeout(*app, "2K4GH7QZ");
+  expect_finalized_once(*app, next, "2K4GH7QZ", false);
+}
+
+TEST(ErpCloseout, UnexpectedModalIsAnApplicationFailureAndNothingIsClicked) {
+  auto app = start_erp({"--unexpected-modal", "Database connection lost", "--delay", "50:200", "--seed", "5"});
+  auto r = closeout(*app, "2K4GH7QZ");
+  ASSERT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(r.result["category"], "application") << describe(r);
+  std::string ev = r.result["evidence"];
+  EXPECT_TRUE(fs::exists(ev + "/screen.png")) << ev;
+  json s = app->state();
+  EXPECT_EQ(count_events(s, "unexpected_modal"), 1);
+  EXPECT_EQ(count_events(s, "unexpected_modal_answer"), 0) << "the agent dismissed the modal";
+  EXPECT_EQ(count_events(s, "click_outside_modal"), 0) << "the agent clicked past the modal";
+  EXPECT_TRUE(s["finalized"].empty());
+  ASSERT_TRUE(s["modal"].is_object());
+  EXPECT_EQ(s["modal"]["title"], "Warning");  // still up, untouched
+}
+
+// ---------- literal typing, in a real input field ----------
+
+// The fixture types ${value} into the ERP's User field and logs in with a wrong password; the ERP logs the
+// user name it got (login_failed.user), character for character.
+TEST(AgentTyping, VariableValuesAreTypedLiterally) {
+  auto app = start_erp({"--seed", "1"});
+  const std::vector<std::string> values = {"{ENTER}", "\\n", "%s", "${other}", "a{TAB}b%d\\t$x"};
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    auto r = run_agent({"run", kFixtures + "/type-literal.json", "--var", "value=" + values[i], "--var",
+                        "other=EXPANDED", "--evidence", app->dir + "/evidence"},
+                       app->dir);
+    ASSERT_EQ(r.exit_code, 0) << values[i] << "\n" << describe(r);
+    json s = app->wait_state([&](const json& st) { return count_events(st, "login_failed") == int(i) + 1; },
+                             "login_failed #" + std::to_string(i + 1));
+    const json& events = s["events"];
+    std::string typed;
+    for (const auto& e : events)
+      if (e["type"] == "login_failed") typed = e.value("user", "");
+    EXPECT_EQ(typed, values[i]);
+  }
+  EXPECT_EQ(count_events(app->state(), "login"), 0);
+}
+
+// ---------- the display goes away ----------
+
+TEST(AgentDisplay, NoDisplayIsAClearErrorNotACrash) {
+  std::string dir = apps_test::temp_dir();
+  auto r = run_agent({"run", kScript, "--var", "po=2K4GH7QZ", "--evidence", dir + "/evidence"}, dir,
+                     {"DISPLAY=:987"});
+  EXPECT_EQ(r.exit_code, 3) << describe(r);
+  ASSERT_TRUE(r.result.is_object()) << describe(r);
+  EXPECT_EQ(r.result["status"], "failed");
+  EXPECT_EQ(r.result["desktop_lost"], true);
+  EXPECT_NE(r.result["reason"].get<std::string>().find(":987"), std::string::npos) << describe(r);
+  fs::remove_all(dir);
+}
+
+// Run under scripts/with-xvfb.sh: kills that Xvfb (DOCKHAND_XVFB_PID) while the agent is waiting for the ERP.
+// The test itself holds no X connection (Xlib would exit the test process when its server dies).
+TEST(AgentDisplay, XServerKilledMidRunIsAClearErrorNotACrash) {
+  const char* xvfb = getenv("DOCKHAND_XVFB_PID");
+  ASSERT_NE(xvfb, nullptr) << "run under scripts/with-xvfb.sh";
+  std::string dir = apps_test::temp_dir(), state = dir + "/state.json";
+  // A 4 s login load keeps the agent waiting for the home screen when the server dies.
+  apps_test::AppProcess erp(DOCKHAND_SIM_ERP, {"--state", state, "--delay", "4000:4000", "--seed", "2"},
+                            dir + "/erp.err");
+  ASSERT_TRUE(apps_test::wait_until([&] { return count_events(apps_test::read_state(state), "start") > 0; }));
+  pid_t agent = spawn_agent({"run", kScript, "--var", "po=2K4GH7QZ", "--evidence", dir + "/evidence"}, dir);
+  ASSERT_TRUE(apps_test::wait_until([&] { return count_events(apps_test::read_state(state), "loading") > 0; },
+                                    std::chrono::seconds(30)))
+      << "the agent never logged in: " << slurp(dir + "/agent.err");
+  kill(std::atoi(xvfb), SIGKILL);
+  auto r = finish_agent(agent, dir);
+  EXPECT_EQ(r.exit_code, 3) << describe(r);
+  ASSERT_TRUE(r.result.is_object()) << describe(r);
+  EXPECT_EQ(r.result["status"], "failed");
+  EXPECT_EQ(r.result["category"], "application");
+  EXPECT_EQ(r.result["desktop_lost"], true);
+  EXPECT_FALSE(r.result["reason"].get<std::string>().empty());
+  fs::remove_all(dir);
+}
+
+}  // namespace
