@@ -18,6 +18,7 @@
 #include <memory>
 #include <set>
 
+#include "backend.h"
 #include "hazards.h"
 #include "options.h"
 #include "order_table.h"
@@ -59,6 +60,7 @@ class ErpApp {
  public:
   ErpApp(const apps::CommonOptions& opts, std::vector<apps::Order> orders)
       : opts_(opts), hazards_(opts), orders_(std::move(orders)), state_(opts.state_path, "erp"),
+        backend_(opts.backend_path),
         modals_([this](const json& m) { modal_changed(m); },
                 [this] { state_.event("click_outside_modal", {{"modal", state_.data()["modal"]}}); }) {}
 
@@ -69,6 +71,7 @@ class ErpApp {
 
   void build();
   void restore_state();
+  void sync_backend();
   void show_screen(Screen s);
   void set_status(const char* text);
   void save() { state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}}; state_.save(); }
@@ -112,6 +115,7 @@ class ErpApp {
   apps::Hazards hazards_;
   std::vector<apps::Order> orders_;
   apps::StateFile state_;
+  apps::SharedBackend backend_;
   ui::Modals modals_;
   bool loading_ = false;
   bool logged_in_ = false;
@@ -391,6 +395,7 @@ void ErpApp::search(const std::string& po) {
   event("search", {{"po", po}});
   load("search " + po, [this, po] {
     auto result = [this, po] {
+      sync_backend();
       const apps::Order* o = find(po);
       if (!o) {
         event("not_found", {{"po", po}});
@@ -441,6 +446,9 @@ void ErpApp::show_detail(const apps::Order* o) {
 std::string ErpApp::new_reference() {
   std::set<std::string> used;
   for (const auto& o : orders_) used.insert(o.reference);
+  const json shared = backend_.read("finalized");
+  for (const auto& [po, entry] : shared.items())
+    for (const auto& r : entry.value("references", json::array())) used.insert(r.get<std::string>());
   std::string ref;
   do ref = "PT-" + hazards_.digits(6);
   while (used.count(ref) || ref == "PT-000000");
@@ -471,6 +479,15 @@ void ErpApp::do_finalize() {
           entry["count"] = count;
           entry["time"] = apps::utc_now_iso();
           entry["references"].push_back(ref);
+          backend_.update("finalized", [&](json& shared) {
+            auto& e = shared[po];
+            if (!e.is_object()) e = json::object();
+            e["count"] = e.value("count", 0) + 1;
+            e["reference"] = ref;
+            e["time"] = apps::utc_now_iso();
+            e["references"].push_back(ref);
+            e["by"].push_back(state_.path());
+          });
           table_->redraw();
           orders_table_->redraw();
           if (current_po_ == po) show_detail(o);
@@ -493,6 +510,17 @@ void ErpApp::restore_state() {
     }
   }
   if (!d.contains("searches")) d["searches"] = 0;
+  sync_backend();
+}
+
+// Another desktop may have finalized POs since this one last looked: the shared back end is the truth.
+void ErpApp::sync_backend() {
+  const json shared = backend_.read("finalized");
+  for (const auto& [po, entry] : shared.items())
+    if (apps::Order* o = find(po)) {
+      o->status = "Finalized";
+      o->reference = entry.value("reference", "");
+    }
 }
 
 int ErpApp::run(int argc, char** argv) {
