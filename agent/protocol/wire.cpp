@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -50,6 +53,55 @@ bool send_frames(zmq::socket_t& socket, const std::vector<std::string>& frames, 
     if (e.num() == EHOSTUNREACH) return false;
     throw;
   }
+}
+
+std::string SocketEvent::describe() const {
+  switch (event) {
+    case ZMQ_EVENT_DISCONNECTED:
+      return "connection " + endpoint + " closed (the peer went away, or ZeroMQ dropped it for a frame over the "
+                                        "size limit or a protocol error)";
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      return "handshake with " + endpoint + " failed: protocol error " + std::to_string(value);
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      return "handshake with " + endpoint + " refused (authentication, status " + std::to_string(value) + ")";
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      return "handshake with " + endpoint + " failed: " + zmq_strerror(value);
+    default:
+      return "socket event " + std::to_string(event) + " on " + endpoint;
+  }
+}
+
+namespace {
+std::atomic<unsigned> monitor_counter{0};
+}
+
+SocketMonitor::SocketMonitor(zmq::context_t& context, zmq::socket_t& socket)
+    : socket_(socket), pair_(context, zmq::socket_type::pair) {
+  std::string address = "inproc://dockhand-monitor-" + std::to_string(getpid()) + "-" + std::to_string(monitor_counter++);
+  int events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+  if (zmq_socket_monitor(socket_.handle(), address.c_str(), events) != 0)
+    throw std::runtime_error(std::string("zmq_socket_monitor: ") + zmq_strerror(zmq_errno()));
+  pair_.set(zmq::sockopt::linger, 0);
+  pair_.connect(address);
+}
+
+SocketMonitor::~SocketMonitor() {
+  zmq_socket_monitor(socket_.handle(), nullptr, 0);
+  pair_.close();
+}
+
+std::vector<SocketEvent> SocketMonitor::read() {
+  std::vector<SocketEvent> out;
+  while (auto frames = recv_frames(pair_)) {
+    if (frames->size() < 2 || (*frames)[0].size() < 6) continue;
+    SocketEvent e;
+    std::memcpy(&e.event, (*frames)[0].data(), 2);
+    std::memcpy(&e.value, (*frames)[0].data() + 2, 4);
+    e.endpoint = (*frames)[1];
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 bool is_z85_key(const std::string& text) {

@@ -5,6 +5,8 @@
 
 #include <zmq.hpp>
 
+#include <cstdint>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -24,6 +26,31 @@ std::optional<std::vector<std::string>> recv_frames(zmq::socket_t& socket, bool 
 // peer is unroutable (ROUTER_MANDATORY: EHOSTUNREACH) or the send would block (EAGAIN).
 bool send_frames(zmq::socket_t& socket, const std::vector<std::string>& frames,
                  const std::string* routing_id = nullptr, bool dont_wait = true);
+
+// Connection events of a socket (zmq_socket_monitor): libzmq closes a connection on its own when a peer
+// sends a frame over ZMQ_MAXMSGSIZE or breaks the ZMTP protocol, and says nothing; with a monitor the
+// owner can log it. Poll handle() for ZMQ_POLLIN, then read().
+struct SocketEvent {
+  std::uint16_t event = 0;   // ZMQ_EVENT_*
+  std::int32_t value = 0;    // fd or errno, depending on the event
+  std::string endpoint;      // the peer's address as libzmq knows it
+  std::string describe() const;
+};
+
+class SocketMonitor {
+ public:
+  // Watches socket for disconnects and failed handshakes. The monitor lives in socket's context.
+  SocketMonitor(zmq::context_t& context, zmq::socket_t& socket);
+  ~SocketMonitor();  // stops monitoring (call before closing the socket)
+  SocketMonitor(const SocketMonitor&) = delete;
+  SocketMonitor& operator=(const SocketMonitor&) = delete;
+  void* handle() { return pair_.handle(); }
+  std::vector<SocketEvent> read();  // non-blocking: the events waiting
+
+ private:
+  zmq::socket_t& socket_;
+  zmq::socket_t pair_;
+};
 
 // CURVE keys in Z85 (40 characters). Files: NAME.pub holds the public key, NAME.key the secret key
 // (mode 0600); '#' lines are comments.

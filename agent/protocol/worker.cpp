@@ -110,6 +110,8 @@ void Worker::run(const std::atomic<bool>& stop) {
     dealer.set(zmq::sockopt::reconnect_ivl, static_cast<int>(cfg.reconnect_min.count()));
     dealer.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(cfg.reconnect_max.count()));
     if (!cfg.insecure) make_curve_client(dealer, cfg.agent_keys, cfg.server_public_key);
+    std::optional<SocketMonitor> monitor;
+    monitor.emplace(impl_->context, dealer);
     dealer.connect(cfg.endpoint);
     ++stats_.connects;
     log->info("agent {}: connecting to {} ({})", cfg.agent_id, cfg.endpoint, cfg.insecure ? "plain TCP" : "CURVE");
@@ -126,12 +128,21 @@ void Worker::run(const std::atomic<bool>& stop) {
       auto now = Clock::now();
       auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - now),
                              std::chrono::milliseconds(0), std::chrono::milliseconds(100));
-      zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}, {impl_->pair.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0},
+                                 {impl_->pair.handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor->handle(), 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, 2, wait);
+        zmq::poll(items, 3, wait);
       } catch (const zmq::error_t& e) {
         if (e.num() != EINTR) throw;
         continue;  // a signal (e.g. SIGTERM): look at stop again
+      }
+
+      if (items[2].revents & ZMQ_POLLIN) {
+        for (const auto& e : monitor->read()) {
+          ++stats_.closed_connections;
+          log->warn("agent {}: {}", cfg.agent_id, e.describe());
+        }
       }
 
       if (items[0].revents & ZMQ_POLLIN) {
@@ -211,6 +222,7 @@ void Worker::run(const std::atomic<bool>& stop) {
         reconnect = true;
       }
     }
+    monitor.reset();
     dealer.close();
     if (reconnect) {
       sleep_interruptible(backoff);

@@ -52,6 +52,7 @@ struct WorkerStats {
   std::atomic<int> jobs_started{0};
   std::atomic<int> results_sent{0};
   std::atomic<int> rejected_messages{0};
+  std::atomic<int> closed_connections{0};  // closed by libzmq: orchestrator gone, oversized frame, protocol error
 };
 
 class Worker {

@@ -60,6 +60,8 @@ struct Fleet::Impl {
   zmq::context_t context{1};
   std::optional<zmq::socket_t> router;
   std::optional<zmq::socket_t> zap;
+  std::optional<protocol::SocketMonitor> monitor;  // connections libzmq closes on its own (oversized frames)
+  std::set<std::string> auth_refused;              // endpoints whose next disconnect is the refusal itself
   std::optional<zmq::socket_t> wake_rx;  // fleet thread
   std::optional<zmq::socket_t> wake_tx;  // submitters, under submit_mutex
   std::string bound_endpoint;
@@ -387,6 +389,19 @@ struct Fleet::Impl {
            std::move(files), agent_id, result.images);
   }
 
+  void on_socket_events() {
+    for (const auto& e : monitor->read()) {
+      if (e.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        auth_refused.insert(e.endpoint);  // the ZAP handler logged the refusal (once a minute per key)
+        continue;
+      }
+      if (e.event == ZMQ_EVENT_DISCONNECTED && auth_refused.erase(e.endpoint)) continue;
+      ++stats.closed_connections;
+      spdlog::warn("fleet: {}", e.describe());
+      event("connection_closed", "", "", e.describe());
+    }
+  }
+
   // ---- timers and dispatch ----
   void take_submissions() {
     std::deque<JobRequest> batch;
@@ -476,9 +491,12 @@ struct Fleet::Impl {
   void loop() {
     auto next_heartbeat = Clock::now() + config.heartbeat_interval;
     while (!stopping) {
-      zmq::pollitem_t items[] = {{router->handle(), 0, ZMQ_POLLIN, 0}, {wake_rx->handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 2, 50ms);
+      zmq::pollitem_t items[] = {{router->handle(), 0, ZMQ_POLLIN, 0},
+                                 {wake_rx->handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor->handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 3, 50ms);
       std::lock_guard lock(state_mutex);
+      if (items[2].revents & ZMQ_POLLIN) on_socket_events();
       if (items[1].revents & ZMQ_POLLIN) {
         while (protocol::recv_frames(*wake_rx)) {
         }
@@ -548,6 +566,7 @@ void Fleet::start() {
                                zmq_strerror(zmq_errno()));
     spdlog::info("fleet: CURVE on, server key {}, {} agent key(s) allow-listed", keys.public_key, d.allowed_keys.size());
   }
+  d.monitor.emplace(d.context, *d.router);
   try {
     d.router->bind(cfg.bind);
   } catch (const zmq::error_t& e) {
@@ -575,6 +594,7 @@ void Fleet::stop() {
   d.stopping = true;
   if (d.fleet_thread.joinable()) d.fleet_thread.join();
   if (d.zap_thread.joinable()) d.zap_thread.join();
+  d.monitor.reset();
   d.router.reset();
   d.zap.reset();
   d.wake_rx.reset();

@@ -66,7 +66,7 @@ struct JobOutcome {
 };
 
 // Things worth a line in a timeline: "agent_joined", "agent_lost", "dispatched", "acked", "progress",
-// "retry", "requeued", "refused_key", "rejected_message".
+// "retry", "requeued", "refused_key", "rejected_message", "connection_closed".
 struct FleetEvent {
   std::string kind;
   std::string job_id;
@@ -90,6 +90,7 @@ struct FleetStats {
   std::uint64_t rejected_messages = 0;
   std::uint64_t refused_keys = 0;
   std::uint64_t agents_lost = 0;
+  std::uint64_t closed_connections = 0;  // closed by libzmq: peer gone, oversized frame, protocol error
 };
 
 class Fleet {

@@ -63,6 +63,7 @@ TEST(Curve, AnAllowListedAgentGetsJobs) {
 
 TEST(Curve, AnAgentWhoseKeyIsNotAllowListedIsRefusedAndGetsNoJob) {
   // It knows the server's public key (that is public), but its own key is not on the list.
+  LogCapture logs;
   CurveSetup s;
   Fleet fleet(s.fleet_config());
   std::vector<std::string> joined;
@@ -73,12 +74,14 @@ TEST(Curve, AnAgentWhoseKeyIsNotAllowListedIsRefusedAndGetsNoJob) {
   });
   fleet.start();
   std::atomic<int> runs{0};
-  TestAgent intruder(s.agent(fleet.endpoint(), "intruder", generate_curve_keypair()), [&](const Job&, JobControl&) {
+  auto intruder_keys = generate_curve_keypair();
+  TestAgent intruder(s.agent(fleet.endpoint(), "intruder", intruder_keys), [&](const Job&, JobControl&) {
     ++runs;
     return ok_result();
   });
   fleet.submit(canary_job("c2"));
   ASSERT_TRUE(wait_until([&] { return fleet.stats().refused_keys >= 1; }));
+  EXPECT_TRUE(logs.contains("not allow-listed: " + intruder_keys.public_key)) << logs.all();
   EXPECT_FALSE(fleet.next_outcome(1500ms));
   EXPECT_EQ(runs, 0);
   EXPECT_TRUE(fleet.agents().empty());

@@ -5,6 +5,9 @@
 #include "agent/protocol/worker.h"
 #include "orchestrator/fleet/fleet.h"
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -171,6 +174,42 @@ class TcpRelay {
   std::vector<std::thread> pumps_;
   std::mutex mutex_;
   std::string captured_;
+};
+
+// Collects every log line of the default logger (both sides log through it in these tests) while alive.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<Sink>()) { spdlog::default_logger()->sinks().push_back(sink_); }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  bool contains(const std::string& text) const { return sink_->contains(text); }
+  std::string all() const { return sink_->all(); }
+
+ private:
+  class Sink : public spdlog::sinks::base_sink<std::mutex> {
+   public:
+    bool contains(const std::string& text) {
+      std::lock_guard lock(mutex_);
+      return text_.find(text) != std::string::npos;
+    }
+    std::string all() {
+      std::lock_guard lock(mutex_);
+      return text_;
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+      text_.append(msg.payload.data(), msg.payload.size());
+      text_ += '\n';
+    }
+    void flush_() override {}
+
+   private:
+    std::string text_;
+  };
+  std::shared_ptr<Sink> sink_;
 };
 
 inline int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
