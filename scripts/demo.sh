@@ -108,7 +108,7 @@ echo "${erp_orders%,}]" >"$run/apps/erp-orders.json"
   >"$run/logs/orders-import.log"
 
 po_block() {  # po_block PO FC CARTONS PALLETS
-  printf 'PO: %s\nDestination FC: %s\nShip window: %s - %s\nCartons: %s\nPallets: %s\nWeight: %s lb\n\n' \
+  printf '\nPO: %s\nDestination FC: %s\nShip window: %s - %s\nCartons: %s\nPallets: %s\nWeight: %s lb\n' \
     "$1" "$2" "$(us "$start_d")" "$(us "$end_d")" "$3" "$4" "$(awk "BEGIN{print $3 * 25.5}")"
 }
 email() {  # email N SUBJECT BODY: writes a message into the Maildir the way a delivery agent does
@@ -118,7 +118,7 @@ email() {  # email N SUBJECT BODY: writes a message into the Maildir the way a d
     printf 'Subject: %s\nDate: %s\nMessage-ID: <demo-%s-%s@acme-widgets.example>\n' "$2" "$(date -uR)" "$1" "$$"
     printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n'
     printf 'Hello,\n\nPlease route the POs below with Amazon.\n\nVendor code: ACMEW\nShip from: ORL1\n'
-    printf 'Freight ready date: %s\n\n%s\nThanks,\nDana Ruiz\n' "$(us "$ready")" "$3"
+    printf 'Freight ready date: %s\n%s\n\nThanks,\nDana Ruiz\n' "$(us "$ready")" "$3"
   } >"$f"
   mv "$f" "$run/inbox/new/demo-$1.eml"
 }
@@ -146,18 +146,18 @@ app_flags=(--seed 7)
 [ $hazards -eq 1 ] && app_flags+=(--delay 200:1500 --session-expired 0.05)
 for i in $(seq 1 "$agents"); do
   exec 3>"$run/apps/display$i"
-  Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -noreset +extension XTEST +extension MIT-SHM \
+  Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -nolisten unix -noreset +extension XTEST +extension MIT-SHM \
     >"$run/logs/xvfb$i.log" 2>&1 &
   pids+=($!)
   exec 3>&-
   wait_for "Xvfb $i" 10 test -s "$run/apps/display$i"
   display=":$(tr -d '[:space:]' <"$run/apps/display$i")"
   echo "$display" >"$run/apps/display$i"
-  start "openbox$i" env DISPLAY="$display" openbox
+  start "openbox$i" env DISPLAY="$display" openbox --sm-disable
   start "erp$i" env DISPLAY="$display" "$erp_bin" --state "$run/apps/erp$i.json" --backend "$run/apps/erp-backend.json" \
     --orders "$run/apps/erp-orders.json" "${app_flags[@]}"
   start "opship$i" env DISPLAY="$display" "$opship_bin" --state "$run/apps/opship$i.json" \
-    --backend "$run/apps/opship-backend.json" --position 980,30 "${app_flags[@]}"
+    --backend "$run/apps/opship-backend.json" --position 1010,30 "${app_flags[@]}"
 done
 
 # ---- the orchestrator ----
