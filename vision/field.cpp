@@ -179,6 +179,28 @@ std::optional<Prepared> prepare(const cv::Mat& gray_in) {
   return p;
 }
 
+// Glyphs of the prepared crop at its own resolution: runs of columns with ink (UI fonts leave a blank column
+// between most glyphs at their native size; kerned pairs that overlap make fewer runs than characters, and then
+// nothing is settled by shape).
+std::vector<std::pair<int, int>> glyph_columns(const Prepared& p) {
+  cv::Mat ink;
+  double mid = (p.text_level + p.paper_level) / 2;
+  cv::threshold(p.text, ink, mid, 255, cv::THRESH_BINARY_INV);
+  std::vector<std::pair<int, int>> runs;
+  int start = -1;
+  for (int x = 0; x <= ink.cols; ++x) {
+    bool has = x < ink.cols && cv::countNonZero(ink.col(x)) > 0;
+    if (has && start < 0) start = x;
+    if (!has && start >= 0) {
+      if (cv::countNonZero(ink.colRange(start, x)) >= 2) runs.push_back({start, x});
+      start = -1;
+    }
+  }
+  return runs;
+}
+
+constexpr int kPad = 16;  // white margin around the rendered text
+
 struct Variant {
   double scale;   // times the prepared scale
   int threshold;  // 0: gray; otherwise binarize at Otsu + (threshold - 128)
@@ -196,8 +218,7 @@ cv::Mat render(const Prepared& p, const Variant& v) {
     double t = cv::threshold(big, otsu, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
     cv::threshold(big, big, std::clamp(t + (v.threshold - 128), 1.0, 254.0), 255, cv::THRESH_BINARY);
   }
-  const int pad = 16;
-  cv::copyMakeBorder(big, big, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar(255));
+  cv::copyMakeBorder(big, big, kPad, kPad, kPad, kPad, cv::BORDER_CONSTANT, cv::Scalar(255));
   return big;
 }
 
@@ -205,6 +226,118 @@ const std::vector<Variant>& variants() {
   static const std::vector<Variant> list = {{1.0, 0},   {1.0, 128}, {1.35, 0},  {0.75, 0},  {1.0, 160},
                                             {1.0, 96},  {1.6, 128}, {0.6, 0},   {1.2, 128}, {0.85, 128}};
   return list;
+}
+
+// ---- look-alikes settled by the glyph's shape ----
+// The LSTM reads 0 as O (and 9 as O, 1 as I or L, 7 as T) on small UI text; when the pattern allows both, the
+// glyph itself decides: O is nearly as wide as it is tall, 0 and 9 are narrow ovals (9's counter sits in its top
+// half), I is a bare stem, L's top is its stem at the left, 7's stem leaves its top bar towards the bottom left.
+struct Shape {
+  double aspect = 0;                // ink width / height
+  double hole_h = 0, hole_cy = -1;  // tallest enclosed counter: height and centre (fractions of the height)
+  double top_cx = 0.5, bottom_cx = 0.5;  // ink centroid (fraction of the width) of the top / bottom fifth
+  double corner_tl = 0, corner_bl = 0;   // ink fraction of the top-left / bottom-left corner squares (5, B)
+};
+
+// `glyph`: the glyph's columns in the rendered image (from the native-resolution segmentation).
+// `from_symbol`: the rect is Tesseract's box for the symbol instead: keep the ink components centred in it.
+std::optional<Shape> shape_of(const cv::Mat& img, cv::Rect glyph, bool from_symbol) {
+  cv::Rect sym = glyph;
+  if (from_symbol) glyph = cv::Rect(sym.x - 3, sym.y - 3, sym.width + 6, sym.height + 6);
+  glyph &= cv::Rect(0, 0, img.cols, img.rows);
+  if (glyph.width < 2 || glyph.height < 6) return std::nullopt;
+  cv::Mat ink = img(glyph) < 128;
+  if (from_symbol) {
+    cv::Mat comp, st, cen;
+    int nc = cv::connectedComponentsWithStats(ink, comp, st, cen, 8, CV_32S);
+    cv::Mat keep = cv::Mat::zeros(ink.size(), CV_8U);
+    const double x0 = sym.x - glyph.x, x1 = x0 + sym.width;
+    for (int i = 1; i < nc; ++i) {
+      double cx = st.at<int>(i, cv::CC_STAT_LEFT) + st.at<int>(i, cv::CC_STAT_WIDTH) / 2.0;
+      if (cx >= x0 && cx <= x1 && st.at<int>(i, cv::CC_STAT_AREA) >= 4) keep.setTo(255, comp == i);
+    }
+    ink = keep;
+  }
+  cv::Rect b = cv::boundingRect(ink);
+  if (b.width < 2 || b.height < 6) return std::nullopt;
+  ink = ink(b).clone();
+  Shape sh;
+  sh.aspect = double(b.width) / b.height;
+  cv::Mat paper = ~ink, labels, stats, centroids;
+  int n = cv::connectedComponentsWithStats(paper, labels, stats, centroids, 4, CV_32S);
+  for (int i = 1; i < n; ++i) {
+    int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
+    int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    if (x == 0 || y == 0 || x + w == b.width || y + h == b.height) continue;  // open to the outside
+    if (double(h) / b.height > sh.hole_h) {
+      sh.hole_h = double(h) / b.height;
+      sh.hole_cy = (y + h / 2.0) / b.height;
+    }
+  }
+  auto centroid = [&](int y0, int y1) {
+    double sum = 0, cnt = 0;
+    for (int y = y0; y < y1; ++y)
+      for (int x = 0; x < ink.cols; ++x)
+        if (ink.at<uchar>(y, x)) sum += x + 0.5, ++cnt;
+    return cnt ? sum / cnt / ink.cols : 0.5;
+  };
+  int band = std::max(1, b.height / 5);
+  sh.top_cx = centroid(0, band);
+  sh.bottom_cx = centroid(b.height - band, b.height);
+  int cw = std::max(1, b.width / 5), ch = std::max(1, b.height / 8);
+  sh.corner_tl = cv::countNonZero(ink(cv::Rect(0, 0, cw, ch))) / double(cw * ch);
+  sh.corner_bl = cv::countNonZero(ink(cv::Rect(0, b.height - ch, cw, ch))) / double(cw * ch);
+  return sh;
+}
+
+std::string settle_look_alikes(const std::string& text, const std::vector<cv::Rect>& glyphs, bool from_symbols,
+                               const cv::Mat& img, const std::vector<std::string>& positions) {
+  if (text.size() != positions.size() || glyphs.size() != text.size()) return text;
+  std::string out = text;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const std::string& allowed = positions[i];
+    auto ok = [&](char c) { return allowed.find(c) != std::string::npos; };
+    char c = out[i];
+    auto decide = [&](const Shape& sh) -> char {
+      switch (c) {
+        case 'O': case '0': case '6': case '9': case 'Q': case 'D':
+          if (c == 'Q' && ok('9') && sh.hole_cy >= 0 && sh.hole_h < 0.5 && sh.hole_cy < 0.5) return '9';
+          if (!(ok('O') && (ok('0') || ok('9'))) || c == 'Q' || c == 'D') return c;
+          if (sh.aspect >= 0.78) return 'O';
+          if (sh.hole_cy < 0) return c;
+          if (sh.hole_cy < 0.42 && ok('9')) return '9';  // the counter: 9 high, 0 centred, 6 low
+          if (sh.hole_cy > 0.58 && ok('6')) return '6';
+          return sh.hole_h >= 0.5 ? '0' : c;
+        case 'I': case '1': case 'L': case 'l':
+          // Strokes have no counter, 9 has (only for a lone 1: an L or I box may take in a neighbour's counter).
+          if (c == '1' && sh.hole_cy >= 0 && sh.hole_cy < 0.5 && sh.aspect > 0.45 && sh.aspect < 0.85 && ok('9'))
+            return '9';
+          if (!(ok('1') && (ok('I') || ok('L')))) return c;
+          if (sh.aspect < 0.3) return ok('I') ? 'I' : c;
+          if (sh.top_cx < 0.3 && ok('L')) return 'L';
+          return '1';
+        case 'T': case '7':
+          if (!(ok('T') && ok('7'))) return c;
+          return sh.bottom_cx < 0.42 ? '7' : 'T';
+        case '5': case 'S':
+          if (ok('9') && sh.hole_cy >= 0 && sh.hole_cy < 0.5) return '9';  // 9 read as S: only 9 has a counter
+          if (!(ok('5') && ok('S'))) return c;
+          // Only a clear corner (5) or a clearly round top-left (S) overrides the reader.
+          return sh.corner_tl > 0.3 ? '5' : sh.corner_tl < 0.15 ? 'S' : c;
+        case '8': case 'B':
+          if (!(ok('8') && ok('B'))) return c;
+          if (sh.corner_tl > 0.5 && sh.corner_bl > 0.5) return 'B';
+          return sh.corner_tl < 0.15 && sh.corner_bl < 0.15 ? '8' : c;
+        default:
+          return c;
+      }
+    };
+    if (std::string("O069QDI1LlT75S8B").find(c) == std::string::npos) continue;
+    if (auto sh = shape_of(img, glyphs[i], from_symbols)) {
+      out[i] = decide(*sh);
+    }
+  }
+  return out;
 }
 
 std::string strip_spaces(std::string s) {
@@ -242,13 +375,26 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
   auto prepared = prepare(gray);
   if (!prepared) return {"", 0, !re || std::regex_match(std::string(), *re)};
 
+  const auto glyphs = positions ? glyph_columns(*prepared) : std::vector<std::pair<int, int>>{};
   ReadResult best;
   best.matches_pattern = false;
   const size_t tries = re ? variants().size() : 1;
   for (size_t i = 0; i < tries; ++i) {
-    auto reading = detail::recognize_line(render(*prepared, variants()[i]), whitelist, options.single_line);
+    cv::Mat img = render(*prepared, variants()[i]);
+    auto reading = detail::recognize_line(img, whitelist, options.single_line);
     std::string text = re && !pattern_has_space ? strip_spaces(reading.text) : reading.text;
     if (!re) return {text, reading.confidence, true};
+    if (positions && glyphs.size() == text.size()) {
+      const double sc = prepared->scale * variants()[i].scale;
+      std::vector<cv::Rect> rects;
+      for (auto [a, b] : glyphs)
+        rects.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
+      text = settle_look_alikes(text, rects, false, img, *positions);
+    } else if (positions && reading.symbols.size() == text.size()) {
+      std::vector<cv::Rect> rects;
+      for (const auto& sym : reading.symbols) rects.push_back(sym.box);
+      text = settle_look_alikes(text, rects, true, img, *positions);
+    }
     if (std::regex_match(text, *re)) return {text, reading.confidence, true};
     if (positions) {
       std::string fixed = correct(text, *positions);

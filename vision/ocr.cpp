@@ -119,6 +119,9 @@ LineReading recognize_line(const cv::Mat& gray, const std::string& whitelist, bo
   if (it && !it->Empty(tesseract::RIL_SYMBOL)) {
     do {
       r.weakest = std::min(r.weakest, it->Confidence(tesseract::RIL_SYMBOL));
+      int x1, y1, x2, y2;
+      if (it->BoundingBox(tesseract::RIL_SYMBOL, &x1, &y1, &x2, &y2))
+        r.symbols.push_back({take(it->GetUTF8Text(tesseract::RIL_SYMBOL)), cv::Rect(x1, y1, x2 - x1, y2 - y1)});
     } while (it->Next(tesseract::RIL_SYMBOL));
   }
   api.Clear();

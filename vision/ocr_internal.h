@@ -19,6 +19,11 @@ struct LineReading {
   std::string text;
   float confidence = 0;  // mean over words
   float weakest = 0;     // lowest confidence of any character
+  struct Symbol {
+    std::string text;  // one character (UTF-8)
+    cv::Rect box;      // in the image read
+  };
+  std::vector<Symbol> symbols;  // in reading order
 };
 
 // Words on a gray image, read after scaling it by `scale` (boxes are given back in the unscaled image).

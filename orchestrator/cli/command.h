@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ struct Command {
 };
 
 std::map<std::string, Command>& commands();
+
+// The value after option args[i] ("--orders DB"); moves i onto it. Throws std::invalid_argument when missing.
+inline std::string option_value(const std::vector<std::string>& args, std::size_t& i) {
+  if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
+  return args[++i];
+}
 
 struct Registration {
   Registration(const std::string& name, std::string usage, std::string summary,

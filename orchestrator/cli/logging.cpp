@@ -8,21 +8,36 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <memory>
+#include <mutex>
 
 namespace dockhand::cli {
 
 namespace {
 
+struct Secrets {
+  std::mutex mutex;
+  std::vector<std::string> values;
+};
+
+std::shared_ptr<Secrets>& current_secrets() {
+  static std::shared_ptr<Secrets> secrets = std::make_shared<Secrets>();
+  return secrets;
+}
+
 class Formatter : public spdlog::formatter {
  public:
-  Formatter(bool json, std::vector<std::string> secrets) : json_(json), secrets_(std::move(secrets)) {}
+  Formatter(bool json, std::shared_ptr<Secrets> secrets) : json_(json), secrets_(std::move(secrets)) {}
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string text(msg.payload.data(), msg.payload.size());
-    for (const auto& s : secrets_) {
-      if (s.empty()) continue;
-      for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 10))
-        text.replace(pos, s.size(), "[redacted]");
+    {
+      std::lock_guard lock(secrets_->mutex);
+      for (const auto& s : secrets_->values) {
+        if (s.empty()) continue;
+        for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 10))
+          text.replace(pos, s.size(), "[redacted]");
+      }
     }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -51,7 +66,7 @@ class Formatter : public spdlog::formatter {
 
  private:
   bool json_;
-  std::vector<std::string> secrets_;
+  std::shared_ptr<Secrets> secrets_;
 };
 
 }  // namespace
@@ -63,10 +78,20 @@ void setup_logging(const LoggingConfig& config, const std::vector<std::string>& 
   else
     sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file);
   auto logger = std::make_shared<spdlog::logger>("orchestrator", sink);
-  logger->set_formatter(std::make_unique<Formatter>(config.format == "json", secrets));
+  auto scrub = std::make_shared<Secrets>();
+  scrub->values = secrets;
+  current_secrets() = scrub;
+  logger->set_formatter(std::make_unique<Formatter>(config.format == "json", scrub));
   logger->set_level(spdlog::level::from_str(config.level));
   logger->flush_on(spdlog::level::trace);  // a crash (or kill -9) loses no line already logged
   spdlog::set_default_logger(logger);
+}
+
+void add_log_secret(const std::string& secret) {
+  if (secret.empty()) return;
+  auto secrets = current_secrets();
+  std::lock_guard lock(secrets->mutex);
+  secrets->values.push_back(secret);
 }
 
 }  // namespace dockhand::cli

@@ -12,5 +12,7 @@ namespace dockhand::cli {
 
 // Installs the default spdlog logger. Secrets (typically config.secrets()) are scrubbed from every line.
 void setup_logging(const LoggingConfig& config, const std::vector<std::string>& secrets);
+// A secret learnt later (e.g. a refreshed OAuth token): scrubbed from every line from now on.
+void add_log_secret(const std::string& secret);
 
 }  // namespace dockhand::cli

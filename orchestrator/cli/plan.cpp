@@ -61,10 +61,7 @@ int run_plan(const std::vector<std::string>& args) {
   try {
     for (std::size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-        return args[++i];
-      };
+      auto value = [&] { return dockhand::cli::option_value(args, i); };
       if (a == "--help" || a == "-h") {
         std::cout << kHelp;
         return 0;

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -42,13 +43,47 @@ const char* kHelp =
     "Exit status: 0 stopped by a signal (or --check passed), 1 could not start (the reason is logged),\n"
     "2 bad arguments or config.\n";
 
-std::unique_ptr<mail::MailSource> open_mail(const cli::OrchestratorConfig& config) {
-  if (config.mail.source == "imap") {
-    auto options = config.mail.imap;
-    return std::make_unique<mail::ImapSource>(options);
+// The mailbox. With IMAP and an OAuth token file, the token (short-lived: an external tool refreshes the
+// file) is read again whenever the file changes, and the connection is opened anew with it; progress is in
+// mail.imap.state_file, so nothing is read twice.
+class Mailbox {
+ public:
+  explicit Mailbox(const cli::OrchestratorConfig& config) : config_(config) { open(); }
+  mail::MailSource& source() {
+    if (!config_.mail.imap_oauth_token_file.empty() && config_.mail.source == "imap") {
+      std::error_code ec;
+      auto written = std::filesystem::last_write_time(config_.mail.imap_oauth_token_file, ec);
+      if (!ec && written != token_written_) {
+        try {
+          auto token = cli::read_secret_file(config_.mail.imap_oauth_token_file, "mail.imap.oauth_token_file");
+          cli::add_log_secret(token);
+          config_.mail.imap.xoauth2_bearer = token;
+          open();
+          spdlog::info("serve: read the IMAP OAuth token again from {} (the file changed)",
+                       config_.mail.imap_oauth_token_file);
+        } catch (const std::exception& e) {
+          spdlog::error("serve: {}; still using the previous token", e.what());
+        }
+      }
+    }
+    return *source_;
   }
-  return std::make_unique<mail::MaildirSource>(config.mail.maildir);
-}
+
+ private:
+  void open() {
+    if (config_.mail.source == "imap") {
+      std::error_code ec;
+      if (!config_.mail.imap_oauth_token_file.empty())
+        token_written_ = std::filesystem::last_write_time(config_.mail.imap_oauth_token_file, ec);
+      source_ = std::make_unique<mail::ImapSource>(config_.mail.imap);
+    } else {
+      source_ = std::make_unique<mail::MaildirSource>(config_.mail.maildir);
+    }
+  }
+  cli::OrchestratorConfig config_;
+  std::unique_ptr<mail::MailSource> source_;
+  std::filesystem::file_time_type token_written_{};
+};
 
 // Signals are blocked in every thread and taken synchronously, so the loop can sleep on them.
 sigset_t stop_signals() {
@@ -117,14 +152,14 @@ int run_serve(const std::vector<std::string>& args) {
   std::unique_ptr<chain::Store> store;
   std::unique_ptr<pretender::OrderDatabase> orders;
   std::unique_ptr<chain::SpapiAmazon> amazon;
-  std::unique_ptr<mail::MailSource> source;
+  std::unique_ptr<Mailbox> mailbox;
   pretender::Rules rules;
   try {
     store = std::make_unique<chain::Store>(config.store, clock);
     orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
     rules = config.rules_file.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(config.rules_file);
     amazon = std::make_unique<chain::SpapiAmazon>(config.spapi);
-    source = open_mail(config);
+    mailbox = std::make_unique<Mailbox>(config);
   } catch (const std::exception& e) {
     spdlog::critical("serve: cannot start: {}", e.what());
     return 1;
@@ -167,7 +202,7 @@ int run_serve(const std::vector<std::string>& args) {
 
   if (check) {
     try {
-      source->fetch_new(1);
+      mailbox->source().fetch_new(1);
     } catch (const std::exception& e) {
       spdlog::critical("serve --check: the mailbox cannot be read: {}", e.what());
       return 1;
@@ -185,17 +220,18 @@ int run_serve(const std::vector<std::string>& args) {
     if (Steady::now() >= next_poll) {
       std::size_t taken = 0;
       try {
-        taken = chain.intake(*source, config.mail.batch);
+        taken = chain.intake(mailbox->source(), config.mail.batch);
       } catch (const std::exception& e) {
         // A mail server down or a full disk: logged, tried again at the next poll; nothing is lost.
-        spdlog::error("serve: mail intake from {} failed: {}", source->describe(), e.what());
+        spdlog::error("serve: mail intake from {} failed: {}", mailbox->source().describe(), e.what());
       }
       // A full batch means more mail is waiting: poll again right after this round.
       next_poll = taken >= config.mail.batch ? Steady::now() : Steady::now() + config.mail.poll_interval;
     }
     // Advance due requests in small batches, looking at signals and the mailbox in between.
+    std::size_t worked = 0;
     for (;;) {
-      std::size_t worked = 0;
+      worked = 0;
       try {
         worked = chain.run_due(config.chain_batch);
       } catch (const std::exception& e) {
@@ -214,6 +250,8 @@ int run_serve(const std::vector<std::string>& args) {
     } catch (const std::exception& e) {
       spdlog::error("serve: reading the schedule failed: {}", e.what());
     }
+    // Something due that could not be moved (the store failing): never spin on it.
+    if (worked == 0 && until_poll.count() > 0 && wait.count() <= 0) wait = std::chrono::milliseconds(100);
     stop_signal = sleep_for_signal(signals, wait);
   }
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

@@ -281,7 +281,7 @@ struct FleetCloseout::Impl {
     std::vector<JobRequest> jobs;
     bool done = false;
     json outputs;
-    std::string summary;
+    std::string summary, plan;
     {
       std::lock_guard lock(mutex);
       if (active.count(id)) {
@@ -295,6 +295,11 @@ struct FleetCloseout::Impl {
       if (job.resumed)
         spdlog::info("fleet close-out: resuming routing request #{}: {} of {} job(s) done before", id, skipped,
                      r.steps.size());
+      std::vector<std::string> names;
+      for (const auto& step : r.steps)
+        names.push_back(step.opship ? "OpShip " + step.shipment : "ERP " + step.po);
+      plan = std::to_string(r.steps.size()) + " job(s): " + join(names, ", ") +
+             (job.resumed ? "; resumed, " + std::to_string(skipped) + " done before" : "");
       if (all_done(r)) {
         done = true;
         outputs = outputs_of(r);
@@ -303,6 +308,11 @@ struct FleetCloseout::Impl {
         auto& stored = active[id] = std::move(r);
         jobs = next_jobs(stored);
       }
+    }
+    try {
+      store.add_event(id, options.actor, "CLOSEOUT_PLAN", plan);
+    } catch (const std::exception& e) {
+      spdlog::warn("fleet close-out: cannot record the plan of routing request #{}: {}", id, e.what());
     }
     if (done) {
       finish(id, outputs, summary);

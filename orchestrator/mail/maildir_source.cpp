@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -59,6 +60,8 @@ std::vector<RawMessage> MaildirSource::fetch_new(std::size_t max_messages) {
   struct Entry {
     std::string name;
     fs::path path;
+    unsigned long long seconds;  // the delivery time every Maildir name starts with
+    fs::file_time_type written;  // finer order within a second (names carry microseconds unpadded)
   };
   std::vector<Entry> entries;
   for (const char* sub : {"new", "cur"}) {
@@ -69,10 +72,18 @@ std::vector<RawMessage> MaildirSource::fetch_new(std::size_t max_messages) {
       std::string name = e.path().filename().string();
       if (name.empty() || name[0] == '.') continue;
       if (!e.is_regular_file(ec)) continue;
-      entries.push_back({name, e.path()});
+      unsigned long long seconds = 0;
+      for (char c : name) {
+        if (c < '0' || c > '9') break;
+        seconds = seconds * 10 + static_cast<unsigned>(c - '0');
+      }
+      auto written = e.last_write_time(ec);
+      entries.push_back({name, e.path(), seconds, ec ? fs::file_time_type{} : written});
     }
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.seconds, a.written, a.name) < std::tie(b.seconds, b.written, b.name);
+  });
   std::vector<RawMessage> out;
   where_.clear();
   for (const auto& e : entries) {

@@ -66,12 +66,14 @@ std::string plain_read(tesseract::TessBaseAPI& api, const cv::Mat& bgr) {
 int main(int argc, char** argv) {
   int cases = 1000;
   unsigned seed = 20261201;
+  int only_kind = -1;  // --kind 0|1|2: PO numbers, PT references or BOL numbers only (default: all, in turn)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--cases") && i + 1 < argc) cases = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = unsigned(std::atoll(argv[++i]));
     else if (!std::strcmp(argv[i], "--save-misses") && i + 1 < argc) setenv("EXACT_READ_MISSES", argv[++i], 1);
+    else if (!std::strcmp(argv[i], "--kind") && i + 1 < argc) only_kind = std::atoi(argv[++i]);
     else {
-      std::puts("usage: bench-exact-read [--cases N] [--seed S] [--save-misses DIR]");
+      std::puts("usage: bench-exact-read [--cases N] [--seed S] [--kind 0|1|2] [--save-misses DIR]");
       return std::strcmp(argv[i], "--help") ? 2 : 0;
     }
   }
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   tesseract::TessBaseAPI plain;
   plain.Init(nullptr, "eng", tesseract::OEM_LSTM_ONLY);
   plain.SetPageSegMode(tesseract::PSM_SINGLE_LINE);
+  plain.SetVariable("debug_file", "/dev/null");
 
   std::mt19937 rng(seed);
   const double scales[] = {1.0, 1.25, 1.5};
@@ -109,14 +112,13 @@ int main(int argc, char** argv) {
     win->end();
     win->position(20, 20);
     win->show();
-    for (int k = 0; k < 50 && !win->shown(); ++k) Fl::wait(0.02);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int k = 0; k < 25; ++k) Fl::wait(0.02);  // mapped and exposed
     for (int base = 0; base < n_here; base += kFields) {
       int batch = std::min(kFields, n_here - base);
       std::vector<std::string> truth(batch);
       std::vector<int> kind(batch);
       for (int i = 0; i < batch; ++i) {
-        kind[i] = int((done + i) % 3);
+        kind[i] = only_kind >= 0 ? only_kind : int((done + i) % 3);
         truth[i] = kKinds[kind[i]].make(rng);
         fields[i]->value(truth[i].c_str());
       }
@@ -126,9 +128,17 @@ int main(int argc, char** argv) {
       for (int k = 0; k < 5; ++k) Fl::check();
       XSync(fl_display, False);
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
-      auto frame = desktop->capture(drivers::Rect{win->x(), win->y(), win->w(), win->h()});
-      cv::Mat bgra(frame.height, frame.width, CV_8UC4, frame.pixels.data(), frame.stride), shot;
-      cv::cvtColor(bgra, shot, cv::COLOR_BGRA2BGR);
+      cv::Mat shot;
+      for (int attempt = 0; attempt < 50; ++attempt) {  // until the window is on screen with the new values
+        auto frame = desktop->capture(drivers::Rect{win->x(), win->y(), win->w(), win->h()});
+        cv::Mat bgra(frame.height, frame.width, CV_8UC4, frame.pixels.data(), frame.stride);
+        cv::cvtColor(bgra, shot, cv::COLOR_BGRA2BGR);
+        cv::Mat first = shot(cv::Rect(fields[0]->x(), fields[0]->y(), fields[0]->w(), fields[0]->h()));
+        double lo, hi;
+        cv::minMaxLoc(first.reshape(1), &lo, &hi);
+        if (hi - lo > 100) break;
+        Fl::wait(0.02);
+      }
       for (int i = 0; i < batch; ++i) {
         cv::Rect r(fields[i]->x(), fields[i]->y(), fields[i]->w(), fields[i]->h());
         cv::Mat crop = shot(r);

@@ -247,3 +247,56 @@ TEST_F(AgentServe, CurveIsTheDefaultAndBadArgumentsExitTwo) {
                            "--evidence", "--display", "Exit:"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
+
+// The real thing: the simulated ERP on this display, recordings/erp-closeout, jobs through the Fleet. The
+// ERP's state file is the witness: finalized once, the reference the agent read back is the ERP's.
+#ifdef DOCKHAND_SIM_ERP
+namespace {
+int finalized_events(const nlohmann::json& state, const std::string& po) {
+  int n = 0;
+  if (state.contains("events"))
+    for (const auto& e : state["events"]) n += e.value("type", "") == "finalized" && e.value("po", "") == po;
+  return n;
+}
+}  // namespace
+
+TEST_F(AgentServe, DrivesTheSimulatedErpThroughTheFleetExactlyOnce) {
+  start_fleet(2);
+  auto state_file = dir / "erp-state.json";
+  Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "11"}, dir / "erp.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "erp.log");
+  auto args = serve_args();
+  args[std::find(args.begin(), args.end(), std::string("--recordings")) - args.begin() + 1] =
+      std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
+  agent = std::make_unique<Process>(args, dir / "agent.log");
+  ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+
+  fleet->submit(JobRequest{"erp-1", "erp", "erp-closeout", {{"po", "2K4GH7QZ"}}, 0ms, false, "RR-1"});
+  auto first = fleet->next_outcome(90s);
+  ASSERT_TRUE(first) << read_all(dir / "agent.log");
+  ASSERT_EQ(first->outcome, protocol::Outcome::ok) << first->reason << "\n" << read_all(dir / "agent.log");
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(first->outputs["reference"], state["finalized"]["2K4GH7QZ"]["reference"]);
+  EXPECT_EQ(first->outputs["already_done"], "false");
+  EXPECT_GE(count("progress", "erp-1"), 5);
+
+  // Dispatched again (say, after an orchestrator restart): read back, not finalized twice.
+  fleet->submit(JobRequest{"erp-1", "erp", "erp-closeout", {{"po", "2K4GH7QZ"}}, 0ms, false, "RR-1"});
+  auto again = fleet->next_outcome(90s);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->outcome, protocol::Outcome::ok) << again->reason;
+  EXPECT_EQ(again->outputs["reference"], first->outputs["reference"]);
+  EXPECT_EQ(again->outputs["already_done"], "true");
+  EXPECT_EQ(finalized_events(nlohmann::json::parse(read_all(state_file)), "2K4GH7QZ"), 1);
+
+  // A PO the ERP does not know: a business failure with the screenshot, not retried.
+  fleet->submit(JobRequest{"erp-2", "erp", "erp-closeout", {{"po", "ZZZZ9999"}}, 0ms, false, "RR-2"});
+  auto unknown = fleet->next_outcome(90s);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->outcome, protocol::Outcome::business) << unknown->reason;
+  EXPECT_NE(unknown->reason.find("PO not found: ZZZZ9999"), std::string::npos) << unknown->reason;
+  EXPECT_EQ(unknown->attempts, 1);
+  ASSERT_FALSE(unknown->images.empty());
+  EXPECT_TRUE(is_png(unknown->images[0].bytes));
+}
+#endif

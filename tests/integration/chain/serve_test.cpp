@@ -212,6 +212,33 @@ TEST_F(Serve, ImapEmailsReachConfirmedAndMoveToTheHandledMailbox) {
   expect_no_secret_in_logs(*env, sim);
 }
 
+TEST_F(Serve, ImapOAuthTokenFileIsReadAgainWhenItChanges) {
+  if (env_or_skip("DOCKHAND_IMAPS_PORT").empty()) GTEST_SKIP() << "run under scripts/with-dovecot.sh";
+  // The private dovecot checks bearer tokens against its password file. Start with an expired token: serve
+  // keeps running, logs the failure (without the token), and picks up the refreshed file.
+  env->secret("imap-token", "expired-oauth-token-0001");
+  env->config["mail"] = {{"source", "imap"},
+                         {"poll_interval_ms", 100},
+                         {"imap",
+                          {{"url", "imaps://127.0.0.1:" + env_or_skip("DOCKHAND_IMAPS_PORT")},
+                           {"user", env_or_skip("DOCKHAND_IMAP_USER")},
+                           {"oauth_token_file", "imap-token"},
+                           {"ca_file", env_or_skip("DOCKHAND_IMAP_CA")}}}};
+  auto s = three_emails(*env, "OA");
+  lda_deliver(*env, s.emails[0], 0);
+  auto serve = env->start();
+  ASSERT_TRUE(eventually([&] { return env->count_in_logs("mail intake from") >= 1; })) << env->logs();
+  EXPECT_TRUE(env->requests().empty());
+  EXPECT_TRUE(serve->running());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a visibly newer file time
+  env->secret("imap-token", env_or_skip("DOCKHAND_IMAP_PASSWORD"));
+  ASSERT_TRUE(eventually([&] { return env->all_confirmed(1); })) << states(*env) << env->logs();
+  EXPECT_NE(env->logs().find("read the IMAP OAuth token again"), std::string::npos);
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+  EXPECT_EQ(env->logs().find("expired-oauth-token-0001"), std::string::npos) << "token logged";
+  EXPECT_EQ(env->logs().find(env_or_skip("DOCKHAND_IMAP_PASSWORD")), std::string::npos) << "token logged";
+}
+
 // ---- crashes: SIGKILL at every point, restart ----------------------------------------------------------
 
 namespace {
@@ -450,4 +477,30 @@ TEST_F(Serve, PlanPrintsThePayloadOrTheRuleFailuresWithoutSubmitting) {
   auto [rc2, usage] = env->cli("plan " + good);
   EXPECT_EQ(rc2, 2) << usage;
   EXPECT_EQ(sim.stats()["submissions"].size(), 0u) << "plan never submits";
+}
+
+// ---- serve --check: config and secret files -------------------------------------------------------------
+
+TEST_F(Serve, CheckRefusesOpenSecretFilesAndUnknownKeysWithoutShowingSecrets) {
+  auto config = env->write_config();
+  auto [ok, ok_out] = env->cli("serve --check --config " + config.string());
+  EXPECT_EQ(ok, 0) << ok_out << env->logs();
+
+  fs::permissions(env->dir / "lwa-client-secret", fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  auto [open, open_out] = env->cli("serve --check --config " + config.string());
+  EXPECT_EQ(open, 2) << open_out;
+  EXPECT_NE(open_out.find("lwa-client-secret has mode 0644"), std::string::npos) << open_out;
+  EXPECT_EQ(open_out.find(spapi::testing::kClientSecret), std::string::npos) << open_out;
+  fs::permissions(env->dir / "lwa-client-secret", fs::perms::owner_read | fs::perms::owner_write);
+
+  env->config["mail"]["pol_interval_ms"] = 5;
+  auto [typo, typo_out] = env->cli("serve --check --config " + env->write_config().string());
+  EXPECT_EQ(typo, 2) << typo_out;
+  EXPECT_NE(typo_out.find("unknown key mail.pol_interval_ms"), std::string::npos) << typo_out;
+
+  env->config["mail"].erase("pol_interval_ms");
+  env->config["orders_db"] = "missing.sqlite";
+  auto [missing, missing_out] = env->cli("serve --check --config " + env->write_config().string());
+  EXPECT_EQ(missing, 1) << missing_out;
+  EXPECT_NE(env->logs().find("missing.sqlite does not exist"), std::string::npos) << env->logs();
 }

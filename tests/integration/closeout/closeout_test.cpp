@@ -238,6 +238,7 @@ TEST_F(CloseoutTest, ErpThenOpShipThenDoneWithTheReferencesReadBack) {
     for (const auto& po : s.planned.pos)
       EXPECT_LT(at(FleetCloseout::erp_job_id(id, s.vendor_shipment_identifier, po)), opship_at);
   }
+  EXPECT_EQ(count_steps(id, "CLOSEOUT_PLAN"), 1);
   EXPECT_GE(count_steps(id, "JOB_DISPATCHED"), 2);
   EXPECT_GE(count_steps(id, "JOB_PROGRESS"), 2);
   EXPECT_EQ(count_steps(id, "JOB_DONE"), static_cast<int>(programs.order.size()));

@@ -109,8 +109,7 @@ TEST(maildir, fetch_respects_max_and_delivery_order) {
   for (int i = 0; i < 10; ++i) names.push_back(MaildirSource::deliver(dir.path, message(i)));
   auto got = src.fetch_new(4);
   ASSERT_EQ(got.size(), 4u);
-  std::sort(names.begin(), names.end());
-  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(got[i].source_id, "maildir:" + names[i]);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(got[i].source_id, "maildir:" + names[i]);  // delivery order
 }
 
 TEST(maildir, unknown_message_is_a_clear_error) {
@@ -147,4 +146,21 @@ TEST(maildir, concurrent_delivery_loses_nothing_and_reads_no_partial_file) {
   EXPECT_EQ(handled.size(), std::size_t(total));
   EXPECT_EQ(count_files(dir.path / ".Handled" / "cur"), std::size_t(total));
   EXPECT_EQ(count_files(dir.path / "new"), 0u);
+}
+
+TEST(maildir, delivery_order_holds_within_one_second) {
+  // Names carry the microseconds unpadded (".M99P" after ".M100P" by name): the order must not come from the name.
+  TempDir dir;
+  MaildirSource source({dir.path});
+  for (int i = 0; i < 60; ++i) {
+    // Same second, microsecond counts of different lengths, written in this order.
+    std::string name = "1800000000.M" + std::to_string(i % 2 ? 5 + i : 100000 + i) + "P1Q" + std::to_string(i) + ".host";
+    std::ofstream(dir.path / "new" / name) << message(i);
+    auto t = fs::file_time_type::clock::now() + std::chrono::milliseconds(i);
+    fs::last_write_time(dir.path / "new" / name, t);
+  }
+  auto got = source.fetch_new(100);
+  ASSERT_EQ(got.size(), 60u);
+  for (int i = 0; i < 60; ++i)
+    EXPECT_NE(got[i].bytes.find("Routing request " + std::to_string(i) + "\r\n"), std::string::npos) << i;
 }
