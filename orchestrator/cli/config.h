@@ -33,7 +33,7 @@ struct LoggingConfig {
 struct MailConfig {
   std::string source = "maildir";  // maildir | imap
   std::chrono::milliseconds poll_interval{5000};
-  std::size_t batch = 100;  // messages stored per poll at most
+  std::size_t batch = 10;  // messages read and stored per poll at most (each is held in memory until stored)
   mail::MaildirOptions maildir;
   mail::ImapOptions imap;  // password / xoauth2_bearer filled by load_secrets()
   std::string imap_password_file;

@@ -229,8 +229,9 @@ int run_serve(const std::vector<std::string>& args) {
       next_poll = taken >= config.mail.batch ? Steady::now() : Steady::now() + config.mail.poll_interval;
     }
     // Advance due requests in small batches, looking at signals and the mailbox in between.
+    std::size_t worked = 0;
     for (;;) {
-      std::size_t worked = 0;
+      worked = 0;
       try {
         worked = chain.run_due(config.chain_batch);
       } catch (const std::exception& e) {
@@ -249,6 +250,8 @@ int run_serve(const std::vector<std::string>& args) {
     } catch (const std::exception& e) {
       spdlog::error("serve: reading the schedule failed: {}", e.what());
     }
+    // Something due that could not be moved (the store failing): never spin on it.
+    if (worked == 0 && until_poll.count() > 0 && wait.count() <= 0) wait = std::chrono::milliseconds(100);
     stop_signal = sleep_for_signal(signals, wait);
   }
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

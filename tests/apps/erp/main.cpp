@@ -4,13 +4,10 @@
 #include <FL/Fl.H>
 #include <FL/Fl_Box.H>
 #include <FL/Fl_Button.H>
-#include <FL/Fl_Double_Window.H>
 #include <FL/Fl_Group.H>
 #include <FL/Fl_Input.H>
-#include <FL/Fl_Menu_Bar.H>
 #include <FL/Fl_Output.H>
 #include <FL/Fl_Secret_Input.H>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -18,12 +15,9 @@
 #include <memory>
 #include <set>
 
-#include "hazards.h"
-#include "options.h"
+#include "app_shell.h"
 #include "order_table.h"
 #include "orders.h"
-#include "state_file.h"
-#include "ui_kit.h"
 
 namespace apps = dockhand::apps;
 namespace ui = dockhand::apps::ui;
@@ -55,44 +49,25 @@ void on_click(Fl_Widget* w, F* self, void (F::*method)()) {
   }, new Bound{self, method});
 }
 
-class ErpApp {
+class ErpApp : public ui::AppShell {
  public:
   ErpApp(const apps::CommonOptions& opts, std::vector<apps::Order> orders)
-      : opts_(opts), hazards_(opts), orders_(std::move(orders)), state_(opts.state_path, "erp"),
-        modals_([this](const json& m) { modal_changed(m); },
-                [this] { state_.event("click_outside_modal", {{"modal", state_.data()["modal"]}}); }) {}
-
-  int run(int argc, char** argv);
+      : ui::AppShell(opts, "erp", kTitle, kBaseW, kBaseH), orders_(std::move(orders)) {}
 
  private:
   enum class Screen { login, home, orders, pretender };
 
-  void build();
-  void restore_state();
+  void restore_state() override;
+  void sync_backend();
+  void add_menus() override;
+  void build_screens(int W, int top, int bottom) override;
+  void started(json& d) override;
+  void show_first_screen() override { show_screen(Screen::login); }
+  void loading_changed(bool loading) override {
+    if (!loading) loading_box_->hide();
+    else if (screen_ == Screen::pretender) loading_box_->show();
+  }
   void show_screen(Screen s);
-  void set_status(const char* text);
-  void save() { state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}}; state_.save(); }
-  void event(const std::string& type, const json& detail = json::object()) {
-    state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}};
-    state_.event(type, detail);
-  }
-  bool busy() const { return loading_ || modals_.active(); }
-  void modal(const std::string& title, const std::string& text, std::vector<std::string> buttons,
-             std::function<void(const std::string&)> then = nullptr, const std::string& field_label = "",
-             const std::string& field_value = "") {
-    modals_.show(win_, {title, text, field_label, field_value, std::move(buttons)},
-                 [then = std::move(then)](const std::string& b) { if (then) then(b); });
-  }
-  void modal_changed(const json& m) {
-    if (!m.is_null()) event("modal_shown", {{"title", m["title"]}, {"text", m["text"]}});
-    state_.data()["modal"] = m;
-    save();
-  }
-  // A user action: with --session-expired it may first be interrupted by "Session expired"; after OK the
-  // action carries on, so the user is back where they were.
-  void action(const std::string& name, std::function<void()> fn);
-  // "Loading..." for a random --delay, then `done`; the event loop keeps running meanwhile.
-  void load(const std::string& what, std::function<void()> done);
 
   void do_login();
   void do_logout();
@@ -108,22 +83,10 @@ class ErpApp {
   }
   std::string new_reference();
 
-  const apps::CommonOptions& opts_;
-  apps::Hazards hazards_;
   std::vector<apps::Order> orders_;
-  apps::StateFile state_;
-  ui::Modals modals_;
-  bool loading_ = false;
-  bool logged_in_ = false;
-  bool unexpected_shown_ = false;
   std::string current_po_;
   Screen screen_ = Screen::login;
 
-  Fl_Double_Window* win_ = nullptr;
-  Fl_Menu_Bar* menu_ = nullptr;
-  Fl_Box* header_ = nullptr;
-  Fl_Box* status_ = nullptr;
-  Fl_Box* operator_ = nullptr;
   Fl_Group* login_ = nullptr;
   Fl_Input* user_ = nullptr;
   Fl_Secret_Input* password_ = nullptr;
@@ -147,35 +110,18 @@ class ErpApp {
   Fl_Button* finalize_ = nullptr;
 };
 
-void ErpApp::build() {
-  using ui::px;
-  const int W = px(kBaseW), H = px(kBaseH);
-  win_ = new Fl_Double_Window(W, H, kTitle);
-
-  menu_ = new Fl_Menu_Bar(0, 0, W, px(28));
-  menu_->textsize(ui::text_size());
-  menu_->textfont(FL_HELVETICA);
-  auto menu_cb = [](Fl_Widget*, void* p) { (*static_cast<std::function<void()>*>(p))(); };
-  auto add = [&](const char* path, std::function<void()> fn) {
-    menu_->add(path, 0, menu_cb, new std::function<void()>(std::move(fn)));
-  };
-  add("File/Log out", [this] { do_logout(); });
-  add("File/Exit", [] { ui::request_exit("menu File/Exit"); });
-  add("Orders/Order list", [this] { go(Screen::orders); });
-  add("Pre-tender/Search PO", [this] { go(Screen::pretender); });
-  add("Help/About", [this] {
+void ErpApp::add_menus() {
+  add_menu("File/Log out", [this] { do_logout(); });
+  add_menu("File/Exit", [] { ui::request_exit("menu File/Exit"); });
+  add_menu("Orders/Order list", [this] { go(Screen::orders); });
+  add_menu("Pre-tender/Search PO", [this] { go(Screen::pretender); });
+  add_menu("Help/About", [this] {
     if (!busy()) modal("About", "Legacy ERP 3.1 - (c) 1994 Legacy Systems Inc.", {"OK"});
   });
+}
 
-  header_ = new Fl_Box(0, px(28), W, px(36));
-  header_->box(FL_FLAT_BOX);
-  header_->color(fl_rgb_color(0, 0, 128));
-  header_->labelcolor(FL_WHITE);
-  header_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
-  ui::style(header_, 16);
-  header_->labelfont(FL_HELVETICA_BOLD);
-
-  const int top = px(64), bottom = H - px(26);
+void ErpApp::build_screens(int W, int top, int bottom) {
+  using ui::px;
 
   // Login
   login_ = new Fl_Group(0, top, W, bottom - top);
@@ -261,16 +207,6 @@ void ErpApp::build() {
   }
   pretender_->end();
 
-  status_ = new Fl_Box(0, bottom, W - px(220), px(26), "Ready");
-  status_->box(FL_THIN_DOWN_BOX);
-  status_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
-  ui::style(status_, 13);
-  operator_ = new Fl_Box(W - px(220), bottom, px(220), px(26));
-  operator_->box(FL_THIN_DOWN_BOX);
-  operator_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
-  ui::style(operator_, 13);
-  win_->end();
-  ui::ignore_escape_close(win_, [] { ui::request_exit("window closed"); });
 }
 
 void ErpApp::show_screen(Screen s) {
@@ -283,55 +219,25 @@ void ErpApp::show_screen(Screen s) {
   switch (s) {
     case Screen::login:
       login_->show();
-      header_->label("  Sign on");
+      set_heading("Sign on");
       user_->take_focus();
       break;
     case Screen::home:
       home_->show();
-      header_->label("  Main menu");
+      set_heading("Main menu");
       break;
     case Screen::orders:
       orders_screen_->show();
-      header_->label("  Purchase orders");
+      set_heading("Purchase orders");
       break;
     case Screen::pretender:
       pretender_->show();
-      header_->label("  Shipment preparation");
+      set_heading("Shipment preparation");
       po_input_->take_focus();
       break;
   }
   state_.data()["screen"] = names[static_cast<int>(s)];
   win_->redraw();
-}
-
-void ErpApp::set_status(const char* text) {
-  status_->copy_label((std::string(" ") + text).c_str());
-}
-
-void ErpApp::action(const std::string& name, std::function<void()> fn) {
-  if (hazards_.session_expires_now()) {
-    event("session_expired", {{"action", name}});
-    modal("Session", "Session expired", {"OK"}, [fn = std::move(fn)](const std::string&) { fn(); });
-    return;
-  }
-  fn();
-}
-
-void ErpApp::load(const std::string& what, std::function<void()> done) {
-  const int ms = hazards_.load_delay_ms();
-  loading_ = true;
-  if (screen_ == Screen::pretender) loading_box_->show();
-  set_status("Loading...");
-  state_.data()["loading"] = true;
-  event("loading", {{"what", what}, {"delay_ms", ms}});
-  ui::after(ms, [this, done = std::move(done)] {
-    loading_ = false;
-    loading_box_->hide();
-    set_status("Ready");
-    state_.data()["loading"] = false;
-    done();
-    save();
-  });
 }
 
 void ErpApp::do_login() {
@@ -347,7 +253,7 @@ void ErpApp::do_login() {
     logged_in_ = true;
     state_.data()["logged_in"] = true;
     state_.data()["user"] = user;
-    operator_->copy_label((" Operator: " + user).c_str());
+    set_operator(user);
     password_->value("");
     show_screen(Screen::home);
     event("login", {{"user", user}});
@@ -359,7 +265,7 @@ void ErpApp::do_logout() {
   logged_in_ = false;
   state_.data()["logged_in"] = false;
   state_.data()["user"] = nullptr;
-  operator_->label("");
+  set_operator("");
   show_detail(nullptr);
   current_po_.clear();
   show_screen(Screen::login);
@@ -391,6 +297,7 @@ void ErpApp::search(const std::string& po) {
   event("search", {{"po", po}});
   load("search " + po, [this, po] {
     auto result = [this, po] {
+      sync_backend();
       const apps::Order* o = find(po);
       if (!o) {
         event("not_found", {{"po", po}});
@@ -406,16 +313,7 @@ void ErpApp::search(const std::string& po) {
       show_detail(o);
       event("search_result", {{"po", po}, {"status", o->status}});
     };
-    if (!opts_.unexpected_modal.empty() && !unexpected_shown_) {
-      unexpected_shown_ = true;
-      event("unexpected_modal", {{"text", opts_.unexpected_modal}});
-      modal("Warning", opts_.unexpected_modal, {"Retry", "Cancel"}, [this, po, result](const std::string& b) {
-        event("unexpected_modal_answer", {{"button", b}});
-        if (b == "Retry") result();
-      });
-      return;
-    }
-    result();
+    result_or_unexpected_modal(result);
   });
 }
 
@@ -441,6 +339,9 @@ void ErpApp::show_detail(const apps::Order* o) {
 std::string ErpApp::new_reference() {
   std::set<std::string> used;
   for (const auto& o : orders_) used.insert(o.reference);
+  const json shared = backend_.read("finalized");
+  for (const auto& [po, entry] : shared.items())
+    for (const auto& r : entry.value("references", json::array())) used.insert(r.get<std::string>());
   std::string ref;
   do ref = "PT-" + hazards_.digits(6);
   while (used.count(ref) || ref == "PT-000000");
@@ -471,6 +372,15 @@ void ErpApp::do_finalize() {
           entry["count"] = count;
           entry["time"] = apps::utc_now_iso();
           entry["references"].push_back(ref);
+          backend_.update("finalized", [&](json& shared) {
+            auto& e = shared[po];
+            if (!e.is_object()) e = json::object();
+            e["count"] = e.value("count", 0) + 1;
+            e["reference"] = ref;
+            e["time"] = apps::utc_now_iso();
+            e["references"].push_back(ref);
+            e["by"].push_back(state_.path());
+          });
           table_->redraw();
           orders_table_->redraw();
           if (current_po_ == po) show_detail(o);
@@ -493,52 +403,29 @@ void ErpApp::restore_state() {
     }
   }
   if (!d.contains("searches")) d["searches"] = 0;
+  sync_backend();
 }
 
-int ErpApp::run(int argc, char** argv) {
-  try {
-    state_.load_existing();
-  } catch (const std::exception& e) {
-    std::cerr << "dockhand-sim-erp: " << e.what() << "\n";
-    return 2;
-  }
-  restore_state();
-  ui::init_look(opts_.scale);
-  build();
+// Another desktop may have finalized POs since this one last looked: the shared back end is the truth.
+void ErpApp::sync_backend() {
+  const json shared = backend_.read("finalized");
+  for (const auto& [po, entry] : shared.items())
+    if (apps::Order* o = find(po)) {
+      o->status = "Finalized";
+      o->reference = entry.value("reference", "");
+    }
+}
+
+void ErpApp::started(json& d) {
   table_->refresh();
   orders_table_->refresh();
-
-  auto& d = state_.data();
-  d["pid"] = static_cast<int>(getpid());
-  d["started"] = apps::utc_now_iso();
-  d["seed"] = opts_.seed;
-  d["scale"] = opts_.scale;
   d["rows"] = orders_.size();
-  d["title"] = kTitle;
-  d["logged_in"] = false;
-  d["user"] = nullptr;
-  d["loading"] = false;
-  d["modal"] = nullptr;
-  d["detail"] = nullptr;
-  d["hazards"] = {{"delay_ms", {opts_.delay.min_ms, opts_.delay.max_ms}},
-                  {"session_expired", opts_.session_expired_rate},
-                  {"random_position", opts_.random_position},
-                  {"unexpected_modal", opts_.unexpected_modal}};
   d["layout"] = {{"user", ui::rect_of(user_)},           {"password", ui::rect_of(password_)},
                  {"login", ui::rect_of(login_button_)},  {"home_orders", ui::rect_of(home_orders_)},
                  {"home_pretender", ui::rect_of(home_pretender_)},
                  {"po_input", ui::rect_of(po_input_)},   {"search", ui::rect_of(search_)},
                  {"table", ui::rect_of(table_)},         {"status", ui::rect_of(d_status_)},
                  {"reference", ui::rect_of(d_reference_)}, {"finalize", ui::rect_of(finalize_)}};
-
-  auto [x, y] = hazards_.window_position(win_->w(), win_->h(), Fl::w(), Fl::h());
-  win_->position(x, y);
-  show_screen(Screen::login);
-  ui::install_clean_exit(opts_.exit_after_ms, [this](const std::string& why) { event("exit", {{"reason", why}}); });
-  win_->show(1, argv);  // argv[0] only: FLTK must not reinterpret our flags
-  event("start", {{"x", x}, {"y", y}, {"scale", opts_.scale}, {"seed", opts_.seed}});
-  std::cerr << "dockhand-sim-erp: state file " << state_.path() << " (seed " << opts_.seed << ")\n";
-  return Fl::run();
 }
 
 }  // namespace
@@ -565,5 +452,5 @@ int main(int argc, char** argv) {
   if (opts.rows) apps::pad_orders(orders, *opts.rows, opts.seed);
 
   ErpApp app(opts, std::move(orders));
-  return app.run(argc, argv);
+  return app.run(argv);
 }

@@ -5,13 +5,10 @@
 #include <FL/Fl.H>
 #include <FL/Fl_Box.H>
 #include <FL/Fl_Button.H>
-#include <FL/Fl_Double_Window.H>
 #include <FL/Fl_Group.H>
 #include <FL/Fl_Input.H>
-#include <FL/Fl_Menu_Bar.H>
 #include <FL/Fl_Output.H>
 #include <FL/Fl_Secret_Input.H>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -20,12 +17,9 @@
 #include <regex>
 #include <set>
 
+#include "app_shell.h"
 #include "grid.h"
-#include "hazards.h"
-#include "options.h"
 #include "shipments.h"
-#include "state_file.h"
-#include "ui_kit.h"
 
 namespace apps = dockhand::apps;
 namespace ui = dockhand::apps::ui;
@@ -65,56 +59,33 @@ struct CloseValues {
   std::vector<std::string> pos;
 };
 
-class OpShipApp {
+class OpShipApp : public ui::AppShell {
  public:
   OpShipApp(const apps::CommonOptions& opts, std::vector<op::Shipment> shipments)
-      : opts_(opts), hazards_(opts), shipments_(std::move(shipments)), state_(opts.state_path, "opship"),
-        modals_([this](const json& m) { modal_changed(m); },
-                [this] { state_.event("click_outside_modal", {{"modal", state_.data()["modal"]}}); }) {}
-
-  int run(char** argv);
+      : ui::AppShell(opts, "opship", kTitle, kBaseW, kBaseH), shipments_(std::move(shipments)) {}
 
  private:
   enum class Screen { login, entry, list };
 
-  void build();
+  void restore_state() override;
+  void apply_closed(const json& closed);
+  void sync_backend() { apply_closed(backend_.read("closed")); }
+  void add_menus() override;
+  void build_screens(int W, int top, int bottom) override;
+  void started(json& d) override;
+  void show_first_screen() override { show_screen(Screen::login); }
+  void loading_changed(bool loading) override {
+    if (!loading) loading_box_->hide();
+    else if (screen_ == Screen::entry) loading_box_->show();
+  }
+
   void build_login(int W, int top, int bottom);
   void build_entry(int W, int top, int bottom);
   void build_list(int W, int top, int bottom);
-  void restore_state();
   void show_screen(Screen s);
-  void set_status(const char* text) { status_->copy_label((std::string(" ") + text).c_str()); }
-  void note_window() {
-    state_.data()["window"] = {{"x", win_->x()}, {"y", win_->y()}, {"w", win_->w()}, {"h", win_->h()}};
-  }
-  void save() {
-    note_window();
-    state_.save();
-  }
-  void event(const std::string& type, const json& detail = json::object()) {
-    note_window();
-    state_.event(type, detail);
-  }
-  bool busy() const { return loading_ || modals_.active(); }
-  void modal(const std::string& title, const std::string& text, std::vector<std::string> buttons,
-             std::function<void(const std::string&)> then = nullptr, const std::string& field_label = "",
-             const std::string& field_value = "") {
-    modals_.show(win_, {title, text, field_label, field_value, std::move(buttons)},
-                 [then = std::move(then)](const std::string& b) { if (then) then(b); });
-  }
   void error(const std::string& text, Fl_Widget* focus) {
     modal("Error", text, {"OK"}, [focus](const std::string&) { if (focus) focus->take_focus(); });
   }
-  void modal_changed(const json& m) {
-    if (!m.is_null()) event("modal_shown", {{"title", m["title"]}, {"text", m["text"]}});
-    state_.data()["modal"] = m;
-    save();
-  }
-  // A user action: with --session-expired it may first be interrupted by "Session expired"; after OK the
-  // action carries on, so the user is back where they were.
-  void action(const std::string& name, std::function<void()> fn);
-  // "Loading..." for a random --delay, then `done`; the event loop keeps running meanwhile.
-  void load(const std::string& what, std::function<void()> done);
 
   void do_login();
   void do_logout();
@@ -132,22 +103,10 @@ class OpShipApp {
   }
   std::string new_bol();
 
-  const apps::CommonOptions& opts_;
-  apps::Hazards hazards_;
   std::vector<op::Shipment> shipments_;
-  apps::StateFile state_;
-  ui::Modals modals_;
-  bool loading_ = false;
-  bool logged_in_ = false;
-  bool unexpected_shown_ = false;
   std::optional<op::Shipment> form_;  // the shipment on the form (status "New" for an ID OpShip did not know)
   Screen screen_ = Screen::login;
 
-  Fl_Double_Window* win_ = nullptr;
-  Fl_Menu_Bar* menu_ = nullptr;
-  Fl_Box* header_ = nullptr;
-  Fl_Box* status_ = nullptr;
-  Fl_Box* operator_ = nullptr;
   Fl_Group* login_ = nullptr;
   Fl_Input* user_ = nullptr;
   Fl_Secret_Input* password_ = nullptr;
@@ -172,49 +131,20 @@ class OpShipApp {
   ui::Grid* grid_ = nullptr;
 };
 
-void OpShipApp::build() {
-  using ui::px;
-  const int W = px(kBaseW), H = px(kBaseH);
-  win_ = new Fl_Double_Window(W, H, kTitle);
-
-  menu_ = new Fl_Menu_Bar(0, 0, W, px(28));
-  menu_->textsize(ui::text_size());
-  menu_->textfont(FL_HELVETICA);
-  auto menu_cb = [](Fl_Widget*, void* p) { (*static_cast<std::function<void()>*>(p))(); };
-  auto add = [&](const char* path, std::function<void()> fn) {
-    menu_->add(path, 0, menu_cb, new std::function<void()>(std::move(fn)));
-  };
-  add("File/Sign off", [this] { do_logout(); });
-  add("File/Exit", [] { ui::request_exit("menu File/Exit"); });
-  add("Shipments/Shipment entry", [this] { go(Screen::entry); });
-  add("Shipments/Shipment list", [this] { go(Screen::list); });
-  add("Help/About", [this] {
+void OpShipApp::add_menus() {
+  add_menu("File/Sign off", [this] { do_logout(); });
+  add_menu("File/Exit", [] { ui::request_exit("menu File/Exit"); });
+  add_menu("Shipments/Shipment entry", [this] { go(Screen::entry); });
+  add_menu("Shipments/Shipment list", [this] { go(Screen::list); });
+  add_menu("Help/About", [this] {
     if (!busy()) modal("About", "OpShip 4.2 - (c) 1996 OpShip Software", {"OK"});
   });
+}
 
-  header_ = new Fl_Box(0, px(28), W, px(36));
-  header_->box(FL_FLAT_BOX);
-  header_->color(fl_rgb_color(0, 0, 128));
-  header_->labelcolor(FL_WHITE);
-  header_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
-  ui::style(header_, 16);
-  header_->labelfont(FL_HELVETICA_BOLD);
-
-  const int top = px(64), bottom = H - px(26);
+void OpShipApp::build_screens(int W, int top, int bottom) {
   build_login(W, top, bottom);
   build_entry(W, top, bottom);
   build_list(W, top, bottom);
-
-  status_ = new Fl_Box(0, bottom, W - px(220), px(26), " Ready");
-  status_->box(FL_THIN_DOWN_BOX);
-  status_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
-  ui::style(status_, 13);
-  operator_ = new Fl_Box(W - px(220), bottom, px(220), px(26));
-  operator_->box(FL_THIN_DOWN_BOX);
-  operator_->align(FL_ALIGN_LEFT | FL_ALIGN_INSIDE);
-  ui::style(operator_, 13);
-  win_->end();
-  ui::ignore_escape_close(win_, [] { ui::request_exit("window closed"); });
 }
 
 void OpShipApp::build_login(int W, int top, int bottom) {
@@ -341,48 +271,22 @@ void OpShipApp::show_screen(Screen s) {
   switch (s) {
     case Screen::login:
       login_->show();
-      header_->label("  Operator sign-in");
+      set_heading("Operator sign-in");
       user_->take_focus();
       break;
     case Screen::entry:
       entry_->show();
-      header_->label("  Shipment entry");
+      set_heading("Shipment entry");
       id_input_->take_focus();
       break;
     case Screen::list:
       list_->show();
-      header_->label("  Shipment list");
+      set_heading("Shipment list");
       grid_->refresh();
       break;
   }
   state_.data()["screen"] = names[static_cast<int>(s)];
   win_->redraw();
-}
-
-void OpShipApp::action(const std::string& name, std::function<void()> fn) {
-  if (hazards_.session_expires_now()) {
-    event("session_expired", {{"action", name}});
-    modal("Session", "Session expired", {"OK"}, [fn = std::move(fn)](const std::string&) { fn(); });
-    return;
-  }
-  fn();
-}
-
-void OpShipApp::load(const std::string& what, std::function<void()> done) {
-  const int ms = hazards_.load_delay_ms();
-  loading_ = true;
-  if (screen_ == Screen::entry) loading_box_->show();
-  set_status("Loading...");
-  state_.data()["loading"] = true;
-  event("loading", {{"what", what}, {"delay_ms", ms}});
-  ui::after(ms, [this, done = std::move(done)] {
-    loading_ = false;
-    loading_box_->hide();
-    set_status("Ready");
-    state_.data()["loading"] = false;
-    done();
-    save();
-  });
 }
 
 void OpShipApp::do_login() {
@@ -398,7 +302,7 @@ void OpShipApp::do_login() {
     logged_in_ = true;
     state_.data()["logged_in"] = true;
     state_.data()["user"] = user;
-    operator_->copy_label((" Operator: " + user).c_str());
+    set_operator(user);
     password_->value("");
     show_screen(Screen::entry);
     event("login", {{"user", user}});
@@ -410,7 +314,7 @@ void OpShipApp::do_logout() {
   logged_in_ = false;
   state_.data()["logged_in"] = false;
   state_.data()["user"] = nullptr;
-  operator_->label("");
+  set_operator("");
   show_form(std::nullopt);
   id_input_->value("");
   show_screen(Screen::login);
@@ -453,6 +357,7 @@ void OpShipApp::find(const std::string& id) {
   event("find", {{"id", id}});
   load("find " + id, [this, id] {
     auto result = [this, id] {
+      sync_backend();
       const op::Shipment* s = lookup(id);
       op::Shipment shown = s ? *s : op::Shipment{id, "New", "", "", "", "", "", "", ""};
       for (int r = 0; r < static_cast<int>(shipments_.size()); ++r)
@@ -461,16 +366,7 @@ void OpShipApp::find(const std::string& id) {
       event("find_result", {{"id", id}, {"status", shown.status}});
       f_carrier_->take_focus();
     };
-    if (!opts_.unexpected_modal.empty() && !unexpected_shown_) {
-      unexpected_shown_ = true;
-      event("unexpected_modal", {{"text", opts_.unexpected_modal}});
-      modal("Warning", opts_.unexpected_modal, {"Retry", "Cancel"}, [this, result](const std::string& b) {
-        event("unexpected_modal_answer", {{"button", b}});
-        if (b == "Retry") result();
-      });
-      return;
-    }
-    result();
+    result_or_unexpected_modal(result);
   });
 }
 
@@ -504,6 +400,9 @@ std::string OpShipApp::new_bol() {
   for (const auto& s : shipments_) used.insert(s.bol);
   for (const auto& [id, c] : state_.data()["closed"].items())
     for (const auto& b : c["bols"]) used.insert(b.get<std::string>());
+  const json shared = backend_.read("closed");
+  for (const auto& [id, c] : shared.items())
+    for (const auto& b : c.value("bols", json::array())) used.insert(b.get<std::string>());
   std::string bol;
   do bol = "BOL" + hazards_.digits(7);
   while (used.count(bol) || bol == "BOL0000000");
@@ -590,6 +489,16 @@ void OpShipApp::close_shipment(const std::string& id, const CloseValues& v) {
   entry["time"] = apps::utc_now_iso();
   entry["bols"].push_back(bol);
   for (auto it = values.begin(); it != values.end(); ++it) entry[it.key()] = it.value();
+  backend_.update("closed", [&](json& shared) {
+    auto& e = shared[id];
+    if (!e.is_object()) e = json::object();
+    e["count"] = e.value("count", 0) + 1;
+    e["bol"] = bol;
+    e["time"] = entry["time"];
+    e["bols"].push_back(bol);
+    e["by"].push_back(state_.path());
+    for (auto it = values.begin(); it != values.end(); ++it) e[it.key()] = it.value();
+  });
   grid_->refresh();
   if (form_ && form_->id == id) show_form(*s);
   json detail = {{"id", id}, {"bol", bol}, {"count", count}};
@@ -602,7 +511,14 @@ void OpShipApp::close_shipment(const std::string& id, const CloseValues& v) {
 void OpShipApp::restore_state() {
   auto& d = state_.data();
   if (!d.contains("closed") || !d["closed"].is_object()) d["closed"] = json::object();
-  for (const auto& [id, c] : d["closed"].items()) {
+  apply_closed(d["closed"]);
+  sync_backend();
+  if (!d.contains("finds")) d["finds"] = 0;
+}
+
+// Closed shipments (this instance's earlier runs, or any instance's in the shared back end) stay closed.
+void OpShipApp::apply_closed(const json& closed) {
+  for (const auto& [id, c] : closed.items()) {
     op::Shipment* s = lookup(id);
     if (!s) {
       shipments_.push_back({id, "Open", "", "", "", "", "", "", ""});
@@ -617,38 +533,12 @@ void OpShipApp::restore_state() {
     s->reference = c.value("reference", "");
     s->pos = c.contains("pos") ? op::join_pos(c["pos"].get<std::vector<std::string>>()) : "";
   }
-  if (!d.contains("finds")) d["finds"] = 0;
 }
 
-int OpShipApp::run(char** argv) {
-  try {
-    state_.load_existing();
-    restore_state();
-  } catch (const std::exception& e) {
-    std::cerr << "dockhand-sim-opship: " << e.what() << "\n";
-    return 2;
-  }
-  ui::init_look(opts_.scale);
-  build();
+void OpShipApp::started(json& d) {
   grid_->refresh();
-
-  auto& d = state_.data();
-  d["pid"] = static_cast<int>(getpid());
-  d["started"] = apps::utc_now_iso();
-  d["seed"] = opts_.seed;
-  d["scale"] = opts_.scale;
   d["rows"] = shipments_.size();
-  d["title"] = kTitle;
-  d["logged_in"] = false;
-  d["user"] = nullptr;
-  d["loading"] = false;
-  d["modal"] = nullptr;
-  d["detail"] = nullptr;
   d["carriers"] = op::known_carriers();
-  d["hazards"] = {{"delay_ms", {opts_.delay.min_ms, opts_.delay.max_ms}},
-                  {"session_expired", opts_.session_expired_rate},
-                  {"random_position", opts_.random_position},
-                  {"unexpected_modal", opts_.unexpected_modal}};
   d["layout"] = {{"user", ui::rect_of(user_)},         {"password", ui::rect_of(password_)},
                  {"sign_in", ui::rect_of(sign_in_)},   {"id_input", ui::rect_of(id_input_)},
                  {"find", ui::rect_of(find_)},         {"status", ui::rect_of(f_status_)},
@@ -657,15 +547,6 @@ int OpShipApp::run(char** argv) {
                  {"pallets", ui::rect_of(f_pallets_)}, {"reference", ui::rect_of(f_reference_)},
                  {"bol", ui::rect_of(f_bol_)},         {"close", ui::rect_of(close_)},
                  {"list_entry", ui::rect_of(list_entry_)}, {"grid", ui::rect_of(grid_)}};
-
-  auto [x, y] = hazards_.window_position(win_->w(), win_->h(), Fl::w(), Fl::h());
-  win_->position(x, y);
-  show_screen(Screen::login);
-  ui::install_clean_exit(opts_.exit_after_ms, [this](const std::string& why) { event("exit", {{"reason", why}}); });
-  win_->show(1, argv);  // argv[0] only: FLTK must not reinterpret our flags
-  event("start", {{"x", x}, {"y", y}, {"scale", opts_.scale}, {"seed", opts_.seed}});
-  std::cerr << "dockhand-sim-opship: state file " << state_.path() << " (seed " << opts_.seed << ")\n";
-  return Fl::run();
 }
 
 }  // namespace

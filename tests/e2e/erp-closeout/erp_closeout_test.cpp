@@ -3,11 +3,9 @@
 // gtest before Xlib (harness.h): Xlib's macros (None, Bool) break gtest's headers.
 #include <gtest/gtest.h>
 
+#include "agent_run.h"
 #include "app_session.h"
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,8 +13,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-extern char** environ;
 
 namespace {
 
@@ -29,70 +25,20 @@ constexpr const char* kTitle = "Legacy ERP - Warehouse Management";
 const std::string kScript = std::string(DOCKHAND_SOURCE_DIR) + "/recordings/erp-closeout/script.json";
 const std::string kFixtures = std::string(DOCKHAND_SOURCE_DIR) + "/tests/e2e/erp-closeout/fixtures";
 
-struct AgentRun {
-  int exit_code = -1;  // 128+signal when it died of a signal
-  json result;         // stdout parsed (null when it was not JSON)
-  std::string out, err;
-};
+using apps_test::AgentRun;
+using apps_test::describe;
+using apps_test::finish_agent;
+using apps_test::slurp;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Starts dockhand-agent with `args` (no shell: values reach it byte for byte). `env` entries replace or add
-// variables ("DISPLAY=:987"); an entry "NAME=" with nothing after removes NAME.
+// dockhand-agent with `args` (no shell: values reach it byte for byte); see agent_run.h for `env`.
 pid_t spawn_agent(const std::vector<std::string>& args, const std::string& dir,
                   const std::vector<std::string>& env = {}) {
-  std::vector<std::string> argv_s = {DOCKHAND_AGENT};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    bool replaced = false;
-    for (const auto& o : env)
-      if (kv.substr(0, kv.find('=') + 1) == o.substr(0, o.find('=') + 1)) replaced = true;
-    if (!replaced) env_s.push_back(kv);
-  }
-  for (const auto& o : env)
-    if (o.back() != '=') env_s.push_back(o);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/agent.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/agent.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, DOCKHAND_AGENT, &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot start dockhand-agent");
-  return pid;
-}
-
-AgentRun finish_agent(pid_t pid, const std::string& dir) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  AgentRun r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(dir + "/agent.out");
-  r.err = slurp(dir + "/agent.err");
-  r.result = json::parse(r.out, nullptr, false);
-  if (r.result.is_discarded()) r.result = nullptr;
-  return r;
+  return apps_test::spawn_agent(DOCKHAND_AGENT, args, dir, env);
 }
 
 AgentRun run_agent(const std::vector<std::string>& args, const std::string& dir,
                    const std::vector<std::string>& env = {}) {
-  return finish_agent(spawn_agent(args, dir, env), dir);
-}
-
-std::string describe(const AgentRun& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr (tail): " +
-         (r.err.size() > 3000 ? r.err.substr(r.err.size() - 3000) : r.err);
+  return apps_test::run_agent(DOCKHAND_AGENT, args, dir, env);
 }
 
 AgentRun closeout(AppSession& app, const std::string& po) {

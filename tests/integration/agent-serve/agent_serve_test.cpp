@@ -54,6 +54,13 @@ class Process {
     pid_ = 0;
     return status_ = -1;
   }
+  // SIGKILL, like a VM that dies.
+  void kill_now() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
   // Waits for the process to end by itself.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
@@ -132,6 +139,15 @@ class AgentServe : public ::testing::Test {
   }
   void start_agent() {
     agent = std::make_unique<Process>(serve_args(), dir / "agent.log");
+    ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+  }
+  // An agent with the project's recordings/ that drives `app`.
+  void start_recordings_agent(const std::string& app) {
+    auto args = serve_args();
+    auto at = [&](const char* flag) { return std::find(args.begin(), args.end(), std::string(flag)) - args.begin() + 1; };
+    args[at("--recordings")] = std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
+    args[at("--apps")] = app;
+    agent = std::make_unique<Process>(args, dir / "agent.log");
     ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
   }
   std::optional<dockhand::fleet::JobOutcome> run(const std::string& id, const std::string& po) {
@@ -265,11 +281,7 @@ TEST_F(AgentServe, DrivesTheSimulatedErpThroughTheFleetExactlyOnce) {
   auto state_file = dir / "erp-state.json";
   Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "11"}, dir / "erp.log");
   ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "erp.log");
-  auto args = serve_args();
-  args[std::find(args.begin(), args.end(), std::string("--recordings")) - args.begin() + 1] =
-      std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
-  agent = std::make_unique<Process>(args, dir / "agent.log");
-  ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+  start_recordings_agent("erp");
 
   fleet->submit(JobRequest{"erp-1", "erp", "erp-closeout", {{"po", "2K4GH7QZ"}}, 0ms, false, "RR-1"});
   auto first = fleet->next_outcome(90s);
@@ -298,5 +310,98 @@ TEST_F(AgentServe, DrivesTheSimulatedErpThroughTheFleetExactlyOnce) {
   EXPECT_EQ(unknown->attempts, 1);
   ASSERT_FALSE(unknown->images.empty());
   EXPECT_TRUE(is_png(unknown->images[0].bytes));
+}
+
+// Two agents on the desktop; the one running the job is SIGKILLed while the ERP is loading the PO. The
+// fleet notices (3 missed heartbeats), the other agent runs the job (same id), the PO is finalized once.
+TEST_F(AgentServe, AnAgentKilledMidJobIsReplacedAndThePoIsFinalizedOnce) {
+  auto cfg = insecure_fleet(200ms);
+  cfg.insecure = false;
+  cfg.server_secret_key = dir / "orchestrator.key";
+  cfg.agent_keys = dir / "agents";
+  protocol::write_keypair(dir / "agents", "vm2", protocol::generate_curve_keypair());
+  fleet = std::make_unique<Fleet>(cfg);
+  std::string victim;  // the agent that got the job first
+  std::atomic<bool> reached_search{false};
+  fleet->on_event([&](const FleetEvent& e) {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+    if (e.kind == "dispatched" && victim.empty()) victim = e.agent_id;
+    if (e.kind == "progress" && e.agent_id == victim && e.detail.rfind("steps[8]", 0) == 0) reached_search = true;
+  });
+  fleet->start();
+  auto state_file = dir / "erp-state.json";
+  Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "13", "--delay", "1500:1500"},
+              dir / "erp.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s));
+  std::map<std::string, std::unique_ptr<Process>> agents;
+  for (std::string id : {"vm1", "vm2"}) {
+    auto args = serve_args({"--heartbeat-ms", "200"});
+    auto at = [&](const char* flag) { return std::find(args.begin(), args.end(), std::string(flag)) - args.begin() + 1; };
+    args[at("--recordings")] = std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
+    args[at("--id")] = id;
+    args[at("--key")] = (dir / "agents" / (id + ".key")).string();
+    agents[id] = std::make_unique<Process>(args, dir / (id + ".log"));
+  }
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().size() == 2; }, 20s));
+  fleet->submit(JobRequest{"kill-1", "erp", "erp-closeout", {{"po", "7HXQ3M2P"}}, 0ms, false, "RR-1"});
+  ASSERT_TRUE(wait_until([&] { return reached_search.load(); }, 60s)) << "the job never reached the search";
+  std::string killed;
+  {
+    std::lock_guard lock(mutex);
+    killed = victim;
+  }
+  agents.at(killed)->kill_now();
+  auto o = fleet->next_outcome(90s);
+  ASSERT_TRUE(o) << read_all(dir / "vm1.log") << read_all(dir / "vm2.log");
+  EXPECT_EQ(o->outcome, protocol::Outcome::ok) << o->reason;
+  EXPECT_NE(o->agent_id, killed);
+  EXPECT_GE(count("requeued", "kill-1"), 1);
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(finalized_events(state, "7HXQ3M2P"), 1);
+  EXPECT_EQ(o->outputs["reference"], state["finalized"]["7HXQ3M2P"]["reference"]);
+}
+#endif
+
+#ifdef DOCKHAND_SIM_OPSHIP
+TEST_F(AgentServe, DrivesTheSimulatedOpShipThroughTheFleetExactlyOnce) {
+  start_fleet(2);
+  auto state_file = dir / "opship-state.json";
+  Process opship({DOCKHAND_SIM_OPSHIP, "--state", state_file.string(), "--seed", "12"}, dir / "opship.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "opship.log");
+  start_recordings_agent("opship");
+  const std::string id = "DH-2K4GH7QZ-CLT2-1A2B3C4D";  // one of OpShip's built-in Open shipments
+  std::map<std::string, std::string> vars{{"shipment_id", id},      {"carrier", "ABF Freight"},
+                                          {"pickup_date", "2026-12-03"}, {"cartons", "139"},
+                                          {"pallets", "6"},          {"reference", "4471092"},
+                                          {"pos", "2K4GH7QZ"}};
+  fleet->submit(JobRequest{"op-1", "opship", "opship-closeout", vars, 0ms, false, "RR-1"});
+  auto first = fleet->next_outcome(90s);
+  ASSERT_TRUE(first) << read_all(dir / "agent.log");
+  ASSERT_EQ(first->outcome, protocol::Outcome::ok) << first->reason << "\n" << read_all(dir / "agent.log");
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(first->outputs["bol"], state["closed"][id]["bol"]);
+  EXPECT_EQ(state["closed"][id]["carrier"], "ABF Freight");
+  EXPECT_EQ(state["closed"][id]["pallets"], 6);
+
+  fleet->submit(JobRequest{"op-1", "opship", "opship-closeout", vars, 0ms, false, "RR-1"});
+  auto again = fleet->next_outcome(90s);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->outcome, protocol::Outcome::ok) << again->reason;
+  EXPECT_EQ(again->outputs["bol"], first->outputs["bol"]);
+  EXPECT_EQ(again->outputs["already_done"], "true");
+  EXPECT_EQ(nlohmann::json::parse(read_all(state_file))["closed"][id]["count"], 1);
+
+  auto other = vars;
+  other["shipment_id"] = "DH-7HXQ3M2P-BFI4-5E6F7A8B";
+  other["pos"] = "7HXQ3M2P";
+  other["carrier"] = "Acme Hauling";
+  fleet->submit(JobRequest{"op-2", "opship", "opship-closeout", other, 0ms, false, "RR-2"});
+  auto unknown = fleet->next_outcome(90s);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->outcome, protocol::Outcome::business) << unknown->reason;
+  EXPECT_NE(unknown->reason.find("Acme Hauling"), std::string::npos) << unknown->reason;
+  EXPECT_FALSE(unknown->images.empty());
+  EXPECT_FALSE(nlohmann::json::parse(read_all(state_file))["closed"].contains("DH-7HXQ3M2P-BFI4-5E6F7A8B"));
 }
 #endif

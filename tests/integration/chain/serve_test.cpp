@@ -478,3 +478,29 @@ TEST_F(Serve, PlanPrintsThePayloadOrTheRuleFailuresWithoutSubmitting) {
   EXPECT_EQ(rc2, 2) << usage;
   EXPECT_EQ(sim.stats()["submissions"].size(), 0u) << "plan never submits";
 }
+
+// ---- serve --check: config and secret files -------------------------------------------------------------
+
+TEST_F(Serve, CheckRefusesOpenSecretFilesAndUnknownKeysWithoutShowingSecrets) {
+  auto config = env->write_config();
+  auto [ok, ok_out] = env->cli("serve --check --config " + config.string());
+  EXPECT_EQ(ok, 0) << ok_out << env->logs();
+
+  fs::permissions(env->dir / "lwa-client-secret", fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  auto [open, open_out] = env->cli("serve --check --config " + config.string());
+  EXPECT_EQ(open, 2) << open_out;
+  EXPECT_NE(open_out.find("lwa-client-secret has mode 0644"), std::string::npos) << open_out;
+  EXPECT_EQ(open_out.find(spapi::testing::kClientSecret), std::string::npos) << open_out;
+  fs::permissions(env->dir / "lwa-client-secret", fs::perms::owner_read | fs::perms::owner_write);
+
+  env->config["mail"]["pol_interval_ms"] = 5;
+  auto [typo, typo_out] = env->cli("serve --check --config " + env->write_config().string());
+  EXPECT_EQ(typo, 2) << typo_out;
+  EXPECT_NE(typo_out.find("unknown key mail.pol_interval_ms"), std::string::npos) << typo_out;
+
+  env->config["mail"].erase("pol_interval_ms");
+  env->config["orders_db"] = "missing.sqlite";
+  auto [missing, missing_out] = env->cli("serve --check --config " + env->write_config().string());
+  EXPECT_EQ(missing, 1) << missing_out;
+  EXPECT_NE(env->logs().find("missing.sqlite does not exist"), std::string::npos) << env->logs();
+}
