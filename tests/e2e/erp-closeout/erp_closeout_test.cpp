@@ -104,6 +104,31 @@ TEST_P(ErpCloseoutScale, FinalizesTheRightPoOnce) {
 INSTANTIATE_TEST_SUITE_P(Scales, ErpCloseoutScale, ::testing::Values("1.0", "1.25", "1.5"),
                          [](const auto& info) { return std::string(info.param).replace(1, 1, "_"); });
 
+// Idempotent from wherever a person left the ERP: signed in on the main menu, or on the order list.
+TEST(ErpCloseout, StartsFromTheScreenTheErpShows) {
+  auto app = start_erp({"--delay", "50:200", "--seed", "4"});
+  app->type_into("user", "dockhand");
+  app->type_into("password", "dockhand");
+  app->click("login");
+  app->wait_state([](const json& s) { return s["screen"] == "home"; }, "main menu");
+  auto r = closeout(*app, "7HXQ3M2P");
+  expect_finalized_once(*app, r, "7HXQ3M2P", false);
+
+  auto win = app->window();
+  app->x.click(win.x + 74, win.y + 13);  // menu Orders > Order list
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  app->x.key("Down");
+  app->x.key("Return");
+  app->wait_state([](const json& s) { return s["screen"] == "orders"; }, "order list");
+  auto r2 = closeout(*app, "2K4GH7QZ");
+  ASSERT_EQ(r2.exit_code, 0) << describe(r2);
+  json s = app->state();
+  EXPECT_EQ(s["finalized"]["2K4GH7QZ"]["count"], 1);
+  EXPECT_EQ(s["finalized"]["7HXQ3M2P"]["count"], 1);
+  EXPECT_EQ(r2.result["outputs"]["reference"], s["finalized"]["2K4GH7QZ"]["reference"]);
+  EXPECT_EQ(count_events(s, "click_outside_modal"), 0);
+}
+
 TEST(ErpCloseout, UnknownPoIsABusinessFailureWithAScreenshot) {
   auto app = start_erp({"--delay", "50:300", "--seed", "3"});
   auto r = closeout(*app, "ZZZZ9999");
