@@ -636,6 +636,17 @@ std::vector<Event> Store::events(std::int64_t request_id) {
   return out;
 }
 
+std::vector<Event> Store::events_after(std::int64_t after_event_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto q = db_->prepare(
+      "SELECT id, request, time, actor, step, detail FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
+  q.bind(1, after_event_id);
+  q.bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Event> out;
+  while (q.step()) out.push_back({q.integer(0), q.integer(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+  return out;
+}
+
 std::size_t Store::count_requests() {
   std::lock_guard lock(mutex_);
   auto q = db_->prepare("SELECT COUNT(*) FROM requests");

@@ -132,6 +132,8 @@ class Store {
   std::vector<std::int64_t> in_state(State state);
   std::vector<ShipmentRecord> shipments(std::int64_t request_id);
   std::vector<Event> events(std::int64_t request_id);
+  // Events of every request appended after `after_event_id`, oldest first (status --follow).
+  std::vector<Event> events_after(std::int64_t after_event_id, std::size_t limit = 1000);
   std::size_t count_requests();
 
   // Message-ID, else "headers:" + SHA-256 of the headers without the trace headers a delivery adds

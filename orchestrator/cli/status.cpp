@@ -6,7 +6,9 @@
 #include "orchestrator/chain/store.h"
 
 #include <filesystem>
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -29,8 +31,60 @@ const char* kHelp =
     "  --last N       only the N most recent requests\n"
     "  --brief        one line per request, no timeline\n"
     "  --json         print JSON instead of text\n"
+    "  --follow       print each event as it is appended (every request; waits for the store to appear)\n"
+    "  --until-done N with --follow: stop once N requests are DONE (exit 0), or as soon as one is\n"
+    "                 NEEDS_ATTENTION, REJECTED or QUARANTINED (exit 1, with its reason)\n"
+    "  --timeout S    with --follow: give up after S seconds (exit 4)\n"
     "\n"
     "Exit status: 0 shown, 1 no such request or no store, 2 bad arguments.\n";
+
+bool needs_a_human(chain::State s) {
+  return s == chain::State::NEEDS_ATTENTION || s == chain::State::REJECTED || s == chain::State::QUARANTINED;
+}
+
+// --follow: a live timeline, one line per event, for the demo and for an operator watching a run.
+int follow(const std::string& store_path, std::size_t until_done, double timeout_s) {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(timeout_s));
+  auto timed_out = [&] { return timeout_s > 0 && steady_clock::now() >= deadline; };
+  while (!std::filesystem::exists(store_path)) {
+    if (timed_out()) {
+      std::cerr << "status: no store appeared at " << store_path << " within " << timeout_s << " s\n";
+      return 4;
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  chain::SystemClock clock;
+  chain::Store store(store_path, clock);
+  std::int64_t last_event = 0;
+  for (;;) {
+    for (const auto& e : store.events_after(last_event)) {
+      const std::string hms = e.time.size() >= 23 ? e.time.substr(11, 12) : e.time;
+      std::cout << hms << "  #" << e.request_id << "  " << e.step << "  (" << e.actor << ")";
+      if (!e.detail.empty()) std::cout << "  " << e.detail;
+      std::cout << std::endl;
+      last_event = e.id;
+    }
+    if (until_done > 0) {
+      std::size_t done = 0;
+      bool stuck = false;
+      for (const auto& r : store.requests()) {
+        if (r.state == chain::State::DONE) ++done;
+        if (needs_a_human(r.state)) {
+          std::cerr << "status: request #" << r.id << " is " << chain::to_string(r.state) << ": " << r.reason << "\n";
+          stuck = true;
+        }
+      }
+      if (stuck) return 1;
+      if (done >= until_done) return 0;
+    }
+    if (timed_out()) {
+      std::cerr << "status: gave up after " << timeout_s << " s\n";
+      return 4;
+    }
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+}
 
 json shipment_json(const chain::ShipmentRecord& s) {
   json j = {{"vendor_shipment_identifier", s.vendor_shipment_identifier},
@@ -144,7 +198,9 @@ int run_status(const std::vector<std::string>& args) {
   std::string store_path, config_file, state_filter;
   std::optional<std::int64_t> id;
   std::size_t last = 0;
-  bool brief = false, as_json = false;
+  bool brief = false, as_json = false, follow_events = false;
+  std::size_t until_done = 0;
+  double timeout_s = 0;
   try {
     for (std::size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
@@ -158,6 +214,9 @@ int run_status(const std::vector<std::string>& args) {
       else if (a == "--last") last = std::stoul(value());
       else if (a == "--brief") brief = true;
       else if (a == "--json") as_json = true;
+      else if (a == "--follow") follow_events = true;
+      else if (a == "--until-done") until_done = std::stoul(value());
+      else if (a == "--timeout") timeout_s = std::stod(value());
       else if (!a.empty() && a[0] != '-' && !id) {
         std::string digits = a[0] == '#' ? a.substr(1) : a;
         std::size_t used = 0;
@@ -185,6 +244,7 @@ int run_status(const std::vector<std::string>& args) {
       store_path = "dockhand.sqlite";
     }
   }
+  if (follow_events) return follow(store_path, until_done, timeout_s);
   if (!std::filesystem::exists(store_path)) {
     std::cerr << "status: no store at " << store_path << " (serve creates it; pass --store or --config)\n";
     return 1;

@@ -11,7 +11,7 @@ namespace dockhand::apps::ui {
 using nlohmann::json;
 
 AppShell::AppShell(const CommonOptions& opts, std::string app, std::string title, int base_w, int base_h)
-    : opts_(opts), hazards_(opts), state_(opts.state_path, app),
+    : opts_(opts), hazards_(opts), state_(opts.state_path, app), backend_(opts.backend_path),
       modals_([this](const json& m) { modal_changed(m); },
               [this] { state_.event("click_outside_modal", {{"modal", state_.data()["modal"]}}); }),
       program_("dockhand-sim-" + app), title_(std::move(title)), base_w_(base_w), base_h_(base_h) {}

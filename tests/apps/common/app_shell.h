@@ -14,6 +14,7 @@
 
 #include "hazards.h"
 #include "options.h"
+#include "backend.h"
 #include "state_file.h"
 #include "ui_kit.h"
 
@@ -62,6 +63,7 @@ class AppShell {
   const CommonOptions& opts_;
   Hazards hazards_;
   StateFile state_;
+  SharedBackend backend_;  // --backend: the company data other instances share (empty: alone)
   Modals modals_;
   const std::string program_;  // "dockhand-sim-erp"
   const std::string title_;

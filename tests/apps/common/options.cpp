@@ -54,6 +54,9 @@ ParseOutcome parse_options(int argc, char** argv, const std::string& program, co
        [&](const std::string& v) { out.state_path = v; }},
       {"--orders", "FILE", "JSON list of POs: [{\"po\",\"vendor\",\"fc\",\"cartons\",\"status\"}] (default: built-in 40)",
        [&](const std::string& v) { out.orders_path = v; }},
+      {"--backend", "FILE",
+       "data shared with other instances (one company's ERP/OpShip behind several agent desktops)",
+       [&](const std::string& v) { out.backend_path = v; }},
       {"--seed", "N", "seed for every random choice (default: random, printed at start)",
        [&](const std::string& v) {
          out.seed = static_cast<std::uint64_t>(parse_int("--seed", v, 0, (1LL << 62)));

@@ -17,6 +17,7 @@ struct DelayRange {
 struct CommonOptions {
   std::string state_path;              // --state; empty = a file in /tmp named after the program and pid
   std::string orders_path;             // --orders; empty = built-in list
+  std::string backend_path;            // --backend; empty = no back end shared with other instances
   std::uint64_t seed = 0;              // --seed; chosen at random (and printed) when not given
   bool seed_given = false;
   double scale = 1.0;                  // --scale

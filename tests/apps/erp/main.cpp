@@ -58,6 +58,7 @@ class ErpApp : public ui::AppShell {
   enum class Screen { login, home, orders, pretender };
 
   void restore_state() override;
+  void sync_backend();
   void add_menus() override;
   void build_screens(int W, int top, int bottom) override;
   void started(json& d) override;
@@ -296,6 +297,7 @@ void ErpApp::search(const std::string& po) {
   event("search", {{"po", po}});
   load("search " + po, [this, po] {
     auto result = [this, po] {
+      sync_backend();
       const apps::Order* o = find(po);
       if (!o) {
         event("not_found", {{"po", po}});
@@ -337,6 +339,9 @@ void ErpApp::show_detail(const apps::Order* o) {
 std::string ErpApp::new_reference() {
   std::set<std::string> used;
   for (const auto& o : orders_) used.insert(o.reference);
+  const json shared = backend_.read("finalized");
+  for (const auto& [po, entry] : shared.items())
+    for (const auto& r : entry.value("references", json::array())) used.insert(r.get<std::string>());
   std::string ref;
   do ref = "PT-" + hazards_.digits(6);
   while (used.count(ref) || ref == "PT-000000");
@@ -367,6 +372,15 @@ void ErpApp::do_finalize() {
           entry["count"] = count;
           entry["time"] = apps::utc_now_iso();
           entry["references"].push_back(ref);
+          backend_.update("finalized", [&](json& shared) {
+            auto& e = shared[po];
+            if (!e.is_object()) e = json::object();
+            e["count"] = e.value("count", 0) + 1;
+            e["reference"] = ref;
+            e["time"] = apps::utc_now_iso();
+            e["references"].push_back(ref);
+            e["by"].push_back(state_.path());
+          });
           table_->redraw();
           orders_table_->redraw();
           if (current_po_ == po) show_detail(o);
@@ -389,6 +403,17 @@ void ErpApp::restore_state() {
     }
   }
   if (!d.contains("searches")) d["searches"] = 0;
+  sync_backend();
+}
+
+// Another desktop may have finalized POs since this one last looked: the shared back end is the truth.
+void ErpApp::sync_backend() {
+  const json shared = backend_.read("finalized");
+  for (const auto& [po, entry] : shared.items())
+    if (apps::Order* o = find(po)) {
+      o->status = "Finalized";
+      o->reference = entry.value("reference", "");
+    }
 }
 
 void ErpApp::started(json& d) {

@@ -68,6 +68,8 @@ class OpShipApp : public ui::AppShell {
   enum class Screen { login, entry, list };
 
   void restore_state() override;
+  void apply_closed(const json& closed);
+  void sync_backend() { apply_closed(backend_.read("closed")); }
   void add_menus() override;
   void build_screens(int W, int top, int bottom) override;
   void started(json& d) override;
@@ -355,6 +357,7 @@ void OpShipApp::find(const std::string& id) {
   event("find", {{"id", id}});
   load("find " + id, [this, id] {
     auto result = [this, id] {
+      sync_backend();
       const op::Shipment* s = lookup(id);
       op::Shipment shown = s ? *s : op::Shipment{id, "New", "", "", "", "", "", "", ""};
       for (int r = 0; r < static_cast<int>(shipments_.size()); ++r)
@@ -397,6 +400,9 @@ std::string OpShipApp::new_bol() {
   for (const auto& s : shipments_) used.insert(s.bol);
   for (const auto& [id, c] : state_.data()["closed"].items())
     for (const auto& b : c["bols"]) used.insert(b.get<std::string>());
+  const json shared = backend_.read("closed");
+  for (const auto& [id, c] : shared.items())
+    for (const auto& b : c.value("bols", json::array())) used.insert(b.get<std::string>());
   std::string bol;
   do bol = "BOL" + hazards_.digits(7);
   while (used.count(bol) || bol == "BOL0000000");
@@ -483,6 +489,16 @@ void OpShipApp::close_shipment(const std::string& id, const CloseValues& v) {
   entry["time"] = apps::utc_now_iso();
   entry["bols"].push_back(bol);
   for (auto it = values.begin(); it != values.end(); ++it) entry[it.key()] = it.value();
+  backend_.update("closed", [&](json& shared) {
+    auto& e = shared[id];
+    if (!e.is_object()) e = json::object();
+    e["count"] = e.value("count", 0) + 1;
+    e["bol"] = bol;
+    e["time"] = entry["time"];
+    e["bols"].push_back(bol);
+    e["by"].push_back(state_.path());
+    for (auto it = values.begin(); it != values.end(); ++it) e[it.key()] = it.value();
+  });
   grid_->refresh();
   if (form_ && form_->id == id) show_form(*s);
   json detail = {{"id", id}, {"bol", bol}, {"count", count}};
@@ -495,7 +511,14 @@ void OpShipApp::close_shipment(const std::string& id, const CloseValues& v) {
 void OpShipApp::restore_state() {
   auto& d = state_.data();
   if (!d.contains("closed") || !d["closed"].is_object()) d["closed"] = json::object();
-  for (const auto& [id, c] : d["closed"].items()) {
+  apply_closed(d["closed"]);
+  sync_backend();
+  if (!d.contains("finds")) d["finds"] = 0;
+}
+
+// Closed shipments (this instance's earlier runs, or any instance's in the shared back end) stay closed.
+void OpShipApp::apply_closed(const json& closed) {
+  for (const auto& [id, c] : closed.items()) {
     op::Shipment* s = lookup(id);
     if (!s) {
       shipments_.push_back({id, "Open", "", "", "", "", "", "", ""});
@@ -510,7 +533,6 @@ void OpShipApp::restore_state() {
     s->reference = c.value("reference", "");
     s->pos = c.contains("pos") ? op::join_pos(c["pos"].get<std::vector<std::string>>()) : "";
   }
-  if (!d.contains("finds")) d["finds"] = 0;
 }
 
 void OpShipApp::started(json& d) {

@@ -7,6 +7,7 @@
 #include "agent/protocol/worker.h"
 #include "orchestrator/fleet/fleet.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -244,8 +245,11 @@ int idle(const Options& o) {
                                    (keys.dir / "recordings").string(),
                                    "--evidence",
                                    (keys.dir / "evidence").string()};
+  auto log = keys.dir / "agent.log";
   pid_t pid = fork();
   if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -275,7 +279,16 @@ int idle(const Options& o) {
   double rss = rss_mb(pid);
   bool alive = fleet.agents().size() == 1;
   stop_agent();
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto loaded = text.find("OCR engine loaded");
+  if (loaded == std::string::npos) {
+    std::fprintf(stderr, "bench-fleet idle: the agent did not load the OCR engine; its log:\n%s", text.c_str());
+    return 1;
+  }
   double cpu = static_cast<double>(ticks1 - ticks0) / static_cast<double>(sysconf(_SC_CLK_TCK)) / wall * 100.0;
+  auto line_end = text.find('\n', loaded);
+  std::printf("agent: %s\n", text.substr(loaded, line_end == std::string::npos ? std::string::npos : line_end - loaded).c_str());
   std::printf("agent idle cost (dockhand-agent serve, CURVE, heartbeats 1 s, OCR engine loaded), over %.1f s:\n"
               "  CPU %.2f %% of a core   RSS %.1f MB   (goal: < 1 %% and < 100 MB)%s\n",
               wall, cpu, rss, alive ? "" : "   [the agent was not registered at the end!]");

@@ -134,6 +134,15 @@ class AgentServe : public ::testing::Test {
     agent = std::make_unique<Process>(serve_args(), dir / "agent.log");
     ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
   }
+  // An agent with the project's recordings/ that drives `app`.
+  void start_recordings_agent(const std::string& app) {
+    auto args = serve_args();
+    auto at = [&](const char* flag) { return std::find(args.begin(), args.end(), std::string(flag)) - args.begin() + 1; };
+    args[at("--recordings")] = std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
+    args[at("--apps")] = app;
+    agent = std::make_unique<Process>(args, dir / "agent.log");
+    ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+  }
   std::optional<dockhand::fleet::JobOutcome> run(const std::string& id, const std::string& po) {
     fleet->submit(JobRequest{id, "erp", "probe", {{"po", po}}, 0ms, false, ""});
     return fleet->next_outcome(30s);
@@ -265,11 +274,7 @@ TEST_F(AgentServe, DrivesTheSimulatedErpThroughTheFleetExactlyOnce) {
   auto state_file = dir / "erp-state.json";
   Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "11"}, dir / "erp.log");
   ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "erp.log");
-  auto args = serve_args();
-  args[std::find(args.begin(), args.end(), std::string("--recordings")) - args.begin() + 1] =
-      std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
-  agent = std::make_unique<Process>(args, dir / "agent.log");
-  ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+  start_recordings_agent("erp");
 
   fleet->submit(JobRequest{"erp-1", "erp", "erp-closeout", {{"po", "2K4GH7QZ"}}, 0ms, false, "RR-1"});
   auto first = fleet->next_outcome(90s);
@@ -298,5 +303,48 @@ TEST_F(AgentServe, DrivesTheSimulatedErpThroughTheFleetExactlyOnce) {
   EXPECT_EQ(unknown->attempts, 1);
   ASSERT_FALSE(unknown->images.empty());
   EXPECT_TRUE(is_png(unknown->images[0].bytes));
+}
+#endif
+
+#ifdef DOCKHAND_SIM_OPSHIP
+TEST_F(AgentServe, DrivesTheSimulatedOpShipThroughTheFleetExactlyOnce) {
+  start_fleet(2);
+  auto state_file = dir / "opship-state.json";
+  Process opship({DOCKHAND_SIM_OPSHIP, "--state", state_file.string(), "--seed", "12"}, dir / "opship.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "opship.log");
+  start_recordings_agent("opship");
+  const std::string id = "DH-2K4GH7QZ-CLT2-1A2B3C4D";  // one of OpShip's built-in Open shipments
+  std::map<std::string, std::string> vars{{"shipment_id", id},      {"carrier", "ABF Freight"},
+                                          {"pickup_date", "2026-12-03"}, {"cartons", "139"},
+                                          {"pallets", "6"},          {"reference", "4471092"},
+                                          {"pos", "2K4GH7QZ"}};
+  fleet->submit(JobRequest{"op-1", "opship", "opship-closeout", vars, 0ms, false, "RR-1"});
+  auto first = fleet->next_outcome(90s);
+  ASSERT_TRUE(first) << read_all(dir / "agent.log");
+  ASSERT_EQ(first->outcome, protocol::Outcome::ok) << first->reason << "\n" << read_all(dir / "agent.log");
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(first->outputs["bol"], state["closed"][id]["bol"]);
+  EXPECT_EQ(state["closed"][id]["carrier"], "ABF Freight");
+  EXPECT_EQ(state["closed"][id]["pallets"], 6);
+
+  fleet->submit(JobRequest{"op-1", "opship", "opship-closeout", vars, 0ms, false, "RR-1"});
+  auto again = fleet->next_outcome(90s);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->outcome, protocol::Outcome::ok) << again->reason;
+  EXPECT_EQ(again->outputs["bol"], first->outputs["bol"]);
+  EXPECT_EQ(again->outputs["already_done"], "true");
+  EXPECT_EQ(nlohmann::json::parse(read_all(state_file))["closed"][id]["count"], 1);
+
+  auto other = vars;
+  other["shipment_id"] = "DH-7HXQ3M2P-BFI4-5E6F7A8B";
+  other["pos"] = "7HXQ3M2P";
+  other["carrier"] = "Acme Hauling";
+  fleet->submit(JobRequest{"op-2", "opship", "opship-closeout", other, 0ms, false, "RR-2"});
+  auto unknown = fleet->next_outcome(90s);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->outcome, protocol::Outcome::business) << unknown->reason;
+  EXPECT_NE(unknown->reason.find("Acme Hauling"), std::string::npos) << unknown->reason;
+  EXPECT_FALSE(unknown->images.empty());
+  EXPECT_FALSE(nlohmann::json::parse(read_all(state_file))["closed"].contains("DH-7HXQ3M2P-BFI4-5E6F7A8B"));
 }
 #endif

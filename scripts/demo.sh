@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# The whole Dockhand chain on embedded defaults, in one command:
+#   email in a Maildir -> extract -> plan -> submitShipments (SP-API simulator) -> CONFIRMED
+#   -> close-out by a desktop agent in the simulated ERP and OpShip (Xvfb) -> DONE.
+#
+#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--no-setup] [--no-build] [--keep]
+#
+# Installs what is missing (scripts/setup.sh), builds, starts Xvfb + openbox with the simulated ERP and
+# OpShip, the SP-API + LWA simulator, the orchestrator (Maildir inbox, SQLite store, CURVE fleet) and the
+# agents, drops three routing-request emails into the inbox and prints every step of every request as it
+# happens. Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started is
+# stopped on exit, however it exits; the run folder (store, logs, evidence, the apps' state files) stays
+# for inspection: `build/orchestrator/cli/dockhand-orchestrator status --store DIR/dockhand.sqlite`.
+#
+#   --dir DIR     run folder (default: demo-run/ in the repository; emptied first)
+#   --agents N    desktop agents, each on its own display with its own ERP and OpShip windows, all sharing
+#                 one ERP and one OpShip back end, like agent VMs in front of one company's systems (default 1)
+#   --timeout S   give up after S seconds (default 300)
+#   --hazards     switch the simulated programs' hazards on (load delays, session-expired popups, ...)
+#   --no-setup    skip scripts/setup.sh;  --no-build  skip the build (use BUILD_DIR as it is)
+# Environment: BUILD_DIR (default build), JOBS (build parallelism, default: cores).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$here/build}"
+run="$here/demo-run"
+agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) run="$2"; shift 2 ;;
+    --agents) agents="$2"; shift 2 ;;
+    --timeout) timeout_s="$2"; shift 2 ;;
+    --hazards) hazards=1; shift ;;
+    --no-setup) do_setup=0; shift ;;
+    --no-build) do_build=0; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$agents" =~ ^[1-9]$ ]] || { echo "demo: --agents takes 1 to 9" >&2; exit 2; }
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+
+if [ $do_setup -eq 1 ]; then say "setup"; "$here/scripts/setup.sh"; fi
+if [ $do_build -eq 1 ]; then
+  say "build ($build)"
+  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j "${JOBS:-$(nproc)}" --target dockhand-orchestrator dockhand-agent dockhand-spapi-sim \
+    dockhand-sim-erp dockhand-sim-opship
+fi
+orch="$build/orchestrator/cli/dockhand-orchestrator"
+agent_bin="$build/agent/dockhand-agent"
+sim_bin="$build/tests/sim/spapi/dockhand-spapi-sim"
+erp_bin="$build/tests/apps/erp/dockhand-sim-erp"
+opship_bin="$build/tests/apps/opship/dockhand-sim-opship"
+for b in "$orch" "$agent_bin" "$sim_bin" "$erp_bin" "$opship_bin"; do
+  [ -x "$b" ] || { echo "demo: $b is missing (build first, or drop --no-build)" >&2; exit 2; }
+done
+
+# ---- the run folder ----
+rm -rf "$run"
+mkdir -p "$run"/{inbox/new,inbox/cur,inbox/tmp,keys/agents,secrets,logs,apps}
+run="$(cd "$run" && pwd)"
+echo "demo: run folder $run"
+
+# ---- everything started below is stopped on exit, last started first ----
+pids=()
+cleanup() {
+  local rc=$?
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+start() {  # start LOGNAME CMD...: runs CMD in the background, its output in logs/LOGNAME.log
+  local name="$1"; shift
+  "$@" >"$run/logs/$name.log" 2>&1 &
+  pids+=($!)
+}
+wait_for() {  # wait_for WHAT SECONDS TEST...: polls TEST until it succeeds
+  local what="$1" secs="$2"; shift 2
+  for _ in $(seq 1 $((secs * 10))); do "$@" && return 0; sleep 0.1; done
+  echo "demo: $what did not come up within ${secs}s (logs in $run/logs)" >&2
+  return 1
+}
+
+# ---- warehouse data and emails, dated from today so the ship windows are never in the past ----
+ready=$(date -u -d '+1 day' +%F); start_d=$(date -u -d '+2 days' +%F); end_d=$(date -u -d '+6 days' +%F)
+us() { date -u -d "$1" +%m/%d/%Y; }
+# PO, destination FC, cartons, pallets (lanes: two POs share a shipment to ABE8; one each to MDW2, SWF1)
+orders=("2K4GH7QZ ABE8 12 1" "7HXQ3M2P ABE8 8 1" "9LMN4R8T MDW2 5 0" "HBRPOIG8 SWF1 6 1")
+echo "po,vendor_code,ship_from,destination_fc,ship_window_start,ship_window_end,status" >"$run/orders.csv"
+echo "po,sku,qty" >"$run/order_lines.csv"
+echo "po,carton_id,weight_lb,length_in,width_in,height_in,pallet_id" >"$run/cartons.csv"
+erp_orders="["
+for o in "${orders[@]}"; do
+  read -r po fc cartons pallets <<<"$o"
+  echo "$po,ACMEW,ORL1,$fc,$start_d,$end_d,Open" >>"$run/orders.csv"
+  echo "$po,B07XYZ1234,$((cartons * 6))" >>"$run/order_lines.csv"
+  for c in $(seq 1 "$cartons"); do
+    pallet=""; [ "$pallets" -gt 0 ] && pallet="PAL-$po-1"
+    printf '%s,%s-C%03d,25.5,20,16,12,%s\n' "$po" "$po" "$c" "$pallet" >>"$run/cartons.csv"
+  done
+  erp_orders+="{\"po\":\"$po\",\"vendor\":\"Acme Widgets\",\"fc\":\"$fc\",\"cartons\":$cartons},"
+done
+echo "${erp_orders%,}]" >"$run/apps/erp-orders.json"
+"$orch" orders import "$run/orders.csv" "$run/order_lines.csv" "$run/cartons.csv" --db "$run/orders.sqlite" \
+  >"$run/logs/orders-import.log"
+
+po_block() {  # po_block PO FC CARTONS PALLETS
+  printf '\nPO: %s\nDestination FC: %s\nShip window: %s - %s\nCartons: %s\nPallets: %s\nWeight: %s lb\n' \
+    "$1" "$2" "$(us "$start_d")" "$(us "$end_d")" "$3" "$4" "$(awk "BEGIN{print $3 * 25.5}")"
+}
+email() {  # email N SUBJECT BODY: writes a message into the Maildir the way a delivery agent does
+  local f="$run/inbox/tmp/demo-$1.eml"
+  {
+    printf 'From: Dana Ruiz <dana.ruiz@acme-widgets.example>\nTo: routing@dockhand-3pl.example\n'
+    printf 'Subject: %s\nDate: %s\nMessage-ID: <demo-%s-%s@acme-widgets.example>\n' "$2" "$(date -uR)" "$1" "$$"
+    printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n'
+    printf 'Hello,\n\nPlease route the POs below with Amazon.\n\nVendor code: ACMEW\nShip from: ORL1\n'
+    printf 'Freight ready date: %s\n%s\n\nThanks,\nDana Ruiz\n' "$(us "$ready")" "$3"
+  } >"$f"
+  mv "$f" "$run/inbox/new/demo-$1.eml"
+}
+
+# ---- secrets (files, mode 0600) and keys ----
+printf '%s' "amzn1.oa2-cs.v1.demo-client-secret" >"$run/secrets/lwa-client-secret"
+printf '%s' "Atzr|demo-refresh-token" >"$run/secrets/lwa-refresh-token"
+chmod 600 "$run"/secrets/*
+"$orch" keygen --out "$run/keys" --name orchestrator >/dev/null
+for i in $(seq 1 "$agents"); do
+  "$agent_bin" keygen --out "$run/keys" --name "agent$i" >/dev/null
+  cp "$run/keys/agent$i.pub" "$run/keys/agents/"
+done
+
+# ---- the SP-API + LWA simulator on loopback ----
+say "starting the SP-API simulator, the desktops, the orchestrator and $agents agent(s)"
+start spapi-sim "$sim_bin" --port 0 --port-file "$run/spapi-port" --state "$run/spapi-sim.json" \
+  --client-id amzn1.application-oa2-client.dockhanddemo \
+  --client-secret "$(cat "$run/secrets/lwa-client-secret")" --refresh-token "$(cat "$run/secrets/lwa-refresh-token")"
+wait_for "the SP-API simulator" 10 test -s "$run/spapi-port"
+spapi="http://127.0.0.1:$(tr -d '[:space:]' <"$run/spapi-port")"
+
+# ---- one desktop per agent: Xvfb + openbox + the simulated ERP and OpShip ----
+app_flags=(--seed 7)
+[ $hazards -eq 1 ] && app_flags+=(--delay 200:1500 --session-expired 0.05)
+for i in $(seq 1 "$agents"); do
+  exec 3>"$run/apps/display$i"
+  Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -nolisten unix -noreset +extension XTEST +extension MIT-SHM \
+    >"$run/logs/xvfb$i.log" 2>&1 &
+  pids+=($!)
+  exec 3>&-
+  wait_for "Xvfb $i" 10 test -s "$run/apps/display$i"
+  display=":$(tr -d '[:space:]' <"$run/apps/display$i")"
+  echo "$display" >"$run/apps/display$i"
+  start "openbox$i" env DISPLAY="$display" openbox --sm-disable
+  start "erp$i" env DISPLAY="$display" "$erp_bin" --state "$run/apps/erp$i.json" --backend "$run/apps/erp-backend.json" \
+    --orders "$run/apps/erp-orders.json" "${app_flags[@]}"
+  start "opship$i" env DISPLAY="$display" "$opship_bin" --state "$run/apps/opship$i.json" \
+    --backend "$run/apps/opship-backend.json" --position 1010,30 "${app_flags[@]}"
+done
+
+# ---- the orchestrator ----
+cat >"$run/orchestrator.json" <<EOF
+{
+  "_comment": "written by scripts/demo.sh: Maildir inbox, SQLite store, the SP-API simulator, a CURVE fleet",
+  "store": "dockhand.sqlite",
+  "orders_db": "orders.sqlite",
+  "mail": { "source": "maildir", "poll_interval_ms": 500, "maildir": { "path": "inbox" } },
+  "spapi": {
+    "endpoint": "$spapi",
+    "lwa_endpoint": "$spapi/auth/o2/token",
+    "client_id": "amzn1.application-oa2-client.dockhanddemo",
+    "client_secret_file": "secrets/lwa-client-secret",
+    "refresh_token_file": "secrets/lwa-refresh-token"
+  },
+  "chain": { "poll_initial_ms": 300, "poll_max_ms": 2000 },
+  "fleet": {
+    "bind": "tcp://127.0.0.1:*",
+    "server_secret_key": "keys/orchestrator.key",
+    "agent_keys": "keys/agents",
+    "evidence_dir": "evidence"
+  },
+  "logging": { "level": "info", "file": "logs/orchestrator.log" }
+}
+EOF
+"$orch" serve --config "$run/orchestrator.json" --check >"$run/logs/config-check.log" 2>&1 \
+  || { cat "$run/logs/config-check.log" >&2; exit 1; }
+start orchestrator-stderr "$orch" serve --config "$run/orchestrator.json"
+# The fleet binds a free port and says which in its log.
+fleet_endpoint() { grep -o 'jobs go to agents at tcp://127.0.0.1:[0-9]*' "$run/logs/orchestrator.log" 2>/dev/null | head -n1 | sed 's/.* at //'; }
+has_fleet_endpoint() { [ -n "$(fleet_endpoint)" ]; }
+wait_for "the orchestrator's fleet" 15 has_fleet_endpoint
+endpoint="$(fleet_endpoint)"
+
+# ---- the agents ----
+for i in $(seq 1 "$agents"); do
+  start "agent$i" env DISPLAY="$(cat "$run/apps/display$i")" "$agent_bin" serve \
+    --orchestrator "$endpoint" --server-key "$run/keys/orchestrator.pub" \
+    --key "$run/keys/agent$i.key" --id "agent$i" --recordings "$here/recordings" --evidence "$run/evidence/agent$i"
+done
+
+# ---- three routing requests land in the inbox ----
+say "three routing-request emails land in $run/inbox"
+email 1 "Routing request - 2 POs to ABE8" "$(po_block 2K4GH7QZ ABE8 12 1)$(po_block 7HXQ3M2P ABE8 8 1)"
+email 2 "Routing request - PO 9LMN4R8T" "$(po_block 9LMN4R8T MDW2 5 0)"
+email 3 "Fwd: routing request HBRPOIG8" "$(po_block HBRPOIG8 SWF1 6 1)"
+
+say "live timeline (every step of every request)"
+set +e
+"$orch" status --store "$run/dockhand.sqlite" --follow --until-done 3 --timeout "$timeout_s"
+rc=$?
+set -e
+echo
+"$orch" status --store "$run/dockhand.sqlite" --brief
+if [ $rc -eq 0 ]; then
+  say "all three routing requests are DONE"
+  for id in $("$orch" status --store "$run/dockhand.sqlite" --state DONE --brief | sed -n 's/^#\([0-9]*\) .*/\1/p'); do
+    "$orch" status "$id" --store "$run/dockhand.sqlite" --brief 2>/dev/null | grep -E '^#|outputs' || true
+  done
+else
+  say "the demo did not finish (exit $rc): logs in $run/logs, evidence in $run/evidence"
+fi
+echo "demo: store $run/dockhand.sqlite (dockhand-orchestrator status --store ...), evidence $run/evidence, logs $run/logs"
+exit $rc
