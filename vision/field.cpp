@@ -310,14 +310,15 @@ std::string settle_look_alikes(const std::string& text, const std::vector<cv::Re
           return sh.hole_h >= 0.5 ? '0' : c;
         case 'I': case '1': case 'L': case 'l':
           // Strokes have no counter, 9 has (only for a lone 1: an L or I box may take in a neighbour's counter).
-          if (c == '1' && sh.hole_cy >= 0 && sh.hole_cy < 0.5 && sh.aspect > 0.45 && sh.aspect < 0.85 && ok('9'))
+          if (c != 'L' && sh.hole_cy >= 0 && sh.hole_cy < 0.5 && sh.aspect > 0.45 && sh.aspect < 0.85 && ok('9'))
             return '9';
           if (!(ok('1') && (ok('I') || ok('L')))) return c;
+          if (sh.aspect > 0.8) return c;  // wider than a lone 1 or I: a neighbour is in the box, trust the reader
           if (sh.aspect < 0.3) return ok('I') ? 'I' : c;
           if (sh.top_cx < 0.3 && ok('L')) return 'L';
           return '1';
         case 'T': case '7':
-          if (!(ok('T') && ok('7'))) return c;
+          if (!(ok('T') && ok('7')) || sh.aspect > 1.1) return c;  // (wider: a neighbour is in the box)
           return sh.bottom_cx < 0.42 ? '7' : 'T';
         case '5': case 'S':
           if (ok('9') && sh.hole_cy >= 0 && sh.hole_cy < 0.5) return '9';  // 9 read as S: only 9 has a counter

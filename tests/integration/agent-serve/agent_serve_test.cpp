@@ -54,6 +54,13 @@ class Process {
     pid_ = 0;
     return status_ = -1;
   }
+  // SIGKILL, like a VM that dies.
+  void kill_now() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
   // Waits for the process to end by itself.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
@@ -303,6 +310,56 @@ TEST_F(AgentServe, DrivesTheSimulatedErpThroughTheFleetExactlyOnce) {
   EXPECT_EQ(unknown->attempts, 1);
   ASSERT_FALSE(unknown->images.empty());
   EXPECT_TRUE(is_png(unknown->images[0].bytes));
+}
+
+// Two agents on the desktop; the one running the job is SIGKILLed while the ERP is loading the PO. The
+// fleet notices (3 missed heartbeats), the other agent runs the job (same id), the PO is finalized once.
+TEST_F(AgentServe, AnAgentKilledMidJobIsReplacedAndThePoIsFinalizedOnce) {
+  auto cfg = insecure_fleet(200ms);
+  cfg.insecure = false;
+  cfg.server_secret_key = dir / "orchestrator.key";
+  cfg.agent_keys = dir / "agents";
+  protocol::write_keypair(dir / "agents", "vm2", protocol::generate_curve_keypair());
+  fleet = std::make_unique<Fleet>(cfg);
+  std::string victim;  // the agent that got the job first
+  std::atomic<bool> reached_search{false};
+  fleet->on_event([&](const FleetEvent& e) {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+    if (e.kind == "dispatched" && victim.empty()) victim = e.agent_id;
+    if (e.kind == "progress" && e.agent_id == victim && e.detail.rfind("steps[8]", 0) == 0) reached_search = true;
+  });
+  fleet->start();
+  auto state_file = dir / "erp-state.json";
+  Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "13", "--delay", "1500:1500"},
+              dir / "erp.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s));
+  std::map<std::string, std::unique_ptr<Process>> agents;
+  for (std::string id : {"vm1", "vm2"}) {
+    auto args = serve_args({"--heartbeat-ms", "200"});
+    auto at = [&](const char* flag) { return std::find(args.begin(), args.end(), std::string(flag)) - args.begin() + 1; };
+    args[at("--recordings")] = std::string(DOCKHAND_SOURCE_DIR) + "/recordings";
+    args[at("--id")] = id;
+    args[at("--key")] = (dir / "agents" / (id + ".key")).string();
+    agents[id] = std::make_unique<Process>(args, dir / (id + ".log"));
+  }
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().size() == 2; }, 20s));
+  fleet->submit(JobRequest{"kill-1", "erp", "erp-closeout", {{"po", "7HXQ3M2P"}}, 0ms, false, "RR-1"});
+  ASSERT_TRUE(wait_until([&] { return reached_search.load(); }, 60s)) << "the job never reached the search";
+  std::string killed;
+  {
+    std::lock_guard lock(mutex);
+    killed = victim;
+  }
+  agents.at(killed)->kill_now();
+  auto o = fleet->next_outcome(90s);
+  ASSERT_TRUE(o) << read_all(dir / "vm1.log") << read_all(dir / "vm2.log");
+  EXPECT_EQ(o->outcome, protocol::Outcome::ok) << o->reason;
+  EXPECT_NE(o->agent_id, killed);
+  EXPECT_GE(count("requeued", "kill-1"), 1);
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(finalized_events(state, "7HXQ3M2P"), 1);
+  EXPECT_EQ(o->outputs["reference"], state["finalized"]["7HXQ3M2P"]["reference"]);
 }
 #endif
 
