@@ -58,7 +58,7 @@ done
 
 # ---- the run folder ----
 rm -rf "$run"
-mkdir -p "$run"/{inbox/new,inbox/cur,inbox/tmp,keys/agents,secrets,logs,apps}
+mkdir -p "$run"/{inbox/new,inbox/cur,inbox/tmp,keys/agents,secrets,logs,apps,pids}
 run="$(cd "$run" && pwd)"
 echo "demo: run folder $run"
 
@@ -72,10 +72,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-start() {  # start LOGNAME CMD...: runs CMD in the background, its output in logs/LOGNAME.log
+start() {  # start NAME CMD...: runs CMD in the background, its output in logs/NAME.log, its pid in pids/NAME.pid
   local name="$1"; shift
   "$@" >"$run/logs/$name.log" 2>&1 &
   pids+=($!)
+  echo $! >"$run/pids/$name.pid"
 }
 wait_for() {  # wait_for WHAT SECONDS TEST...: polls TEST until it succeeds
   local what="$1" secs="$2"; shift 2
@@ -159,6 +160,16 @@ for i in $(seq 1 "$agents"); do
   start "opship$i" env DISPLAY="$display" "$opship_bin" --state "$run/apps/opship$i.json" \
     --backend "$run/apps/opship-backend.json" --position 1010,30 "${app_flags[@]}"
 done
+# Both programs are on screen on every desktop before any agent looks at it.
+for i in $(seq 1 "$agents"); do
+  for title in "Legacy ERP" "OpShip 4.2"; do
+    if ! wait_for "the \"$title\" window on desktop $i" 20 \
+         env DISPLAY="$(cat "$run/apps/display$i")" xdotool search --onlyvisible --name "$title" >/dev/null; then
+      env DISPLAY="$(cat "$run/apps/display$i")" xwininfo -root -tree >"$run/logs/windows$i.txt" 2>&1 || true
+      exit 1
+    fi
+  done
+done
 
 # ---- the orchestrator ----
 cat >"$run/orchestrator.json" <<EOF
@@ -186,12 +197,14 @@ cat >"$run/orchestrator.json" <<EOF
 EOF
 "$orch" serve --config "$run/orchestrator.json" --check >"$run/logs/config-check.log" 2>&1 \
   || { cat "$run/logs/config-check.log" >&2; exit 1; }
-start orchestrator-stderr "$orch" serve --config "$run/orchestrator.json"
+start serve "$orch" serve --config "$run/orchestrator.json"
 # The fleet binds a free port and says which in its log.
 fleet_endpoint() { grep -o 'jobs go to agents at tcp://127.0.0.1:[0-9]*' "$run/logs/orchestrator.log" 2>/dev/null | head -n1 | sed 's/.* at //'; }
 has_fleet_endpoint() { [ -n "$(fleet_endpoint)" ]; }
 wait_for "the orchestrator's fleet" 15 has_fleet_endpoint
 endpoint="$(fleet_endpoint)"
+# Keep that port in the config, so a restarted orchestrator is where the agents look for it.
+sed -i "s|tcp://127.0.0.1:\*|$endpoint|" "$run/orchestrator.json"
 
 # ---- the agents ----
 for i in $(seq 1 "$agents"); do

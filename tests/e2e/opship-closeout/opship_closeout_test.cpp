@@ -120,6 +120,26 @@ TEST_P(OpShipCloseoutScale, ClosesTheRightShipmentOnce) {
 INSTANTIATE_TEST_SUITE_P(Scales, OpShipCloseoutScale, ::testing::Values("1.0", "1.25", "1.5"),
                          [](const auto& info) { return std::string(info.param).replace(1, 1, "_"); });
 
+// A clerk left OpShip signed in, on the shipment list: the script goes back to the entry screen by itself.
+TEST(OpShipCloseout, StartsFromTheShipmentListWhenSignedInAlready) {
+  auto app = start_opship({"--rows", "400", "--position", "30,30", "--seed", "9"});
+  app->type_into("user", "dockhand");
+  app->type_into("password", "dockhand");
+  app->x.key("Return");
+  app->wait_state([](const json& s) { return s["screen"] == "entry"; }, "signed in");
+  apps_test::Rect w = app->window();
+  app->x.click(w.x + 87, w.y + 13);  // the "Shipments" menu, then its second item, "Shipment list"
+  app->x.key("Down");
+  app->x.key("Down");
+  app->x.key("Return");
+  app->wait_state([](const json& s) { return s["screen"] == "list"; }, "the shipment list");
+  auto r = closeout(*app, kKnown);
+  expect_closed_once(*app, r, kKnown, false);
+  json st = app->state();
+  EXPECT_EQ(count_events(st, "login"), 1) << "signed in again";
+  EXPECT_EQ(count_events(st, "navigate", {{"screen", "entry"}}), 1);
+}
+
 // A refused run ends as a business failure, with the screen that showed OpShip's error in its evidence, and
 // leaves OpShip usable (the Error modal answered) for the next job.
 void expect_business_failure(AppSession& app, const AgentRun& r, const std::string& reason_part) {
