@@ -105,7 +105,7 @@ std::optional<std::vector<std::string>> positions_of(const std::vector<Atom>& at
 // Characters a reader confuses, most likely first.
 const std::map<char, std::string>& look_alikes() {
   static const std::map<char, std::string> table = {
-      {'O', "0DQ"}, {'0', "ODQ"}, {'D', "0O"}, {'Q', "0O"}, {'o', "0O"}, {'I', "1l"}, {'l', "1I"}, {'|', "1I"},
+      {'O', "0DQ9"}, {'0', "ODQ"}, {'D', "0O"}, {'Q', "0O"}, {'o', "0O"}, {'I', "1lL"}, {'L', "1I"}, {'l', "1I"}, {'|', "1I"},
       {'i', "1I"},  {'1', "IlT"}, {'S', "5"},  {'5', "S"},  {'s', "5S"}, {'B', "8"},  {'8', "B"},  {'Z', "2"},
       {'2', "Z"},   {'z', "2Z"},  {'G', "6"},  {'6', "Gb"}, {'b', "6"},  {'T', "71"}, {'7', "T"},  {'A', "4"},
       {'4', "A"},   {'g', "9"},   {'q', "9"},  {'9', "g"},  {'U', "V"},  {'V', "U"},  {'E', "F"},  {'F', "E"}};
@@ -367,6 +367,16 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
       if (whitelist.empty()) {
         std::string alphabet;
         for (const Atom& a : *shape) alphabet += a.chars;
+        // A literal (one character per position, e.g. "is this field showing 2K4G0H7Q?"): the reader may also
+        // answer with look-alikes, which correct() maps back to the expected character. Without them it drops
+        // a 0 it would have read as O rather than answer 0.
+        bool literal = positions && std::all_of(positions->begin(), positions->end(),
+                                                [](const std::string& p) { return p.size() == 1; });
+        if (literal)
+          for (char c : std::string(alphabet)) {
+            auto it = look_alikes().find(c);
+            if (it != look_alikes().end()) alphabet += it->second;
+          }
         std::sort(alphabet.begin(), alphabet.end());
         alphabet.erase(std::unique(alphabet.begin(), alphabet.end()), alphabet.end());
         whitelist = alphabet;

@@ -90,10 +90,12 @@ int main(int argc, char** argv) {
   plain.SetPageSegMode(tesseract::PSM_SINGLE_LINE);
   plain.SetVariable("debug_file", "/dev/null");
 
-  std::mt19937 rng(seed);
+  std::mt19937 rng(seed), other_rng(seed + 1);  // other_rng: codes that are not on screen
   const double scales[] = {1.0, 1.25, 1.5};
   constexpr int kFields = 24;  // fields per window, refilled per batch
   int ours_right = 0, plain_right = 0, done = 0;
+  int silent = 0;
+  int verify_total = 0, verify_right = 0, verify_false = 0;  // wrong readings that still matched the pattern (the others are refused, not misread)
   int right_by[3][3] = {}, total_by[3][3] = {};
   std::vector<double> ms;
   std::vector<std::string> misses;
@@ -152,6 +154,22 @@ int main(int argc, char** argv) {
         right_by[si][kind[i]] += ok;
         ++total_by[si][kind[i]];
         plain_right += plain_read(plain, crop) == truth[i];
+        if (!ok && res.matches_pattern) ++silent;
+        if (kind[i] == 0) {
+          // The erp-closeout check "does the panel show this PO?": the expected code is the pattern (read equals).
+          vision::ReadOptions hint;
+          hint.pattern = "^" + truth[i] + "$";
+          auto h = vision::read_field(crop, hint);
+          ++verify_total;
+          verify_right += h.matches_pattern && h.text == truth[i];
+          if (!(h.matches_pattern && h.text == truth[i]))
+            misses.push_back("verify \"" + truth[i] + "\" read \"" + h.text + "\"");
+          // ... and a field showing another PO must not pass for this one.
+          std::string other = kKinds[0].make(other_rng);
+          hint.pattern = "^" + other + "$";
+          auto f = vision::read_field(crop, hint);
+          verify_false += f.matches_pattern && f.text == other;
+        }
         if (!ok) {
           misses.push_back("scale " + std::to_string(scales[si]).substr(0, 4) + " " + kKinds[kind[i]].name + ": \"" +
                            truth[i] + "\" read \"" + res.text + "\"");
@@ -173,6 +191,12 @@ int main(int argc, char** argv) {
   std::printf("read_field + pattern: %d / %d exactly right (goal >= 999 of 1000)   plain Tesseract (one engine, no "
               "pattern): %d / %d   ratio of misses %.1fx\n",
               ours_right, done, plain_right, done, double(done - plain_right) / std::max(1, done - ours_right));
+  std::printf("misses that still matched the pattern (a wrong value a script would accept): %d; the other %d "
+              "are flagged (matches_pattern false: the read step keeps looking, then fails)\n",
+              silent, done - ours_right - silent);
+  std::printf("PO verification with the expected value as the hint (read equals): %d / %d confirmed; a field showing "
+              "another random PO accepted as the expected one: %d / %d\n",
+              verify_right, verify_total, verify_false, verify_total);
   std::printf("read_field time per field: median %.2f ms, p95 %.2f ms\n", ms[ms.size() / 2], ms[ms.size() * 95 / 100]);
   for (const auto& m : misses) std::printf("  miss: %s\n", m.c_str());
   return 0;
