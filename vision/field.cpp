@@ -4,6 +4,11 @@
 // 14 px UI fonts), padded, and read as a single line. With a pattern, the pattern's alphabet becomes the
 // whitelist, characters outside the class of their position are corrected through known look-alikes
 // (O/0, I/1, S/5, B/8, ...), and the field is re-read at other scales and thresholds until a reading matches.
+// Each matching reading of a code is then checked glyph by glyph against the UI font's own glyphs
+// (vision/glyphs.h): a template that clearly prefers a look-alike overrules the reader; a reading that cannot be
+// confirmed is not returned as certain: other renderings are tried, and if none is confirmed the reading most of
+// them agree on comes back flagged (matches_pattern false) rather than as a possibly wrong code.
+#include "vision/glyphs.h"
 #include "vision/internal.h"
 #include "vision/ocr_internal.h"
 #include "vision/vision.h"
@@ -239,13 +244,15 @@ struct Shape {
   double corner_tl = 0, corner_bl = 0;   // ink fraction of the top-left / bottom-left corner squares (5, B)
 };
 
+// The ink of one glyph in the rendered image, cut to its box (empty when there is too little).
 // `glyph`: the glyph's columns in the rendered image (from the native-resolution segmentation).
-// `from_symbol`: the rect is Tesseract's box for the symbol instead: keep the ink components centred in it.
-std::optional<Shape> shape_of(const cv::Mat& img, cv::Rect glyph, bool from_symbol) {
+// `from_symbol`: the rect is Tesseract's box for the symbol instead: keep the ink components centred in it (a
+// component that runs far past the box, a neighbour touching this glyph, is cut at the box's sides).
+cv::Mat cut_glyph(const cv::Mat& img, cv::Rect glyph, bool from_symbol) {
   cv::Rect sym = glyph;
   if (from_symbol) glyph = cv::Rect(sym.x - 3, sym.y - 3, sym.width + 6, sym.height + 6);
   glyph &= cv::Rect(0, 0, img.cols, img.rows);
-  if (glyph.width < 2 || glyph.height < 6) return std::nullopt;
+  if (glyph.width < 2 || glyph.height < 6) return {};
   cv::Mat ink = img(glyph) < 128;
   if (from_symbol) {
     cv::Mat comp, st, cen;
@@ -253,14 +260,26 @@ std::optional<Shape> shape_of(const cv::Mat& img, cv::Rect glyph, bool from_symb
     cv::Mat keep = cv::Mat::zeros(ink.size(), CV_8U);
     const double x0 = sym.x - glyph.x, x1 = x0 + sym.width;
     for (int i = 1; i < nc; ++i) {
-      double cx = st.at<int>(i, cv::CC_STAT_LEFT) + st.at<int>(i, cv::CC_STAT_WIDTH) / 2.0;
+      int l = st.at<int>(i, cv::CC_STAT_LEFT), w = st.at<int>(i, cv::CC_STAT_WIDTH);
+      double cx = l + w / 2.0;
       if (cx >= x0 && cx <= x1 && st.at<int>(i, cv::CC_STAT_AREA) >= 4) keep.setTo(255, comp == i);
+      else if (l < x1 && l + w > x0 && w > 1.6 * sym.width) keep.setTo(255, comp == i);  // touching neighbours
     }
+    const double slack = 0.25 * sym.width + 1;
+    int cut_l = std::max(0, int(x0 - slack)), cut_r = std::min(ink.cols, int(x1 + slack + 0.5));
+    if (cut_l > 0) keep.colRange(0, cut_l).setTo(0);
+    if (cut_r < ink.cols) keep.colRange(cut_r, ink.cols).setTo(0);
     ink = keep;
   }
   cv::Rect b = cv::boundingRect(ink);
-  if (b.width < 2 || b.height < 6) return std::nullopt;
-  ink = ink(b).clone();
+  if (b.width < 2 || b.height < 6) return {};
+  return ink(b).clone();
+}
+
+std::optional<Shape> shape_of(const cv::Mat& img, cv::Rect glyph, bool from_symbol) {
+  cv::Mat ink = cut_glyph(img, glyph, from_symbol);
+  if (ink.empty()) return std::nullopt;
+  cv::Rect b(0, 0, ink.cols, ink.rows);
   Shape sh;
   sh.aspect = double(b.width) / b.height;
   cv::Mat paper = ~ink, labels, stats, centroids;
@@ -341,6 +360,78 @@ std::string settle_look_alikes(const std::string& text, const std::vector<cv::Re
   return out;
 }
 
+// ---- every character confirmed by the font's own glyphs ----
+// Tesseract's reading of a code is checked glyph by glyph against the UI font's templates (vision/glyphs.h):
+// where the template clearly prefers another allowed character, that one is taken; where neither is clear, the
+// reading is not certain (read_field then tries other renderings and, failing those, flags it).
+constexpr double kGlyphSure = 0.55;    // a template match at least this good ...
+constexpr double kGlyphMargin = 0.10;  // ... and this much better than the reader's character overrules it
+constexpr double kGlyphDoubt = 0.04;   // a look-alike preferred by less than the margin: the reading is unsure
+
+constexpr double kGlyphOwnFloor = 0.3;  // below: the glyph was not cut as one character
+
+// Look-alikes for the glyph check: the reader's table both ways, and pairs the UI font draws alike.
+bool glyph_alike(char a, char b) {
+  static const std::string more[] = {"S8", "EF", "CG", "6O", "35", "JI", "J1", "NI", "HN"};
+  for (const std::string& m : more)
+    if ((m[0] == a && m[1] == b) || (m[0] == b && m[1] == a)) return true;
+  for (auto [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+    auto it = look_alikes().find(x);
+    if (it != look_alikes().end() && it->second.find(y) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool has_allowed_alike(char c, const std::string& allowed) {
+  for (char o : allowed)
+    if (o != c && glyph_alike(c, o)) return true;
+  return false;
+}
+
+struct Checked {
+  std::string text;
+  bool certain = true;
+};
+
+Checked check_by_glyphs(const std::string& text, const std::vector<cv::Rect>& glyphs, bool from_symbols,
+                        const cv::Mat& img, const std::vector<std::string>& positions) {
+  Checked out{text, true};
+  if (text.size() != positions.size() || glyphs.size() != text.size()) return {text, false};
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (positions[i].size() == 1) continue;  // a literal: the pattern already holds it
+    auto vote = detail::classify_glyph(cut_glyph(img, glyphs[i], from_symbols), positions[i]);
+    if (!vote.best || vote.best == text[i]) continue;
+    // A character with look-alikes the position allows must look like itself: a glyph that matches its own
+    // template poorly (Tesseract's box took half a neighbour, or missed half the glyph) settles nothing.
+    if (vote.score_of(text[i]) < kGlyphOwnFloor && has_allowed_alike(text[i], positions[i])) out.certain = false;
+    // The template only speaks on look-alikes: a glyph cut badly (a kerned neighbour in its box) may resemble
+    // anything, but then it is no closer to the reader's character's look-alikes than to other characters.
+    double margin = vote.score - vote.score_of(text[i]);
+    if (!glyph_alike(text[i], vote.best)) {
+      // ... unless it clearly is another character (the reader made one glyph of two, or two of one).
+      if (vote.score >= kGlyphSure && margin >= 3 * kGlyphMargin) out.certain = false;
+      continue;
+    }
+    if (vote.score >= kGlyphSure && margin >= kGlyphMargin) out.text[i] = vote.best;
+    else if (margin >= kGlyphDoubt) out.certain = false;
+  }
+  return out;
+}
+
+// The code read from the glyphs alone (native-resolution columns), when there is one glyph per position and
+// every one is a clear match: for the glyphs the reader drops (a J tucked under its neighbour).
+std::optional<std::string> read_by_glyphs(const std::vector<cv::Rect>& glyphs, const cv::Mat& img,
+                                          const std::vector<std::string>& positions) {
+  if (glyphs.size() != positions.size()) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < glyphs.size(); ++i) {
+    auto vote = detail::classify_glyph(cut_glyph(img, glyphs[i], false), positions[i]);
+    if (!vote.best || vote.score < kGlyphSure || vote.score - vote.second_score < kGlyphMargin) return std::nullopt;
+    out += vote.best;
+  }
+  return out;
+}
+
 std::string strip_spaces(std::string s) {
   s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }), s.end());
   return s;
@@ -389,29 +480,58 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
   const auto glyphs = positions ? glyph_columns(*prepared) : std::vector<std::pair<int, int>>{};
   ReadResult best;
   best.matches_pattern = false;
+  std::vector<ReadResult> unsure_texts;  // readings that matched but that the glyphs could not confirm
+  std::vector<cv::Rect> first_columns;
+  cv::Mat first_img;
   const size_t tries = re ? variants().size() : 1;
   for (size_t i = 0; i < tries; ++i) {
     cv::Mat img = render(*prepared, variants()[i]);
     auto reading = detail::recognize_line(img, whitelist, options.single_line);
     std::string text = re && !pattern_has_space ? strip_spaces(reading.text) : reading.text;
     if (!re) return {text, reading.confidence, true};
-    if (positions && glyphs.size() == text.size()) {
-      const double sc = prepared->scale * variants()[i].scale;
-      std::vector<cv::Rect> rects;
-      for (auto [a, b] : glyphs)
-        rects.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
-      text = settle_look_alikes(text, rects, false, img, *positions);
-    } else if (positions && reading.symbols.size() == text.size()) {
-      std::vector<cv::Rect> rects;
-      for (const auto& sym : reading.symbols) rects.push_back(sym.box);
-      text = settle_look_alikes(text, rects, true, img, *positions);
-    }
-    if (std::regex_match(text, *re)) return {text, reading.confidence, true};
+    std::vector<cv::Rect> rects;
+    bool from_symbols = false;
     if (positions) {
+      const double sc = prepared->scale * variants()[i].scale;
+      std::vector<cv::Rect> columns;
+      for (auto [a, b] : glyphs)
+        columns.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
+      if (i == 0) first_columns = columns, first_img = img;
+      if (glyphs.size() == text.size()) {
+        rects = columns;
+      } else if (reading.symbols.size() == text.size()) {
+        for (const auto& sym : reading.symbols) rects.push_back(sym.box);
+        from_symbols = true;
+      }
+      if (!rects.empty()) text = settle_look_alikes(text, rects, from_symbols, img, *positions);
+    }
+    std::optional<std::string> matched;
+    if (std::regex_match(text, *re)) matched = text;
+    else if (positions) {
       std::string fixed = correct(text, *positions);
-      if (std::regex_match(fixed, *re)) return {fixed, reading.confidence, true};
+      if (std::regex_match(fixed, *re)) matched = fixed;
+    }
+    if (matched) {
+      if (!positions) return {*matched, reading.confidence, true};
+      Checked checked = check_by_glyphs(*matched, rects, from_symbols, img, *positions);
+      if (checked.certain && std::regex_match(checked.text, *re)) return {checked.text, reading.confidence, true};
+      if (std::regex_match(checked.text, *re)) unsure_texts.push_back({checked.text, reading.confidence, false});
+      continue;
     }
     if (i == 0 || reading.confidence > best.confidence) best = {text, reading.confidence, false};
+  }
+  if (positions)
+    if (auto by_glyphs = read_by_glyphs(first_columns, first_img, *positions))
+      if (std::regex_match(*by_glyphs, *re)) return {*by_glyphs, 50, true};
+  // No reading confirmed: the one most renderings agree on, flagged (a script must not take it as certain).
+  if (!unsure_texts.empty()) {
+    const ReadResult* most = &unsure_texts.front();
+    size_t most_n = 0;
+    for (const ReadResult& r : unsure_texts) {
+      size_t n = std::count_if(unsure_texts.begin(), unsure_texts.end(), [&](const ReadResult& o) { return o.text == r.text; });
+      if (n > most_n) most = &r, most_n = n;
+    }
+    return *most;
   }
   return best;
 }
