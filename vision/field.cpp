@@ -369,6 +369,8 @@ constexpr double kGlyphMargin = 0.10;  // ... and this much better than the read
 constexpr double kGlyphDoubt = 0.04;   // a look-alike preferred by less than the margin: the reading is unsure
 
 constexpr double kGlyphOwnFloor = 0.3;  // below: the glyph was not cut as one character
+constexpr double kFontKnown = 0.90;     // the read characters match their templates this well: the apps' font
+//  // below: the glyph was not cut as one character
 
 // Look-alikes for the glyph check: the reader's table both ways, and pairs the UI font draws alike.
 bool glyph_alike(char a, char b) {
@@ -391,15 +393,31 @@ bool has_allowed_alike(char c, const std::string& allowed) {
 struct Checked {
   std::string text;
   bool certain = true;
+  bool font_known = false;  // the glyphs are the apps' font
 };
 
 Checked check_by_glyphs(const std::string& text, const std::vector<cv::Rect>& glyphs, bool from_symbols,
-                        const cv::Mat& img, const std::vector<std::string>& positions) {
-  Checked out{text, true};
+                        const cv::Mat& img, const std::vector<std::string>& positions, bool font_seen) {
+  Checked out{text, true, false};
   if (text.size() != positions.size() || glyphs.size() != text.size()) return {text, false};
+  std::vector<detail::GlyphVote> votes(text.size());
+  std::vector<double> own;
   for (size_t i = 0; i < text.size(); ++i) {
     if (positions[i].size() == 1) continue;  // a literal: the pattern already holds it
-    auto vote = detail::classify_glyph(cut_glyph(img, glyphs[i], from_symbols), positions[i]);
+    votes[i] = detail::classify_glyph(cut_glyph(img, glyphs[i], from_symbols), positions[i]);
+    own.push_back(votes[i].score_of(text[i]));
+  }
+  // The templates only know the apps' font: when most glyphs do not look like it, they have no say.
+  if (own.empty()) return out;
+  std::sort(own.begin(), own.end());
+  double top = 0;  // mean of the better half: kerned pairs spoil a few glyphs even in the apps' font
+  for (size_t k = own.size() / 2; k < own.size(); ++k) top += own[k] / double(own.size() - own.size() / 2);
+  // (An earlier rendering of the same field showed the apps' font: this one's glyphs are cut badly.)
+  if (top < kFontKnown) return {text, !font_seen, false};
+  out.font_known = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (positions[i].size() == 1) continue;
+    const detail::GlyphVote& vote = votes[i];
     if (!vote.best || vote.best == text[i]) continue;
     // A character with look-alikes the position allows must look like itself: a glyph that matches its own
     // template poorly (Tesseract's box took half a neighbour, or missed half the glyph) settles nothing.
@@ -480,6 +498,7 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
   const auto glyphs = positions ? glyph_columns(*prepared) : std::vector<std::pair<int, int>>{};
   ReadResult best;
   best.matches_pattern = false;
+  bool font_seen = false;                // a reading's glyphs were the apps' font
   std::vector<ReadResult> unsure_texts;  // readings that matched but that the glyphs could not confirm
   std::vector<cv::Rect> first_columns;
   cv::Mat first_img;
@@ -513,7 +532,8 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
     }
     if (matched) {
       if (!positions) return {*matched, reading.confidence, true};
-      Checked checked = check_by_glyphs(*matched, rects, from_symbols, img, *positions);
+      Checked checked = check_by_glyphs(*matched, rects, from_symbols, img, *positions, font_seen);
+      font_seen = font_seen || checked.font_known;
       if (checked.certain && std::regex_match(checked.text, *re)) return {checked.text, reading.confidence, true};
       if (std::regex_match(checked.text, *re)) unsure_texts.push_back({checked.text, reading.confidence, false});
       continue;
