@@ -67,12 +67,15 @@ GlyphVote classify_glyph(const cv::Mat& ink, const std::string& allowed) {
   if (box.height < 6 || box.width < 1) return vote;
   const double aspect = double(box.width) / box.height;
   const auto& list = templates();
+  cv::Mat cells[kW + 1];  // the glyph normalized to each template width, made once per width
   for (size_t i = 0; i < list.size(); ++i) {
     char c = kTemplates[i].c;
     if (allowed.find(c) == std::string::npos) continue;
     // The glyph stretched to the template's width: hinting at UI sizes changes widths by a pixel or two, the
     // strokes' layout is what tells look-alikes apart; a clearly different width costs a little.
-    cv::Mat cell = to_cell(ink(box), cell_width(list[i].aspect));
+    const int w = cell_width(list[i].aspect);
+    cv::Mat& cell = cells[w];
+    if (cell.empty()) cell = to_cell(ink(box), w);
     double score = cell.dot(list[i].cell) - kAspectWeight * std::abs(std::log(aspect / list[i].aspect));
     vote.scores.push_back({c, score});
     if (score > vote.score) {
