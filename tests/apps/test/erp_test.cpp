@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <thread>
 
 #include "app_session.h"
 
@@ -120,4 +121,25 @@ TEST(Erp, WrongPasswordIsRefused) {
   EXPECT_EQ(s["logged_in"], false);
   EXPECT_EQ(s["screen"], "login");
   EXPECT_EQ(count_events(s, "login_failed"), 1);
+  EXPECT_EQ(s["modal"], nullptr);
+
+  // Then the right password (the user name stays), and File > Log out back to the sign-on screen.
+  app->type_into("password", "dockhand");
+  app->click("login");
+  app->wait_state([](const json& st) { return st["screen"] == "home" && st["logged_in"] == true; }, "home screen");
+  open_pretender(*app);
+  search(*app, "2K4GH7QZ");
+  EXPECT_EQ(app->state()["user"], "dockhand");
+  auto win = app->window();
+  app->x.click(win.x + 20, win.y + 13);  // menu File, its first item: Log out
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  app->x.key("Down");
+  app->x.key("Return");
+  s = app->wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-on screen after Log out");
+  EXPECT_EQ(s["logged_in"], false);
+  EXPECT_EQ(s["user"], nullptr);
+  EXPECT_EQ(s["detail"], nullptr);
+  EXPECT_EQ(count_events(s, "login"), 1);
+  EXPECT_EQ(count_events(s, "logout"), 1);
+  EXPECT_EQ(s["events"].back()["type"], "logout");
 }

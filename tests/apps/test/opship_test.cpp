@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "app_session.h"
 
@@ -238,6 +239,38 @@ TEST(OpShip, SessionExpiredInterruptsAndTheActionCarriesOn) {
   EXPECT_EQ(s["detail"]["id"], kShipment);
   EXPECT_EQ(count_events(s, "session_expired", {{"action", "find"}}), 1);
   EXPECT_EQ(count_events(s, "find"), 1);
+}
+
+TEST(OpShip, WrongPasswordIsRefusedAndSignOffReturnsToSignIn) {
+  auto app = start_opship();
+  app->type_into("user", "dockhand");
+  app->type_into("password", "letmein");
+  app->click("sign_in");
+  json m = app->wait_modal("Error");
+  EXPECT_EQ(m["text"], "Invalid operator or password");
+  app->press("OK");
+  json s = app->state();
+  EXPECT_EQ(s["logged_in"], false);
+  EXPECT_EQ(s["screen"], "login");
+  EXPECT_EQ(count_events(s, "login_failed", {{"user", "dockhand"}}), 1);
+
+  app->type_into("password", "dockhand");  // the operator name stays
+  app->click("sign_in");
+  app->wait_state([](const json& st) { return st["screen"] == "entry" && st["logged_in"] == true; }, "signed in");
+  find(*app, kShipment);
+  EXPECT_EQ(app->state()["user"], "dockhand");
+  auto win = app->window();
+  app->x.click(win.x + 20, win.y + 13);  // menu File, its first item: Sign off
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  app->x.key("Down");
+  app->x.key("Return");
+  s = app->wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-in screen after Sign off");
+  EXPECT_EQ(s["logged_in"], false);
+  EXPECT_EQ(s["user"], nullptr);
+  EXPECT_EQ(s["detail"], nullptr);
+  EXPECT_EQ(count_events(s, "login"), 1);
+  EXPECT_EQ(count_events(s, "logout"), 1);
+  EXPECT_EQ(s["events"].back()["type"], "logout");
 }
 
 TEST(OpShip, BadShipmentsFileIsRefused) {
