@@ -63,6 +63,14 @@ void AppSession::type_into(const std::string& name, const std::string& text) {
   x.type(text);
 }
 
+void AppSession::menu(int menu_x, int item) {
+  Rect w = window();
+  x.click(w.x + menu_x, w.y + 13);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the menu opens
+  for (int i = 0; i < item; ++i) x.key("Down");
+  x.key("Return");
+}
+
 json AppSession::wait_modal(const std::string& modal_title) {
   json s = wait_state([&](const json& st) { return st["modal"].is_object() && st["modal"]["title"] == modal_title; },
                       "modal '" + modal_title + "'");

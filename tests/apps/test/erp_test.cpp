@@ -130,11 +130,7 @@ TEST(Erp, WrongPasswordIsRefused) {
   open_pretender(*app);
   search(*app, "2K4GH7QZ");
   EXPECT_EQ(app->state()["user"], "dockhand");
-  auto win = app->window();
-  app->x.click(win.x + 20, win.y + 13);  // menu File, its first item: Log out
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  app->x.key("Down");
-  app->x.key("Return");
+  app->menu(20, 1);  // File > Log out
   s = app->wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-on screen after Log out");
   EXPECT_EQ(s["logged_in"], false);
   EXPECT_EQ(s["user"], nullptr);

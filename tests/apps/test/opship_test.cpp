@@ -259,11 +259,7 @@ TEST(OpShip, WrongPasswordIsRefusedAndSignOffReturnsToSignIn) {
   app->wait_state([](const json& st) { return st["screen"] == "entry" && st["logged_in"] == true; }, "signed in");
   find(*app, kShipment);
   EXPECT_EQ(app->state()["user"], "dockhand");
-  auto win = app->window();
-  app->x.click(win.x + 20, win.y + 13);  // menu File, its first item: Sign off
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  app->x.key("Down");
-  app->x.key("Return");
+  app->menu(20, 1);  // File > Sign off
   s = app->wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-in screen after Sign off");
   EXPECT_EQ(s["logged_in"], false);
   EXPECT_EQ(s["user"], nullptr);
