@@ -36,4 +36,12 @@ class AppSession {
   std::unique_ptr<AppProcess> proc;
 };
 
+// Sign-in (both programs): a wrong password is refused with modal Error / `error_text` (the user name stays),
+// then the right one signs in (`button`: the sign-in button's layout name) onto `first_screen`.
+void refused_then_signed_in(AppSession& app, const std::string& button, const std::string& error_text,
+                            const std::string& first_screen);
+// File > its first item (Log out / Sign off): back to the sign-in screen, signed out, no detail shown, the
+// logout event last, after exactly one login.
+void expect_signs_off(AppSession& app);
+
 }  // namespace apps_test

@@ -111,31 +111,8 @@ TEST(Erp, UnknownPoShowsPoNotFound) {
 
 TEST(Erp, WrongPasswordIsRefused) {
   auto app = start_erp();
-  app->type_into("user", "dockhand");
-  app->type_into("password", "letmein");
-  app->click("login");
-  json m = app->wait_modal("Error");
-  EXPECT_EQ(m["text"], "Invalid user or password");
-  app->press("OK");
-  json s = app->state();
-  EXPECT_EQ(s["logged_in"], false);
-  EXPECT_EQ(s["screen"], "login");
-  EXPECT_EQ(count_events(s, "login_failed"), 1);
-  EXPECT_EQ(s["modal"], nullptr);
-
-  // Then the right password (the user name stays), and File > Log out back to the sign-on screen.
-  app->type_into("password", "dockhand");
-  app->click("login");
-  app->wait_state([](const json& st) { return st["screen"] == "home" && st["logged_in"] == true; }, "home screen");
+  apps_test::refused_then_signed_in(*app, "login", "Invalid user or password", "home");
   open_pretender(*app);
   search(*app, "2K4GH7QZ");
-  EXPECT_EQ(app->state()["user"], "dockhand");
-  app->menu(20, 1);  // File > Log out
-  s = app->wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-on screen after Log out");
-  EXPECT_EQ(s["logged_in"], false);
-  EXPECT_EQ(s["user"], nullptr);
-  EXPECT_EQ(s["detail"], nullptr);
-  EXPECT_EQ(count_events(s, "login"), 1);
-  EXPECT_EQ(count_events(s, "logout"), 1);
-  EXPECT_EQ(s["events"].back()["type"], "logout");
+  apps_test::expect_signs_off(*app);  // File > Log out
 }

@@ -243,30 +243,9 @@ TEST(OpShip, SessionExpiredInterruptsAndTheActionCarriesOn) {
 
 TEST(OpShip, WrongPasswordIsRefusedAndSignOffReturnsToSignIn) {
   auto app = start_opship();
-  app->type_into("user", "dockhand");
-  app->type_into("password", "letmein");
-  app->click("sign_in");
-  json m = app->wait_modal("Error");
-  EXPECT_EQ(m["text"], "Invalid operator or password");
-  app->press("OK");
-  json s = app->state();
-  EXPECT_EQ(s["logged_in"], false);
-  EXPECT_EQ(s["screen"], "login");
-  EXPECT_EQ(count_events(s, "login_failed", {{"user", "dockhand"}}), 1);
-
-  app->type_into("password", "dockhand");  // the operator name stays
-  app->click("sign_in");
-  app->wait_state([](const json& st) { return st["screen"] == "entry" && st["logged_in"] == true; }, "signed in");
+  apps_test::refused_then_signed_in(*app, "sign_in", "Invalid operator or password", "entry");
   find(*app, kShipment);
-  EXPECT_EQ(app->state()["user"], "dockhand");
-  app->menu(20, 1);  // File > Sign off
-  s = app->wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-in screen after Sign off");
-  EXPECT_EQ(s["logged_in"], false);
-  EXPECT_EQ(s["user"], nullptr);
-  EXPECT_EQ(s["detail"], nullptr);
-  EXPECT_EQ(count_events(s, "login"), 1);
-  EXPECT_EQ(count_events(s, "logout"), 1);
-  EXPECT_EQ(s["events"].back()["type"], "logout");
+  apps_test::expect_signs_off(*app);  // File > Sign off
 }
 
 TEST(OpShip, BadShipmentsFileIsRefused) {
