@@ -83,6 +83,7 @@ cv::Rect to_cv(const drivers::Rect& r) { return {r.x, r.y, r.w, r.h}; }
 struct Windows {
   std::optional<drivers::WindowInfo> target;
   std::vector<drivers::WindowInfo> dialogs;  // the app's other windows, newest first
+  std::set<std::uint64_t> above_target;      // the dialogs stacked above the target
 };
 
 class Runner {
@@ -201,7 +202,10 @@ class Runner {
       if (!win.visible || (w.target && win.id == w.target->id)) continue;
       bool same_app = w.target && w.target->pid != 0 && win.pid == w.target->pid;
       bool covers = w.target && i < target_at && !(to_cv(win.rect) & to_cv(w.target->rect)).empty();
-      if (!initial_.count(win.id) || same_app || covers) w.dialogs.push_back(win);
+      if (!initial_.count(win.id) || same_app || covers) {
+        w.dialogs.push_back(win);
+        if (w.target && i < target_at) w.above_target.insert(win.id);
+      }
     }
     // Topmost first (it receives the clicks); among equals, the newest.
     std::stable_sort(w.dialogs.begin(), w.dialogs.end(), [&](const auto& a, const auto& b) {
@@ -745,15 +749,24 @@ class Runner {
           why = "no window titled \"" + title + "\"";
           return found.has_value();
         });
+        // A modal of the program's own (same pid) in front of its window stays in front: it is activated
+        // instead. Raising the main window over it (no window manager keeps a modal above) would hide it from
+        // the steps that follow (e.g. the ones that clear a dialog left up by a run that died) until the
+        // program raises it again.
+        window_title_ = title;
+        windows_now();
+        std::uint64_t activate_id = found->id;
+        if (ws_.target && ws_.target->id == found->id && ws_.target->pid != 0 && !ws_.dialogs.empty() &&
+            ws_.dialogs.front().pid == ws_.target->pid && ws_.above_target.count(ws_.dialogs.front().id))
+          activate_id = ws_.dialogs.front().id;
         try {
-          d_.activate(found->id);
+          d_.activate(activate_id);
         } catch (const drivers::DesktopError& e) {
           (void)d_.screen();  // throws if the display itself is gone
           // The program may not let its main window be activated while one of its modals is up; the steps
           // (and handlers) deal with what is in front.
           spdlog::warn("agent: {}: {} (carrying on: the window is there)", st.path, e.what());
         }
-        window_title_ = title;
         windows_now();
         last_window_ = found->id;
         break;

@@ -155,6 +155,10 @@ for i in $(seq 1 "$agents"); do
   display=":$(tr -d '[:space:]' <"$run/apps/display$i")"
   echo "$display" >"$run/apps/display$i"
   start "openbox$i" env DISPLAY="$display" openbox --sm-disable
+  # A program that maps its window while openbox is still starting is never managed (and never shown):
+  # wait until the window manager owns the screen, as scripts/with-xvfb.sh does.
+  wm_ready() { env DISPLAY="$display" xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q "window id"; }
+  wait_for "openbox on desktop $i" 10 wm_ready
   start "erp$i" env DISPLAY="$display" "$erp_bin" --state "$run/apps/erp$i.json" --backend "$run/apps/erp-backend.json" \
     --orders "$run/apps/erp-orders.json" "${app_flags[@]}"
   start "opship$i" env DISPLAY="$display" "$opship_bin" --state "$run/apps/opship$i.json" \

@@ -81,7 +81,7 @@ def click_layout(s, name):
                    check=True)
 
 
-def cut_button(s, title, label, name, scale):
+def cut_button(s, title, label, name, scale, click=True):
     geo = subprocess.run(["xdotool", "search", "--name", "^%s$" % title, "getwindowgeometry", "--shell"],
                          check=True, capture_output=True, text=True).stdout
     vals = dict(line.split("=", 1) for line in geo.split() if "=" in line)
@@ -91,6 +91,8 @@ def cut_button(s, title, label, name, scale):
             x, y, w, h = b["rect"]
             inset = sc(5, scale)  # inside the dotted focus rectangle a focused button draws
             cut(name, dx + x + inset, dy + y + inset, w - 2 * inset, h - 2 * inset, scale)
+            if not click:
+                return
             subprocess.run(["xdotool", "mousemove", str(dx + x + w // 2), str(dy + y + h // 2), "click", "1"],
                            check=True)
             return
@@ -122,6 +124,7 @@ def main():
             cut_main("pretender", scale)
             click_layout(s, "finalize")
             s = wait(st, lambda s: s.get("modal") and s["modal"]["title"] == "Confirm", "Confirm")
+            cut_button(s, "Confirm", "No", "no", scale, click=False)
             cut_button(s, "Confirm", "Yes", "yes", scale)
             s = wait(st, lambda s: s.get("modal") and s["modal"]["title"] == "Information", "Information")
             cut_button(s, "Information", "OK", "ok", scale)

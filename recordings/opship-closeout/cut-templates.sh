@@ -86,6 +86,7 @@ cut_at_scale() {
   click 245 547
   await '.modal.title == "Confirm"'
   cut_screen yes "$(modal_button Yes)"
+  cut_screen no "$(modal_button No)"
   xdotool key Return
   await '.modal.title == "Information"'
   cut_screen ok "$(modal_button OK)"

@@ -2,6 +2,7 @@
 
 #include <FL/Fl.H>
 #include <FL/Fl_Box.H>
+#include <FL/Fl_Input.H>
 #include <unistd.h>
 
 #include <iostream>
@@ -9,6 +10,11 @@
 namespace dockhand::apps::ui {
 
 using nlohmann::json;
+
+namespace {
+constexpr const char* kOperator = "dockhand";  // the one operator both programs know
+constexpr const char* kOperatorPassword = "dockhand";
+}  // namespace
 
 AppShell::AppShell(const CommonOptions& opts, std::string app, std::string title, int base_w, int base_h)
     : opts_(opts), hazards_(opts), state_(opts.state_path, app), backend_(opts.backend_path),
@@ -109,6 +115,45 @@ void AppShell::load(const std::string& what, std::function<void()> done) {
     state_.data()["loading"] = false;
     done();
     save();
+  });
+}
+
+void AppShell::log_in(Fl_Input* user_input, Fl_Input* password_input, const char* wrong_text,
+                      std::function<void()> signed_in) {
+  if (busy() || logged_in_) return;
+  std::string user = user_input->value(), password = password_input->value();
+  if (user != kOperator || password != kOperatorPassword) {
+    event("login_failed", {{"user", user}});
+    password_input->value("");
+    modal("Error", wrong_text, {"OK"}, [password_input](const std::string&) { password_input->take_focus(); });
+    return;
+  }
+  load("login", [this, user, password_input, signed_in = std::move(signed_in)] {
+    logged_in_ = true;
+    state_.data()["logged_in"] = true;
+    state_.data()["user"] = user;
+    set_operator(user);
+    password_input->value("");
+    signed_in();
+    event("login", {{"user", user}});
+  });
+}
+
+void AppShell::log_out(std::function<void()> signed_out) {
+  if (busy() || !logged_in_) return;
+  logged_in_ = false;
+  state_.data()["logged_in"] = false;
+  state_.data()["user"] = nullptr;
+  set_operator("");
+  signed_out();
+  event("logout");
+}
+
+void AppShell::navigate(std::function<void()> show) {
+  if (busy() || !logged_in_) return;
+  action("navigate", [this, show = std::move(show)] {
+    show();
+    event("navigate", {{"screen", state_.data()["screen"]}});
   });
 }
 

@@ -19,6 +19,7 @@
 #include "ui_kit.h"
 
 class Fl_Box;
+class Fl_Input;
 
 namespace dockhand::apps::ui {
 
@@ -59,6 +60,15 @@ class AppShell {
   // With --unexpected-modal, the first time: the Warning modal instead (Retry shows the result, Cancel drops
   // it); otherwise the result at once.
   void result_or_unexpected_modal(std::function<void()> result);
+  // Sign-in with the operator dockhand / dockhand (both programs). Wrong: login_failed event, password cleared,
+  // modal Error / `wrong_text` / OK (then focus on the password). Right: a load ("login"), then signed in
+  // ("Operator: USER", password cleared), `signed_in()` (the program shows its first screen) and the login event.
+  void log_in(Fl_Input* user, Fl_Input* password, const char* wrong_text, std::function<void()> signed_in);
+  // Signed out: `signed_out()` clears the program's screens and shows its sign-in screen, then the logout event.
+  void log_out(std::function<void()> signed_out);
+  // A menu or button that changes the screen (signed in only; may meet "Session expired"): `show()` shows it,
+  // then the navigate event with the screen now in the state.
+  void navigate(std::function<void()> show);
 
   const CommonOptions& opts_;
   Hazards hazards_;

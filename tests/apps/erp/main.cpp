@@ -26,8 +26,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kTitle = "Legacy ERP - Warehouse Management";
-constexpr const char* kUser = "dockhand";
-constexpr const char* kPassword = "dockhand";
 constexpr int kBaseW = 960, kBaseH = 680;
 
 std::string normalize_po(const char* raw) {
@@ -241,43 +239,19 @@ void ErpApp::show_screen(Screen s) {
 }
 
 void ErpApp::do_login() {
-  if (busy() || logged_in_) return;
-  std::string user = user_->value(), password = password_->value();
-  if (user != kUser || password != kPassword) {
-    event("login_failed", {{"user", user}});
-    password_->value("");
-    modal("Error", "Invalid user or password", {"OK"}, [this](const std::string&) { password_->take_focus(); });
-    return;
-  }
-  load("login", [this, user] {
-    logged_in_ = true;
-    state_.data()["logged_in"] = true;
-    state_.data()["user"] = user;
-    set_operator(user);
-    password_->value("");
-    show_screen(Screen::home);
-    event("login", {{"user", user}});
-  });
+  log_in(user_, password_, "Invalid user or password", [this] { show_screen(Screen::home); });
 }
 
 void ErpApp::do_logout() {
-  if (busy() || !logged_in_) return;
-  logged_in_ = false;
-  state_.data()["logged_in"] = false;
-  state_.data()["user"] = nullptr;
-  set_operator("");
-  show_detail(nullptr);
-  current_po_.clear();
-  show_screen(Screen::login);
-  event("logout");
+  log_out([this] {
+    show_detail(nullptr);
+    current_po_.clear();
+    show_screen(Screen::login);
+  });
 }
 
 void ErpApp::go(Screen s) {
-  if (busy() || !logged_in_) return;
-  action("navigate", [this, s] {
-    show_screen(s);
-    event("navigate", {{"screen", state_.data()["screen"]}});
-  });
+  navigate([this, s] { show_screen(s); });
 }
 
 void ErpApp::do_search() {

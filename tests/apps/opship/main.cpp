@@ -29,8 +29,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kTitle = "OpShip 4.2 - Shipping";
-constexpr const char* kUser = "dockhand";
-constexpr const char* kPassword = "dockhand";
 constexpr int kBaseW = 900, kBaseH = 640;
 
 std::string normalize_id(const char* raw) {
@@ -290,43 +288,19 @@ void OpShipApp::show_screen(Screen s) {
 }
 
 void OpShipApp::do_login() {
-  if (busy() || logged_in_) return;
-  std::string user = user_->value(), password = password_->value();
-  if (user != kUser || password != kPassword) {
-    event("login_failed", {{"user", user}});
-    password_->value("");
-    modal("Error", "Invalid operator or password", {"OK"}, [this](const std::string&) { password_->take_focus(); });
-    return;
-  }
-  load("login", [this, user] {
-    logged_in_ = true;
-    state_.data()["logged_in"] = true;
-    state_.data()["user"] = user;
-    set_operator(user);
-    password_->value("");
-    show_screen(Screen::entry);
-    event("login", {{"user", user}});
-  });
+  log_in(user_, password_, "Invalid operator or password", [this] { show_screen(Screen::entry); });
 }
 
 void OpShipApp::do_logout() {
-  if (busy() || !logged_in_) return;
-  logged_in_ = false;
-  state_.data()["logged_in"] = false;
-  state_.data()["user"] = nullptr;
-  set_operator("");
-  show_form(std::nullopt);
-  id_input_->value("");
-  show_screen(Screen::login);
-  event("logout");
+  log_out([this] {
+    show_form(std::nullopt);
+    id_input_->value("");
+    show_screen(Screen::login);
+  });
 }
 
 void OpShipApp::go(Screen s) {
-  if (busy() || !logged_in_) return;
-  action("navigate", [this, s] {
-    show_screen(s);
-    event("navigate", {{"screen", state_.data()["screen"]}});
-  });
+  navigate([this, s] { show_screen(s); });
 }
 
 void OpShipApp::id_edited() {

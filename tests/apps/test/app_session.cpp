@@ -1,3 +1,6 @@
+// gtest before Xlib (harness.h): Xlib's macros (None, Bool) break gtest's headers.
+#include <gtest/gtest.h>
+
 #include "app_session.h"
 
 #include <filesystem>
@@ -63,6 +66,14 @@ void AppSession::type_into(const std::string& name, const std::string& text) {
   x.type(text);
 }
 
+void AppSession::menu(int menu_x, int item) {
+  Rect w = window();
+  x.click(w.x + menu_x, w.y + 13);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the menu opens
+  for (int i = 0; i < item; ++i) x.key("Down");
+  x.key("Return");
+}
+
 json AppSession::wait_modal(const std::string& modal_title) {
   json s = wait_state([&](const json& st) { return st["modal"].is_object() && st["modal"]["title"] == modal_title; },
                       "modal '" + modal_title + "'");
@@ -97,6 +108,38 @@ void AppSession::shot(const std::string& name) {
   r.w = std::min(r.w, s.w - r.x);
   r.h = std::min(r.h, s.h - r.y);
   x.save_png(shots_dir() + "/" + name + ".png", r);
+}
+
+void refused_then_signed_in(AppSession& app, const std::string& button, const std::string& error_text,
+                            const std::string& first_screen) {
+  app.type_into("user", "dockhand");
+  app.type_into("password", "letmein");
+  app.click(button);
+  json m = app.wait_modal("Error");
+  EXPECT_EQ(m["text"], error_text);
+  app.press("OK");
+  json s = app.state();
+  EXPECT_EQ(s["logged_in"], false);
+  EXPECT_EQ(s["screen"], "login");
+  EXPECT_EQ(count_events(s, "login_failed", {{"user", "dockhand"}}), 1);
+  EXPECT_EQ(s["modal"], nullptr);
+
+  app.type_into("password", "dockhand");
+  app.click(button);
+  s = app.wait_state([&](const json& st) { return st["screen"] == first_screen && st["logged_in"] == true; },
+                     "signed in: " + first_screen);
+  EXPECT_EQ(s["user"], "dockhand");
+}
+
+void expect_signs_off(AppSession& app) {
+  app.menu(20, 1);  // File > Log out / Sign off
+  json s = app.wait_state([](const json& st) { return st["screen"] == "login"; }, "sign-in screen after signing off");
+  EXPECT_EQ(s["logged_in"], false);
+  EXPECT_EQ(s["user"], nullptr);
+  EXPECT_EQ(s["detail"], nullptr);
+  EXPECT_EQ(count_events(s, "login"), 1);
+  EXPECT_EQ(count_events(s, "logout"), 1);
+  EXPECT_EQ(s["events"].back()["type"], "logout");
 }
 
 }  // namespace apps_test

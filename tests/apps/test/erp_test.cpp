@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <thread>
 
 #include "app_session.h"
 
@@ -110,14 +111,8 @@ TEST(Erp, UnknownPoShowsPoNotFound) {
 
 TEST(Erp, WrongPasswordIsRefused) {
   auto app = start_erp();
-  app->type_into("user", "dockhand");
-  app->type_into("password", "letmein");
-  app->click("login");
-  json m = app->wait_modal("Error");
-  EXPECT_EQ(m["text"], "Invalid user or password");
-  app->press("OK");
-  json s = app->state();
-  EXPECT_EQ(s["logged_in"], false);
-  EXPECT_EQ(s["screen"], "login");
-  EXPECT_EQ(count_events(s, "login_failed"), 1);
+  apps_test::refused_then_signed_in(*app, "login", "Invalid user or password", "home");
+  open_pretender(*app);
+  search(*app, "2K4GH7QZ");
+  apps_test::expect_signs_off(*app);  // File > Log out
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "app_session.h"
 
@@ -238,6 +239,13 @@ TEST(OpShip, SessionExpiredInterruptsAndTheActionCarriesOn) {
   EXPECT_EQ(s["detail"]["id"], kShipment);
   EXPECT_EQ(count_events(s, "session_expired", {{"action", "find"}}), 1);
   EXPECT_EQ(count_events(s, "find"), 1);
+}
+
+TEST(OpShip, WrongPasswordIsRefusedAndSignOffReturnsToSignIn) {
+  auto app = start_opship();
+  apps_test::refused_then_signed_in(*app, "sign_in", "Invalid operator or password", "entry");
+  find(*app, kShipment);
+  apps_test::expect_signs_off(*app);  // File > Sign off
 }
 
 TEST(OpShip, BadShipmentsFileIsRefused) {

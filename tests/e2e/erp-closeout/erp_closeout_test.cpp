@@ -164,6 +164,68 @@ TEST(ErpCloseout, UnexpectedModalIsAnApplicationFailureAndNothingIsClicked) {
   EXPECT_EQ(s["modal"]["title"], "Warning");  // still up, untouched
 }
 
+// ---------- a dialog left up by a run that died ----------
+
+// Drives the ERP like a person (XTest) to PO `po`'s Confirm modal and leaves it up, as an agent that died
+// (VM reset, process killed) between its Finalize and Yes clicks would.
+void leave_confirm_up(AppSession& app, const std::string& po) {
+  if (app.state()["screen"] == "login") {
+    app.type_into("user", "dockhand");
+    app.type_into("password", "dockhand");
+    app.click("login");
+    app.wait_state([](const json& s) { return s["screen"] == "home"; }, "main menu");
+    app.click("home_pretender");
+    app.wait_state([](const json& s) { return s["screen"] == "pretender"; }, "pre-tender screen");
+  }
+  app.click("po_input");  // it may hold the PO of the run before
+  app.x.key("End");
+  for (int i = 0; i < 12; ++i) app.x.key("BackSpace");
+  app.x.type(po);
+  app.x.key("Return");
+  app.wait_state([&](const json& s) { return s["detail"].is_object() && s["detail"]["po"] == po; }, "PO " + po);
+  app.click("finalize");
+  json confirm = app.wait_modal("Confirm");
+  ASSERT_EQ(confirm["text"], "Finalize pre-tender for PO " + po + "?");
+}
+
+// A leftover Confirm is answered No, whichever PO it is for, and the run then finalizes its PO once.
+TEST(ErpCloseout, LeftoverConfirmIsAnsweredNoAndThePoIsFinalizedOnce) {
+  auto app = start_erp({"--delay", "50:200", "--seed", "8"});
+  leave_confirm_up(*app, "2K4GH7QZ");  // another PO's
+  auto r = closeout(*app, "7HXQ3M2P");
+  expect_finalized_once(*app, r, "7HXQ3M2P", false);  // and 2K4GH7QZ not finalized
+  json s = app->state();
+  EXPECT_EQ(count_events(s, "finalize_cancelled", {{"po", "2K4GH7QZ"}}), 1);
+  EXPECT_TRUE(s["modal"].is_null()) << s["modal"].dump();
+
+  leave_confirm_up(*app, "9LMN4R8T");  // this PO's
+  auto r2 = closeout(*app, "9LMN4R8T");
+  ASSERT_EQ(r2.exit_code, 0) << describe(r2);
+  s = app->state();
+  EXPECT_EQ(count_events(s, "finalize_cancelled", {{"po", "9LMN4R8T"}}), 1);
+  EXPECT_EQ(s["finalized"]["9LMN4R8T"]["count"], 1) << s["finalized"].dump();
+  EXPECT_EQ(finalized_events(s, "9LMN4R8T"), 1);
+  EXPECT_EQ(s["finalized"].size(), 2u) << s["finalized"].dump();
+  EXPECT_EQ(r2.result["outputs"]["reference"], s["finalized"]["9LMN4R8T"]["reference"]) << describe(r2);
+  EXPECT_EQ(r2.result["outputs"]["already_done"], "false") << describe(r2);
+  EXPECT_EQ(count_events(s, "click_outside_modal"), 0) << "the agent clicked past a modal";
+}
+
+// The agent died after Yes: the Information modal is still up. The run acknowledges it, sees the PO
+// Finalized and returns its reference without finalizing it again.
+TEST(ErpCloseout, LeftoverInformationIsAcknowledgedAndNothingIsDoneTwice) {
+  auto app = start_erp({"--delay", "50:200", "--seed", "9"});
+  const std::string po = "7HXQ3M2P";
+  leave_confirm_up(*app, po);
+  app->press("Yes");
+  json info = app->wait_modal("Information");
+  ASSERT_EQ(info["text"], "Pre-tender finalized");
+  auto r = closeout(*app, po);
+  expect_finalized_once(*app, r, po, true);
+  EXPECT_EQ(r.result["outputs"]["reference"], info["field_value"]) << describe(r);
+  EXPECT_TRUE(app->state()["modal"].is_null());
+}
+
 // ---------- literal typing, in a real input field ----------
 
 // The fixture types ${value} into the ERP's User field and logs in with a wrong password; the ERP logs the

@@ -193,4 +193,74 @@ TEST(OpShipCloseout, UnexpectedModalIsAnApplicationFailureAndNothingIsClicked) {
   EXPECT_EQ(st["modal"]["title"], "Warning");  // still up, untouched
 }
 
+// ---------- a dialog left up by a run that died ----------
+
+// Drives OpShip like a person (XTest) to shipment `id`'s Confirm modal, with some values typed, and leaves it
+// up, as an agent that died (VM reset, process killed) between its Close shipment and Yes clicks would.
+void leave_confirm_up(AppSession& app, const std::string& id) {
+  if (app.state()["screen"] == "login") {
+    app.type_into("user", "dockhand");
+    app.type_into("password", "dockhand");
+    app.x.key("Return");
+    app.wait_state([](const json& s) { return s["screen"] == "entry"; }, "signed in");
+  }
+  auto replace_text = [&](const std::string& field, const std::string& text) {  // a field may hold text already
+    app.click(field);
+    app.x.key("End");
+    for (int i = 0; i < 40; ++i) app.x.key("BackSpace");
+    app.x.type(text);
+  };
+  replace_text("id_input", id);
+  app.x.key("Return");
+  app.wait_state([&](const json& s) { return s["detail"].is_object() && s["detail"]["id"] == id; }, "form of " + id);
+  replace_text("carrier", "ABF Freight");
+  replace_text("pickup_date", "2026-12-01");
+  replace_text("pallets", "9");
+  app.click("close");
+  json confirm = app.wait_modal("Confirm");
+  ASSERT_EQ(confirm["text"], "Close shipment " + id + "?");
+}
+
+// A leftover Confirm is answered No, whichever shipment it is for, and the run then closes its shipment once,
+// with Amazon's values (not the ones the dead run had typed).
+TEST(OpShipCloseout, LeftoverConfirmIsAnsweredNoAndTheShipmentIsClosedOnce) {
+  auto app = start_opship({"--delay", "50:200", "--seed", "8"});
+  const std::string other = "DH-2K4GH7QZ-CLT2-1A2B3C4D";
+  leave_confirm_up(*app, other);
+  auto r = closeout(*app, kKnown);
+  expect_closed_once(*app, r, kKnown, false);  // and the other one not closed
+  json st = app->state();
+  EXPECT_EQ(count_events(st, "close_cancelled", {{"id", other}}), 1);
+  EXPECT_TRUE(st["modal"].is_null()) << st["modal"].dump();
+
+  const Shipment mine = {"DH-7HXQ3M2P-BFI4-5E6F7A8B", "Saia LTL Freight", "2026-12-08", "44", "3", "5501", "7HXQ3M2P"};
+  leave_confirm_up(*app, mine.id);
+  auto r2 = closeout(*app, mine);
+  expect_closed_once(*app, r2, mine, false, 2);
+  EXPECT_EQ(count_events(app->state(), "close_cancelled", {{"id", mine.id}}), 1);
+}
+
+// The agent died after Yes: the Information modal is still up. The run acknowledges it, sees the shipment
+// Closed and returns its BOL without closing it again.
+TEST(OpShipCloseout, LeftoverInformationIsAcknowledgedAndNothingIsDoneTwice) {
+  auto app = start_opship({"--delay", "50:200", "--seed", "9"});
+  Shipment s = kKnown;
+  s.carrier = "ABF Freight";  // what leave_confirm_up types
+  s.pickup_date = "2026-12-01";
+  s.pallets = "9";
+  s.reference = "";
+  leave_confirm_up(*app, s.id);
+  json detail = app->state()["detail"];  // POs and cartons: the booking's, prefilled
+  s.pos = detail["pos"];
+  s.cartons = detail["cartons"];
+  app->press("Yes");
+  json info = app->wait_modal("Information");
+  ASSERT_EQ(info["text"], "Shipment closed");
+  auto r = closeout(*app, kKnown);
+  json st = app->state();
+  expect_closed_once(*app, r, s, true);
+  EXPECT_EQ(r.result["outputs"]["bol"], info["field_value"]) << describe(r);
+  EXPECT_TRUE(st["modal"].is_null());
+}
+
 }  // namespace
