@@ -438,13 +438,37 @@ Checked check_by_glyphs(const std::string& text, const std::vector<cv::Rect>& gl
 
 // The code read from the glyphs alone (native-resolution columns), when there is one glyph per position and
 // every one is a clear match: for the glyphs the reader drops (a J tucked under its neighbour).
-std::optional<std::string> read_by_glyphs(const std::vector<cv::Rect>& glyphs, const cv::Mat& img,
+bool clear(const detail::GlyphVote& vote) {
+  return vote.best && vote.score >= kGlyphSure && vote.score - vote.second_score >= kGlyphMargin;
+}
+
+std::optional<std::string> read_by_glyphs(std::vector<cv::Rect> glyphs, const cv::Mat& img,
                                           const std::vector<std::string>& positions) {
+  // One glyph short: two glyphs touch (a J tucked under its neighbour, a kerned pair) and make one run of
+  // columns, the widest. Split it where both halves are the clearest glyphs the positions allow.
+  if (glyphs.size() + 1 == positions.size() && !glyphs.empty()) {
+    size_t k = 0;
+    for (size_t i = 1; i < glyphs.size(); ++i)
+      if (glyphs[i].width > glyphs[k].width) k = i;
+    const cv::Rect run = glyphs[k];
+    double best = -1;
+    std::optional<int> best_split;
+    for (int x = run.x + run.width * 3 / 10; x <= run.x + run.width * 7 / 10; ++x) {
+      cv::Rect left(run.x, run.y, x - run.x, run.height), right(x, run.y, run.x + run.width - x, run.height);
+      auto l = detail::classify_glyph(cut_glyph(img, left, false), positions[k]);
+      auto r = detail::classify_glyph(cut_glyph(img, right, false), positions[k + 1]);
+      if (!clear(l) || !clear(r)) continue;
+      if (std::min(l.score, r.score) > best) best = std::min(l.score, r.score), best_split = x;
+    }
+    if (!best_split) return std::nullopt;
+    glyphs[k] = cv::Rect(run.x, run.y, *best_split - run.x, run.height);
+    glyphs.insert(glyphs.begin() + long(k) + 1, cv::Rect(*best_split, run.y, run.x + run.width - *best_split, run.height));
+  }
   if (glyphs.size() != positions.size()) return std::nullopt;
   std::string out;
   for (size_t i = 0; i < glyphs.size(); ++i) {
     auto vote = detail::classify_glyph(cut_glyph(img, glyphs[i], false), positions[i]);
-    if (!vote.best || vote.score < kGlyphSure || vote.score - vote.second_score < kGlyphMargin) return std::nullopt;
+    if (!clear(vote)) return std::nullopt;
     out += vote.best;
   }
   return out;

@@ -32,8 +32,9 @@ TEST(hard_codes, po_numbers_that_used_to_be_misread_read_right_or_are_flagged) {
     // Never a wrong code that passes for a right one: what the glyphs cannot confirm comes back flagged.
     EXPECT_TRUE(r.text == code || !r.matches_pattern) << code << " read " << r.text;
   }
-  // The font's glyphs settle these look-alikes (L read as 1, 2 as Z, 6 as O), confirmed.
-  for (const char* code : {"LJKAPLPL", "T2ONMPVA", "W6IJETNB"}) {
+  // The font's glyphs settle these look-alikes (L read as 1, 2 as Z, 6 as O) and split touching pairs (a J tucked
+  // under its neighbour, LI), confirmed.
+  for (const char* code : {"LJKAPLPL", "T2ONMPVA", "W6IJETNB", "Q44QMUOJ", "NCKA68LI", "QAAU5I9T"}) {
     ReadOptions o;
     o.pattern = "[A-Z0-9]{8}";
     auto r = read_field(load(code), o);
