@@ -3,6 +3,9 @@
 #include <FL/Fl.H>
 #include <FL/Fl_Box.H>
 #include <FL/Fl_Button.H>
+#include <FL/Fl_Group.H>
+#include <FL/Fl_Input.H>
+#include <FL/Fl_Secret_Input.H>
 #include <FL/Fl_Double_Window.H>
 #include <FL/Fl_Output.H>
 #include <FL/fl_draw.H>
@@ -242,6 +245,34 @@ void request_exit(const std::string& reason) {
   if (g_on_exit) g_on_exit(reason);
   while (Fl_Window* w = Fl::first_window()) w->hide();
   Fl::remove_timeout(poll_signal);
+}
+
+SignInPanel sign_in_panel(int W, int top, int bottom, int frame_y, const char* title, const char* user_label,
+                          const char* button_label, const char* version, std::function<void()> submit) {
+  SignInPanel p;
+  p.group = new Fl_Group(0, top, W, bottom - top);
+  const int bx = W / 2 - px(220), by = px(frame_y);
+  auto* frame = new Fl_Box(bx, by, px(440), px(230), title);
+  frame->box(FL_ENGRAVED_BOX);
+  frame->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
+  style(frame);
+  field_label(bx + px(20), by + px(50), px(110), px(28), user_label);
+  p.user = new Fl_Input(bx + px(140), by + px(50), px(240), px(28));
+  style(p.user);
+  field_label(bx + px(20), by + px(94), px(110), px(28), "Password:");
+  p.password = new Fl_Secret_Input(bx + px(140), by + px(94), px(240), px(28));
+  style(p.password);
+  p.password->when(FL_WHEN_ENTER_KEY_ALWAYS);
+  p.button = new Fl_Button(bx + px(140), by + px(150), px(120), px(32), button_label);
+  style(p.button);
+  auto* on_submit = new std::function<void()>(std::move(submit));  // lives as long as the program
+  auto call = [](Fl_Widget*, void* f) { (*static_cast<std::function<void()>*>(f))(); };
+  p.password->callback(call, on_submit);
+  p.button->callback(call, on_submit);
+  auto* line = new Fl_Box(bx, by + px(240), px(440), px(24), version);
+  style(line, 12);
+  p.group->end();
+  return p;
 }
 
 }  // namespace dockhand::apps::ui

@@ -13,6 +13,10 @@
 
 class Fl_Widget;
 class Fl_Box;
+class Fl_Button;
+class Fl_Group;
+class Fl_Input;
+class Fl_Secret_Input;
 
 namespace dockhand::apps::ui {
 
@@ -23,6 +27,18 @@ void style(Fl_Widget* w, int base_size = 14);  // label and text font/size at th
 
 // A label box whose text is right-aligned against the value field that follows it ("Status:").
 Fl_Box* field_label(int x, int y, int w, int h, const char* text);
+
+// The centred sign-in frame both programs show: a frame titled `title` at height `frame_y` (base pixels), the
+// user and password fields, the button and a version line under the frame. Enter in the password field and the
+// button both call `submit`. The group is ended.
+struct SignInPanel {
+  Fl_Group* group = nullptr;
+  Fl_Input* user = nullptr;
+  Fl_Secret_Input* password = nullptr;
+  Fl_Button* button = nullptr;
+};
+SignInPanel sign_in_panel(int W, int top, int bottom, int frame_y, const char* title, const char* user_label,
+                          const char* button_label, const char* version, std::function<void()> submit);
 
 // Window-relative rectangle of a widget, for the state file's "layout".
 nlohmann::json rect_of(const Fl_Widget* w);

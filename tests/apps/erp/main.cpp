@@ -122,28 +122,12 @@ void ErpApp::build_screens(int W, int top, int bottom) {
   using ui::px;
 
   // Login
-  login_ = new Fl_Group(0, top, W, bottom - top);
-  {
-    const int bx = W / 2 - px(220), by = px(170);
-    auto* frame = new Fl_Box(bx, by, px(440), px(230), "Please log in");
-    frame->box(FL_ENGRAVED_BOX);
-    frame->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
-    ui::style(frame);
-    ui::field_label(bx + px(20), by + px(50), px(110), px(28), "User:");
-    user_ = new Fl_Input(bx + px(140), by + px(50), px(240), px(28));
-    ui::style(user_);
-    ui::field_label(bx + px(20), by + px(94), px(110), px(28), "Password:");
-    password_ = new Fl_Secret_Input(bx + px(140), by + px(94), px(240), px(28));
-    ui::style(password_);
-    password_->when(FL_WHEN_ENTER_KEY_ALWAYS);
-    password_->callback([](Fl_Widget*, void* p) { static_cast<ErpApp*>(p)->do_login(); }, this);
-    login_button_ = new Fl_Button(bx + px(140), by + px(150), px(120), px(32), "Log in");
-    ui::style(login_button_);
-    on_click(login_button_, this, &ErpApp::do_login);
-    auto* version = new Fl_Box(bx, by + px(240), px(440), px(24), "Version 3.1  (c) 1994 Legacy Systems Inc.");
-    ui::style(version, 12);
-  }
-  login_->end();
+  auto sign_in = ui::sign_in_panel(W, top, bottom, 170, "Please log in", "User:", "Log in",
+                                   "Version 3.1  (c) 1994 Legacy Systems Inc.", [this] { do_login(); });
+  login_ = sign_in.group;
+  user_ = sign_in.user;
+  password_ = sign_in.password;
+  login_button_ = sign_in.button;
 
   // Home
   home_ = new Fl_Group(0, top, W, bottom - top);

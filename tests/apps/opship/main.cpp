@@ -147,26 +147,12 @@ void OpShipApp::build_screens(int W, int top, int bottom) {
 
 void OpShipApp::build_login(int W, int top, int bottom) {
   using ui::px;
-  login_ = new Fl_Group(0, top, W, bottom - top);
-  const int bx = W / 2 - px(220), by = px(150);
-  auto* frame = new Fl_Box(bx, by, px(440), px(230), "OpShip sign-in");
-  frame->box(FL_ENGRAVED_BOX);
-  frame->align(FL_ALIGN_TOP_LEFT | FL_ALIGN_INSIDE);
-  ui::style(frame);
-  ui::field_label(bx + px(20), by + px(50), px(110), px(28), "Operator:");
-  user_ = new Fl_Input(bx + px(140), by + px(50), px(240), px(28));
-  ui::style(user_);
-  ui::field_label(bx + px(20), by + px(94), px(110), px(28), "Password:");
-  password_ = new Fl_Secret_Input(bx + px(140), by + px(94), px(240), px(28));
-  ui::style(password_);
-  password_->when(FL_WHEN_ENTER_KEY_ALWAYS);
-  password_->callback([](Fl_Widget*, void* p) { static_cast<OpShipApp*>(p)->do_login(); }, this);
-  sign_in_ = new Fl_Button(bx + px(140), by + px(150), px(120), px(32), "Sign in");
-  ui::style(sign_in_);
-  on_click(sign_in_, [this] { do_login(); });
-  auto* version = new Fl_Box(bx, by + px(240), px(440), px(24), "OpShip 4.2  (c) 1996 OpShip Software");
-  ui::style(version, 12);
-  login_->end();
+  auto sign_in = ui::sign_in_panel(W, top, bottom, 150, "OpShip sign-in", "Operator:", "Sign in",
+                                   "OpShip 4.2  (c) 1996 OpShip Software", [this] { do_login(); });
+  login_ = sign_in.group;
+  user_ = sign_in.user;
+  password_ = sign_in.password;
+  sign_in_ = sign_in.button;
 }
 
 void OpShipApp::build_entry(int W, int top, int bottom) {
