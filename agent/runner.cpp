@@ -797,6 +797,7 @@ class Runner {
     vision::ReadOptions ro;
     ro.whitelist = st.whitelist;
     ro.pattern = st.pattern;
+    ro.font = st.font;
     poll(timeout(st), &*st.locator, [&](std::string& why) {
       auto r = locate(*st.locator);
       if (!r) {

@@ -495,7 +495,7 @@ class Parser {
         break;
       case Step::Kind::Read: {
         if (!need_object("a locator object with \"var\"")) break;
-        s.locator = parse_locator(v, p, {"var", "pattern", "whitelist", "expect", "equals", "timeout_ms"});
+        s.locator = parse_locator(v, p, {"var", "pattern", "whitelist", "font", "expect", "equals", "timeout_ms"});
         s.timeout_ms = get_int(v, "timeout_ms", p);
         auto var = get_string(v, "var", p, true);
         if (var) {
@@ -504,6 +504,15 @@ class Parser {
         }
         if (auto pat = get_regex(v, "pattern", p)) s.pattern = pat->source;
         s.whitelist = get_string(v, "whitelist", p).value_or("");
+        if (auto font = get_string(v, "font", p)) {
+          // The program's UI font file (absolute, or relative to the script), or "none" for OCR alone.
+          std::filesystem::path file = *font;
+          if (*font != "none" && !file.is_absolute()) file = dir_ / file;
+          std::error_code ec;
+          if (*font != "none" && (font->empty() || !std::filesystem::is_regular_file(file, ec)))
+            problem(p + ".font", "font file not found: " + *font);
+          s.font = *font == "none" ? *font : file.string();
+        }
         s.expect = get_regex(v, "expect", p);
         s.equals = get_string(v, "equals", p);
         if (s.equals) check_refs(*s.equals, p + ".equals");

@@ -98,6 +98,7 @@ struct Step {
   std::string var;  // set: `text` is the value (may contain ${var})
   std::string pattern;    // OCR hint: the value must look like this (also retried until it does)
   std::string whitelist;  // OCR characters allowed
+  std::string font;       // read: the program's UI font file ("" = the default, "none" = OCR alone)
   std::optional<Regex> expect;  // the value must match this, else the step fails (application)
   std::optional<std::string> equals;  // read: the value must equal this text (after ${var}), else it keeps looking
   std::string category;         // assert / fail: business | application

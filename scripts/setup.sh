@@ -12,7 +12,7 @@ packages=(
   build-essential cmake pkg-config git ccache
   # libraries (Debian packages only)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libtesseract-dev tesseract-ocr-eng
+  libtesseract-dev tesseract-ocr-eng libfreetype-dev
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libzmq3-dev cppzmq-dev libgtest-dev libgmock-dev libsqlite3-dev sqlite3
   libgmime-3.0-dev libgumbo-dev libcpp-httplib-dev libfltk1.3-dev

@@ -1,14 +1,13 @@
 // read_field: one field (a small crop) read as exactly as we can.
-// The crop is cleaned (field borders and bevels removed, polarity made dark-on-light, contrast stretched),
-// cut to the text, scaled so capitals are ~34 px high (Tesseract's LSTM is trained on text far larger than
-// 14 px UI fonts), padded, and read as a single line. With a pattern, the pattern's alphabet becomes the
-// whitelist, characters outside the class of their position are corrected through known look-alikes
-// (O/0, I/1, S/5, B/8, ...), and the field is re-read at other scales and thresholds until a reading matches.
-// Each matching reading of a code is then checked glyph by glyph against the UI font's own glyphs
-// (vision/glyphs.h): a template that clearly prefers a look-alike overrules the reader; a reading that cannot be
-// confirmed is not returned as certain: other renderings are tried, and if none is confirmed the reading most of
-// them agree on comes back flagged (matches_pattern false) rather than as a possibly wrong code.
-#include "vision/glyphs.h"
+// The crop is cleaned (field borders and bevels removed, polarity made dark-on-light, contrast stretched) and cut
+// to the text. A code whose pattern fixes the characters of each position, written in the program's UI font, is
+// read by rendering that font (vision/font_match.h): exact, and flagged (matches_pattern false) when two texts
+// render within a pixel of each other. Anything else goes to Tesseract: scaled so capitals are ~34 px high (its
+// LSTM is trained on text far larger than 14 px UI fonts), padded, read as a single line; with a pattern, the
+// pattern's alphabet becomes the whitelist, characters outside the class of their position are corrected through
+// known look-alikes (O/0, I/1, S/5, B/8, ...), and the field is re-read at other scales and thresholds until a
+// reading matches.
+#include "vision/font_match.h"
 #include "vision/internal.h"
 #include "vision/ocr_internal.h"
 #include "vision/vision.h"
@@ -360,118 +359,56 @@ std::string settle_look_alikes(const std::string& text, const std::vector<cv::Re
   return out;
 }
 
-// ---- every character confirmed by the font's own glyphs ----
-// Tesseract's reading of a code is checked glyph by glyph against the UI font's templates (vision/glyphs.h):
-// where the template clearly prefers another allowed character, that one is taken; where neither is clear, the
-// reading is not certain (read_field then tries other renderings and, failing those, flags it).
-constexpr double kGlyphSure = 0.55;    // a template match at least this good ...
-constexpr double kGlyphMargin = 0.10;  // ... and this much better than the reader's character overrules it
-constexpr double kGlyphDoubt = 0.04;   // a look-alike preferred by less than the margin: the reading is unsure
-
-constexpr double kGlyphOwnFloor = 0.3;  // below: the glyph was not cut as one character
-constexpr double kFontKnown = 0.90;     // the read characters match their templates this well: the apps' font
-//  // below: the glyph was not cut as one character
-
-// Look-alikes for the glyph check: the reader's table both ways, and pairs the UI font draws alike.
-bool glyph_alike(char a, char b) {
-  static const std::string more[] = {"S8", "EF", "CG", "6O", "35", "JI", "J1", "NI", "HN"};
-  for (const std::string& m : more)
-    if ((m[0] == a && m[1] == b) || (m[0] == b && m[1] == a)) return true;
-  for (auto [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
-    auto it = look_alikes().find(x);
-    if (it != look_alikes().end() && it->second.find(y) != std::string::npos) return true;
-  }
-  return false;
+// ---- the program's own font, rendered and compared (vision/font_match.h) ----
+// A literal (read with equals: "is this field showing 2K4G0H7Q?") is read over the font's letters and digits, so a
+// field showing another code reads as that code instead of as the nearest rendering of this one. (The fixed parts
+// of a pattern such as BOL[0-9]{7} stay fixed.)
+std::vector<std::string> font_positions(const std::vector<std::string>& positions) {
+  static const std::string upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", lower = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::vector<std::string> out = positions;
+  const bool literal = std::all_of(out.begin(), out.end(), [](const std::string& p) { return p.size() == 1; });
+  if (literal)
+    for (std::string& p : out)
+    if (p.size() == 1 && std::isalnum(static_cast<unsigned char>(p[0])))
+      p = std::islower(static_cast<unsigned char>(p[0])) ? lower : upper;
+  return out;
 }
 
-bool has_allowed_alike(char c, const std::string& allowed) {
-  for (char o : allowed)
-    if (o != c && glyph_alike(c, o)) return true;
-  return false;
+// Ink coverage of the prepared text: 0 on the paper (the field's most common light shade), 1 at the darkest ink.
+cv::Mat coverage_of(const Prepared& p) {
+  int hist[256] = {};
+  for (int y = 0; y < p.text.rows; ++y)
+    for (int x = 0; x < p.text.cols; ++x) ++hist[p.text.at<uchar>(y, x)];
+  const int mid = int((p.text_level + p.paper_level) / 2);
+  int paper = 255;
+  for (int v = 255; v > mid; --v)
+    if (hist[v] > hist[paper]) paper = v;
+  const double range = std::max(1.0, paper - p.text_level);
+  cv::Mat cov;
+  p.text.convertTo(cov, CV_32F, -1.0 / range, paper / range);
+  cv::max(cov, 0.0, cov);
+  cv::min(cov, 1.0, cov);
+  return cov;
 }
 
-struct Checked {
+constexpr double kFontResidual = 0.1;  // of the field's ink
+constexpr double kFontMargin = 1.0;    // squared coverage, i.e. one pixel wholly ink in one and paper in the other
+
+struct FontVerdict {
   std::string text;
-  bool certain = true;
-  bool font_known = false;  // the glyphs are the apps' font
+  bool certain = false;
 };
 
-Checked check_by_glyphs(const std::string& text, const std::vector<cv::Rect>& glyphs, bool from_symbols,
-                        const cv::Mat& img, const std::vector<std::string>& positions, bool font_seen) {
-  Checked out{text, true, false};
-  if (text.size() != positions.size() || glyphs.size() != text.size()) return {text, false};
-  std::vector<detail::GlyphVote> votes(text.size());
-  std::vector<double> own;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (positions[i].size() == 1) continue;  // a literal: the pattern already holds it
-    votes[i] = detail::classify_glyph(cut_glyph(img, glyphs[i], from_symbols), positions[i]);
-    own.push_back(votes[i].score_of(text[i]));
-  }
-  // The templates only know the apps' font: when most glyphs do not look like it, they have no say.
-  if (own.empty()) return out;
-  std::sort(own.begin(), own.end());
-  double top = 0;  // mean of the better half: kerned pairs spoil a few glyphs even in the apps' font
-  for (size_t k = own.size() / 2; k < own.size(); ++k) top += own[k] / double(own.size() - own.size() / 2);
-  // (An earlier rendering of the same field showed the apps' font: this one's glyphs are cut badly.)
-  if (top < kFontKnown) return {text, !font_seen, false};
-  out.font_known = true;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (positions[i].size() == 1) continue;
-    const detail::GlyphVote& vote = votes[i];
-    if (!vote.best || vote.best == text[i]) continue;
-    // A character with look-alikes the position allows must look like itself: a glyph that matches its own
-    // template poorly (Tesseract's box took half a neighbour, or missed half the glyph) settles nothing.
-    if (vote.score_of(text[i]) < kGlyphOwnFloor && has_allowed_alike(text[i], positions[i])) out.certain = false;
-    // The template only speaks on look-alikes: a glyph cut badly (a kerned neighbour in its box) may resemble
-    // anything, but then it is no closer to the reader's character's look-alikes than to other characters.
-    double margin = vote.score - vote.score_of(text[i]);
-    if (!glyph_alike(text[i], vote.best)) {
-      // ... unless it clearly is another character (the reader made one glyph of two, or two of one).
-      if (vote.score >= kGlyphSure && margin >= 3 * kGlyphMargin) out.certain = false;
-      continue;
-    }
-    if (vote.score >= kGlyphSure && margin >= kGlyphMargin) out.text[i] = vote.best;
-    else if (margin >= kGlyphDoubt) out.certain = false;
-  }
-  return out;
-}
-
-// The code read from the glyphs alone (native-resolution columns), when there is one glyph per position and
-// every one is a clear match: for the glyphs the reader drops (a J tucked under its neighbour).
-bool clear(const detail::GlyphVote& vote) {
-  return vote.best && vote.score >= kGlyphSure && vote.score - vote.second_score >= kGlyphMargin;
-}
-
-std::optional<std::string> read_by_glyphs(std::vector<cv::Rect> glyphs, const cv::Mat& img,
-                                          const std::vector<std::string>& positions) {
-  // One glyph short: two glyphs touch (a J tucked under its neighbour, a kerned pair) and make one run of
-  // columns, the widest. Split it where both halves are the clearest glyphs the positions allow.
-  if (glyphs.size() + 1 == positions.size() && !glyphs.empty()) {
-    size_t k = 0;
-    for (size_t i = 1; i < glyphs.size(); ++i)
-      if (glyphs[i].width > glyphs[k].width) k = i;
-    const cv::Rect run = glyphs[k];
-    double best = -1;
-    std::optional<int> best_split;
-    for (int x = run.x + run.width * 3 / 10; x <= run.x + run.width * 7 / 10; ++x) {
-      cv::Rect left(run.x, run.y, x - run.x, run.height), right(x, run.y, run.x + run.width - x, run.height);
-      auto l = detail::classify_glyph(cut_glyph(img, left, false), positions[k]);
-      auto r = detail::classify_glyph(cut_glyph(img, right, false), positions[k + 1]);
-      if (!clear(l) || !clear(r)) continue;
-      if (std::min(l.score, r.score) > best) best = std::min(l.score, r.score), best_split = x;
-    }
-    if (!best_split) return std::nullopt;
-    glyphs[k] = cv::Rect(run.x, run.y, *best_split - run.x, run.height);
-    glyphs.insert(glyphs.begin() + long(k) + 1, cv::Rect(*best_split, run.y, run.x + run.width - *best_split, run.height));
-  }
-  if (glyphs.size() != positions.size()) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < glyphs.size(); ++i) {
-    auto vote = detail::classify_glyph(cut_glyph(img, glyphs[i], false), positions[i]);
-    if (!clear(vote)) return std::nullopt;
-    out += vote.best;
-  }
-  return out;
+// The font's verdict, when the field is written in it (nullopt: another font, or characters it has no glyph for).
+std::optional<FontVerdict> read_by_font(const Prepared& p, const std::vector<std::string>& positions,
+                                        const std::string& font) {
+  if (font == "none") return std::nullopt;
+  auto r = detail::read_in_font(coverage_of(p), font_positions(positions), font.empty() ? detail::default_ui_font() : font);
+  if (!r) return std::nullopt;
+  // The field's font: what no rendering explains is a few pixels at most (a text cursor, a speck), never a glyph.
+  if (r->residual > kFontResidual * r->ink) return std::nullopt;
+  // Sure: every other text differs from the field by at least a pixel more.
+  return FontVerdict{r->text, r->runner_up - r->residual >= kFontMargin};
 }
 
 std::string strip_spaces(std::string s) {
@@ -519,63 +456,40 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
   auto prepared = prepare(gray);
   if (!prepared) return {"", 0, !re || std::regex_match(std::string(), *re)};
 
+  // A code in the program's own font: settled by rendering that font (exact, and sure or flagged).
+  if (positions)
+    if (auto by_font = read_by_font(*prepared, *positions, options.font))
+      return {by_font->text, by_font->certain ? 100.0f : 50.0f, by_font->certain && std::regex_match(by_font->text, *re)};
+
+  // Another font: Tesseract, with the pattern's alphabet, look-alikes settled by shape, other renderings.
   const auto glyphs = positions ? glyph_columns(*prepared) : std::vector<std::pair<int, int>>{};
   ReadResult best;
   best.matches_pattern = false;
-  bool font_seen = false;                // a reading's glyphs were the apps' font
-  std::vector<ReadResult> unsure_texts;  // readings that matched but that the glyphs could not confirm
-  std::vector<cv::Rect> first_columns;
-  cv::Mat first_img;
   const size_t tries = re ? variants().size() : 1;
   for (size_t i = 0; i < tries; ++i) {
     cv::Mat img = render(*prepared, variants()[i]);
     auto reading = detail::recognize_line(img, whitelist, options.single_line);
     std::string text = re && !pattern_has_space ? strip_spaces(reading.text) : reading.text;
     if (!re) return {text, reading.confidence, true};
-    std::vector<cv::Rect> rects;
-    bool from_symbols = false;
     if (positions) {
-      const double sc = prepared->scale * variants()[i].scale;
-      std::vector<cv::Rect> columns;
-      for (auto [a, b] : glyphs)
-        columns.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
-      if (i == 0) first_columns = columns, first_img = img;
+      std::vector<cv::Rect> rects;
+      bool from_symbols = false;
       if (glyphs.size() == text.size()) {
-        rects = columns;
+        const double sc = prepared->scale * variants()[i].scale;
+        for (auto [a, b] : glyphs)
+          rects.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
       } else if (reading.symbols.size() == text.size()) {
         for (const auto& sym : reading.symbols) rects.push_back(sym.box);
         from_symbols = true;
       }
       if (!rects.empty()) text = settle_look_alikes(text, rects, from_symbols, img, *positions);
     }
-    std::optional<std::string> matched;
-    if (std::regex_match(text, *re)) matched = text;
-    else if (positions) {
+    if (std::regex_match(text, *re)) return {text, reading.confidence, true};
+    if (positions) {
       std::string fixed = correct(text, *positions);
-      if (std::regex_match(fixed, *re)) matched = fixed;
-    }
-    if (matched) {
-      if (!positions) return {*matched, reading.confidence, true};
-      Checked checked = check_by_glyphs(*matched, rects, from_symbols, img, *positions, font_seen);
-      font_seen = font_seen || checked.font_known;
-      if (checked.certain && std::regex_match(checked.text, *re)) return {checked.text, reading.confidence, true};
-      if (std::regex_match(checked.text, *re)) unsure_texts.push_back({checked.text, reading.confidence, false});
-      continue;
+      if (std::regex_match(fixed, *re)) return {fixed, reading.confidence, true};
     }
     if (i == 0 || reading.confidence > best.confidence) best = {text, reading.confidence, false};
-  }
-  if (positions)
-    if (auto by_glyphs = read_by_glyphs(first_columns, first_img, *positions))
-      if (std::regex_match(*by_glyphs, *re)) return {*by_glyphs, 50, true};
-  // No reading confirmed: the one most renderings agree on, flagged (a script must not take it as certain).
-  if (!unsure_texts.empty()) {
-    const ReadResult* most = &unsure_texts.front();
-    size_t most_n = 0;
-    for (const ReadResult& r : unsure_texts) {
-      size_t n = std::count_if(unsure_texts.begin(), unsure_texts.end(), [&](const ReadResult& o) { return o.text == r.text; });
-      if (n > most_n) most = &r, most_n = n;
-    }
-    return *most;
   }
   return best;
 }

@@ -56,6 +56,10 @@ struct ReadOptions {
   std::string whitelist;  // allowed characters, e.g. "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
   std::string pattern;    // ECMAScript regex the whole text must match, e.g. "PT-[0-9]{6}"; empty = any
   bool single_line = true;
+  // The program's UI font (a TrueType/OpenType file): a code whose pattern fixes the characters of each position
+  // is read by rendering this font and comparing pixel for pixel. Empty: DejaVu Sans where installed (the
+  // simulated programs' font); "none": Tesseract alone.
+  std::string font;
 };
 
 struct ReadResult {

@@ -1,4 +1,4 @@
-// dockhand-agent ocr IMAGE.png [--region x,y,w,h] [--pattern RE] [--whitelist CHARS] [--words] [--find TEXT]
+// dockhand-agent ocr IMAGE.png [--region x,y,w,h] [--pattern RE] [--whitelist CHARS] [--font FILE] [--words] [--find TEXT]
 #include "agent/cli/args.h"
 #include "agent/cli/command.h"
 #include "vision/vision.h"
@@ -21,11 +21,13 @@ int run_ocr(const std::vector<std::string>& argv) {
   while (args.next()) {
     if (args.help()) {
       std::cout << "usage: dockhand-agent ocr IMAGE.png [--region x,y,w,h] [--pattern RE] [--whitelist CHARS]\n"
-                   "                          [--words] [--find TEXT]\n"
+                   "                          [--font FILE|none] [--words] [--find TEXT]\n"
                    "Reads text the way a script's read step does and prints it as JSON.\n"
                    "--region    read only this part of the image\n"
                    "--pattern   ECMAScript regex the value must match (re-reads until it does)\n"
                    "--whitelist characters allowed\n"
+                   "--font      the program's UI font (TrueType/OpenType): codes are read by rendering it\n"
+                   "            (default DejaVu Sans, the simulated programs' font; none: Tesseract alone)\n"
                    "--words     every word with its box and confidence\n"
                    "--find TEXT where TEXT is (the text locator), best first\n";
       return 0;
@@ -35,6 +37,7 @@ int run_ocr(const std::vector<std::string>& argv) {
       region = cv::Rect(r.x, r.y, r.w, r.h);
     } else if (args.is("--pattern")) ro.pattern = args.value();
     else if (args.is("--whitelist")) ro.whitelist = args.value();
+    else if (args.is("--font")) ro.font = args.value();
     else if (args.is("--words")) words = true;
     else if (args.is("--find")) find = args.value();
     else if (file.empty() && args.arg().rfind("--", 0) != 0) file = args.arg();

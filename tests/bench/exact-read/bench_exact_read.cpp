@@ -72,12 +72,14 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = unsigned(std::atoll(argv[++i]));
     else if (!std::strcmp(argv[i], "--save-misses") && i + 1 < argc) setenv("EXACT_READ_MISSES", argv[++i], 1);
     else if (!std::strcmp(argv[i], "--kind") && i + 1 < argc) only_kind = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--save-all") && i + 1 < argc) setenv("EXACT_READ_ALL", argv[++i], 1);
     else {
-      std::puts("usage: bench-exact-read [--cases N] [--seed S] [--kind 0|1|2] [--save-misses DIR]");
+      std::puts("usage: bench-exact-read [--cases N] [--seed S] [--kind 0|1|2] [--save-misses DIR] [--save-all DIR]");
       return std::strcmp(argv[i], "--help") ? 2 : 0;
     }
   }
   const char* misses_dir = getenv("EXACT_READ_MISSES");
+  const char* all_dir = getenv("EXACT_READ_ALL");  // every crop, named <scale>_<truth>.png
   std::unique_ptr<drivers::Desktop> desktop;
   try {
     desktop = drivers::open_desktop();
@@ -144,6 +146,8 @@ int main(int argc, char** argv) {
       for (int i = 0; i < batch; ++i) {
         cv::Rect r(fields[i]->x(), fields[i]->y(), fields[i]->w(), fields[i]->h());
         cv::Mat crop = shot(r);
+        if (all_dir)
+          cv::imwrite(std::string(all_dir) + "/" + std::to_string(int(scales[si] * 100)) + "_" + truth[i] + ".png", crop);
         vision::ReadOptions ro;
         ro.pattern = kKinds[kind[i]].pattern;
         auto t0 = Clock::now();

@@ -238,3 +238,17 @@ TEST(Substitute, ReferencesListsNamesAndSkipsEscapes) {
   EXPECT_EQ(references("PO ${po} for ${carrier} $${not}"), (std::vector<std::string>{"po", "carrier"}));
   EXPECT_TRUE(references("no vars {ENTER} %s").empty());
 }
+
+TEST_F(ScriptTest, ReadFontIsResolvedBesideTheScriptAndAMissingOneIsRefused) {
+  std::ofstream(dir_ / "ui.ttf") << "font bytes";
+  auto r = parse(R"({ "steps": [
+      { "read": { "var": "a", "text": "PO:", "pattern": "[A-Z0-9]{8}", "font": "ui.ttf" } },
+      { "read": { "var": "b", "text": "PO:", "font": "none" } },
+      { "read": { "var": "c", "text": "PO:" } } ], "outputs": ["a", "b", "c"] })");
+  ASSERT_TRUE(r.ok()) << all(r.problems);
+  EXPECT_EQ(r.script->steps[0].font, (dir_ / "ui.ttf").string());
+  EXPECT_EQ(r.script->steps[1].font, "none");
+  EXPECT_EQ(r.script->steps[2].font, "");
+  auto bad = parse(R"({ "steps": [ { "read": { "var": "a", "text": "PO:", "font": "fonts/gone.ttf" } } ] })");
+  EXPECT_TRUE(has(bad.problems, "steps[0].read.font", "font file not found: fonts/gone.ttf")) << all(bad.problems);
+}
