@@ -394,9 +394,12 @@ cv::Mat coverage_of(const Prepared& p) {
 constexpr double kFontResidual = 0.1;  // of the field's ink
 constexpr double kFontMargin = 1.0;    // squared coverage, i.e. one pixel wholly ink in one and paper in the other
 
+constexpr double kFontClean = 2.0;     // squared coverage left unexplained by a clean rendering of the font
+
 struct FontVerdict {
   std::string text;
   bool certain = false;
+  bool clean = false;  // the rendering explains the whole field (else something else is drawn there too)
 };
 
 // The font's verdict, when the field is written in it (nullopt: another font, or characters it has no glyph for).
@@ -408,12 +411,50 @@ std::optional<FontVerdict> read_by_font(const Prepared& p, const std::vector<std
   // The field's font: what no rendering explains is a few pixels at most (a text cursor, a speck), never a glyph.
   if (r->residual > kFontResidual * r->ink) return std::nullopt;
   // Sure: every other text differs from the field by at least a pixel more.
-  return FontVerdict{r->text, r->runner_up - r->residual >= kFontMargin};
+  return FontVerdict{r->text, r->runner_up - r->residual >= kFontMargin, r->residual <= kFontClean};
 }
 
 std::string strip_spaces(std::string s) {
   s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }), s.end());
   return s;
+}
+
+// Another font: Tesseract, with the pattern's alphabet, look-alikes settled by shape, other renderings.
+ReadResult read_by_tesseract(const Prepared& prepared, const std::optional<std::regex>& re,
+                             const std::optional<std::vector<std::string>>& positions, const std::string& whitelist,
+                             const ReadOptions& options) {
+  const bool pattern_has_space =
+      options.pattern.find(' ') != std::string::npos || options.pattern.find("\\s") != std::string::npos;
+  const auto glyphs = positions ? glyph_columns(prepared) : std::vector<std::pair<int, int>>{};
+  ReadResult best;
+  best.matches_pattern = false;
+  const size_t tries = re ? variants().size() : 1;
+  for (size_t i = 0; i < tries; ++i) {
+    cv::Mat img = render(prepared, variants()[i]);
+    auto reading = detail::recognize_line(img, whitelist, options.single_line);
+    std::string text = re && !pattern_has_space ? strip_spaces(reading.text) : reading.text;
+    if (!re) return {text, reading.confidence, true};
+    if (positions) {
+      std::vector<cv::Rect> rects;
+      bool from_symbols = false;
+      if (glyphs.size() == text.size()) {
+        const double sc = prepared.scale * variants()[i].scale;
+        for (auto [a, b] : glyphs)
+          rects.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
+      } else if (reading.symbols.size() == text.size()) {
+        for (const auto& sym : reading.symbols) rects.push_back(sym.box);
+        from_symbols = true;
+      }
+      if (!rects.empty()) text = settle_look_alikes(text, rects, from_symbols, img, *positions);
+    }
+    if (std::regex_match(text, *re)) return {text, reading.confidence, true};
+    if (positions) {
+      std::string fixed = correct(text, *positions);
+      if (std::regex_match(fixed, *re)) return {fixed, reading.confidence, true};
+    }
+    if (i == 0 || reading.confidence > best.confidence) best = {text, reading.confidence, false};
+  }
+  return best;
 }
 
 }  // namespace
@@ -423,15 +464,12 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
   std::optional<std::regex> re;
   std::optional<std::vector<std::string>> positions;
   std::string whitelist = options.whitelist;
-  bool pattern_has_space = false;
   if (!options.pattern.empty()) {
     try {
       re.emplace(options.pattern, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
       throw VisionError("read_field: bad pattern '" + options.pattern + "': " + e.what());
     }
-    pattern_has_space = options.pattern.find(' ') != std::string::npos ||
-                        options.pattern.find("\\s") != std::string::npos;
     if (auto shape = parse_shape(options.pattern)) {
       positions = positions_of(*shape);
       if (whitelist.empty()) {
@@ -456,42 +494,15 @@ ReadResult read_field(const cv::Mat& image, const ReadOptions& options) {
   auto prepared = prepare(gray);
   if (!prepared) return {"", 0, !re || std::regex_match(std::string(), *re)};
 
-  // A code in the program's own font: settled by rendering that font (exact, and sure or flagged).
+  // A code in the program's own font: settled by rendering that font (exact, and sure or flagged). When something
+  // else is drawn in the field too (a pointer, a speck), a sure reading must also be what Tesseract reads.
   if (positions)
-    if (auto by_font = read_by_font(*prepared, *positions, options.font))
-      return {by_font->text, by_font->certain ? 100.0f : 50.0f, by_font->certain && std::regex_match(by_font->text, *re)};
-
-  // Another font: Tesseract, with the pattern's alphabet, look-alikes settled by shape, other renderings.
-  const auto glyphs = positions ? glyph_columns(*prepared) : std::vector<std::pair<int, int>>{};
-  ReadResult best;
-  best.matches_pattern = false;
-  const size_t tries = re ? variants().size() : 1;
-  for (size_t i = 0; i < tries; ++i) {
-    cv::Mat img = render(*prepared, variants()[i]);
-    auto reading = detail::recognize_line(img, whitelist, options.single_line);
-    std::string text = re && !pattern_has_space ? strip_spaces(reading.text) : reading.text;
-    if (!re) return {text, reading.confidence, true};
-    if (positions) {
-      std::vector<cv::Rect> rects;
-      bool from_symbols = false;
-      if (glyphs.size() == text.size()) {
-        const double sc = prepared->scale * variants()[i].scale;
-        for (auto [a, b] : glyphs)
-          rects.push_back(cv::Rect(kPad + int(a * sc), 0, std::max(2, int((b - a) * sc)), img.rows));
-      } else if (reading.symbols.size() == text.size()) {
-        for (const auto& sym : reading.symbols) rects.push_back(sym.box);
-        from_symbols = true;
-      }
-      if (!rects.empty()) text = settle_look_alikes(text, rects, from_symbols, img, *positions);
+    if (auto by_font = read_by_font(*prepared, *positions, options.font)) {
+      bool sure = by_font->certain && std::regex_match(by_font->text, *re);
+      if (sure && !by_font->clean) sure = read_by_tesseract(*prepared, re, positions, whitelist, options).text == by_font->text;
+      return {by_font->text, sure ? 100.0f : 50.0f, sure};
     }
-    if (std::regex_match(text, *re)) return {text, reading.confidence, true};
-    if (positions) {
-      std::string fixed = correct(text, *positions);
-      if (std::regex_match(fixed, *re)) return {fixed, reading.confidence, true};
-    }
-    if (i == 0 || reading.confidence > best.confidence) best = {text, reading.confidence, false};
-  }
-  return best;
+  return read_by_tesseract(*prepared, re, positions, whitelist, options);
 }
 
 }  // namespace dockhand::vision

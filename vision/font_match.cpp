@@ -22,12 +22,14 @@ namespace dockhand::vision::detail {
 
 namespace {
 
+constexpr double kFirstInk = 0.02;  // a column with less ink than this (summed coverage) is paper
+
 struct Glyph {
   cv::Mat coverage;  // CV_32F 0..1, the glyph's bitmap
   int left = 0;      // bitmap's first column, from the origin
   int top = 0;       // rows of the bitmap above the baseline
   int advance = 0;   // to the next glyph's origin (whole pixels: hinted)
-  int ink_left = 0;  // first column with ink, from the origin
+  int ink_left = 0;  // first column with ink above the baseline, from the origin (a J's hook below does not count)
   bool present = false;
 };
 
@@ -77,9 +79,11 @@ class FontFile {
       g.left = slot_->bitmap_left;
       g.top = slot_->bitmap_top;
       g.advance = int(slot_->advance.x >> 6);
+      // Measured like the field's first ink: rows above the baseline only.
+      const cv::Mat above = g.coverage.rowRange(0, std::clamp(g.top, 0, bitmap.rows));
       int first = 0;
-      while (first < g.coverage.cols && cv::countNonZero(bitmap.col(first)) == 0) ++first;
-      g.ink_left = g.left + first;
+      while (first < above.cols && cv::sum(above.col(first))[0] < kFirstInk) ++first;
+      g.ink_left = g.left + (first < above.cols ? first : 0);
       g.present = true;
       if (c == 'H') font->cap_height = g.top;
     }
@@ -186,7 +190,7 @@ std::optional<Decoded> decode(const cv::Mat& field, const SizedFont& font, int b
         const Glyph& g = font.glyphs[size_t(c)];
         int from, to;
         if (i == 0) {
-          from = first_ink - g.ink_left - 2, to = first_ink - g.ink_left + 2;
+          from = first_ink - g.ink_left - 2, to = first_ink - g.ink_left + 2;  // (faint first columns)
         } else {
           from = h.x + h.glyph->advance - slack, to = h.x + h.glyph->advance + slack;
         }
@@ -284,7 +288,7 @@ std::optional<FontReading> read_in_font(const cv::Mat& coverage, const std::vect
   // below the text does not count).
   cv::reduce(coverage.rowRange(top, bottom + 1), col_ink, 0, cv::REDUCE_SUM, CV_32F);
   int first_ink = 0;
-  while (first_ink < coverage.cols && col_ink.at<float>(first_ink) < 0.02f) ++first_ink;
+  while (first_ink < coverage.cols && col_ink.at<float>(first_ink) < kFirstInk) ++first_ink;
 
   std::optional<FontReading> best;
   auto try_size = [&](int pixel_size, int baseline, int slack) {
