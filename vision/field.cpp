@@ -406,10 +406,10 @@ struct FontVerdict {
 std::optional<FontVerdict> read_by_font(const Prepared& p, const std::vector<std::string>& positions,
                                         const std::string& font) {
   if (font == "none") return std::nullopt;
-  auto r = detail::read_in_font(coverage_of(p), font_positions(positions), font.empty() ? detail::default_ui_font() : font);
-  if (!r) return std::nullopt;
   // The field's font: what no rendering explains is a few pixels at most (a text cursor, a speck), never a glyph.
-  if (r->residual > kFontResidual * r->ink) return std::nullopt;
+  auto r = detail::read_in_font(coverage_of(p), font_positions(positions),
+                                font.empty() ? detail::default_ui_font() : font, kFontResidual);
+  if (!r) return std::nullopt;
   // Sure: every other text differs from the field by at least a pixel more.
   return FontVerdict{r->text, r->runner_up - r->residual >= kFontMargin, r->residual <= kFontClean};
 }

@@ -150,10 +150,10 @@ struct Decoded {
   double residual = 0, runner_up = 1e9;
 };
 
-// Best texts for one size and baseline. `slack`: how far (whole pixels) an origin may stray from the previous
-// glyph's advance (0 for the toolkit's own rendering; 1 tolerates renderers that place glyphs at fractions).
+// Best texts for one size and baseline, glyphs one hinted advance apart (the toolkit places them at whole pixels).
+// Readings that cost more than `max_cost` are dropped: nullopt when none is left (not this font, size or baseline).
 std::optional<Decoded> decode(const cv::Mat& field, const SizedFont& font, int baseline,
-                              const std::vector<std::string>& positions, int first_ink, int slack) {
+                              const std::vector<std::string>& positions, int first_ink, double max_cost) {
   // The leftmost a glyph of the next position can reach, from its origin.
   std::vector<int> min_left(positions.size() + 1, 0);
   for (size_t i = 0; i < positions.size(); ++i) {
@@ -192,13 +192,12 @@ std::optional<Decoded> decode(const cv::Mat& field, const SizedFont& font, int b
         if (i == 0) {
           from = first_ink - g.ink_left - 2, to = first_ink - g.ink_left + 2;  // (faint first columns)
         } else {
-          from = h.x + h.glyph->advance - slack, to = h.x + h.glyph->advance + slack;
+          from = to = h.x + h.glyph->advance;
         }
         for (int x = from; x <= to; ++x) {
-          const int commit =
-              last ? field.cols : std::clamp(x + g.advance - slack + min_left[i + 1], h.commit, field.cols);
+          const int commit = last ? field.cols : std::clamp(x + g.advance + min_left[i + 1], h.commit, field.cols);
           window[before] = {&g, x};
-          const double limit = best_costs.size() < kBeam ? 1e30 : best_costs.front();
+          const double limit = best_costs.size() < kBeam ? max_cost : std::min(max_cost, best_costs.front());
           Node n{int(p), &g, c, x, 0, commit};
           n.cost = h.cost + segment_cost(field, baseline, window, before + 1, h.commit, commit, r0, r1,
                                          limit - h.cost, scratch);
@@ -256,7 +255,7 @@ const std::string& default_ui_font() {
 }
 
 std::optional<FontReading> read_in_font(const cv::Mat& coverage, const std::vector<std::string>& positions,
-                                        const std::string& font_file) {
+                                        const std::string& font_file, double max_unexplained) {
   CV_Assert(coverage.type() == CV_32F);
   if (positions.empty() || font_file.empty()) return std::nullopt;
   auto file = FontFile::open(font_file);
@@ -290,41 +289,30 @@ std::optional<FontReading> read_in_font(const cv::Mat& coverage, const std::vect
   int first_ink = 0;
   while (first_ink < coverage.cols && col_ink.at<float>(first_ink) < kFirstInk) ++first_ink;
 
+  const double ink = cv::sum(coverage.mul(coverage))[0];
   std::optional<FontReading> best;
-  auto try_size = [&](int pixel_size, int baseline, int slack) {
+  auto try_size = [&](int pixel_size, int baseline) {
     auto font = file->at(pixel_size);
     for (const std::string& allowed : positions)
       for (char c : allowed)
         if (static_cast<unsigned char>(c) >= 128 || !font->glyphs[size_t(c)].present) return;
-    auto d = decode(coverage, *font, baseline, positions, first_ink, slack);
-    if (!d) return;
+    auto d = decode(coverage, *font, baseline, positions, first_ink, max_unexplained * ink);
+    if (!d || d->residual > max_unexplained * ink) return;
     if (!best || d->residual < best->residual) {
       double runner_up = d->runner_up;
       if (best) runner_up = std::min(runner_up, best->text == d->text ? best->runner_up : best->residual);
-      best = FontReading{d->text, d->residual, runner_up, 0, pixel_size};
+      best = FontReading{d->text, d->residual, runner_up, ink, pixel_size};
     } else if (d->text != best->text) {
       best->runner_up = std::min(best->runner_up, d->residual);
     }
   };
   // Sizes whose capitals are exactly as tall as the text's (hinting snaps them to whole pixels); capitals are
   // about 0.73 em in UI fonts, so the search starts near cap / 0.73.
-  auto sizes_for = [&](int cap, int tolerance) {
-    std::vector<int> out;
-    const int guess = int(std::lround(cap / 0.73));
+  for (int b : baselines) {
+    const int cap = b - top, guess = int(std::lround(cap / 0.73));
     for (int s = std::max(6, guess - 4); s <= guess + 4; ++s)
-      if (std::abs(file->at(s)->cap_height - cap) <= tolerance) out.push_back(s);
-    return out;
-  };
-  for (int b : baselines)
-    for (int s : sizes_for(b - top, 0)) try_size(s, b, 0);
-  // Not the toolkit's own rendering (more than a few pixels' worth unexplained): sizes a pixel taller or shorter,
-  // baselines a row off, origins a pixel off.
-  if (!best || best->residual > 2.0) {
-    for (int b : baselines)
-      for (int s : sizes_for(b - top, 1))
-        for (int bb : {b - 1, b, b + 1}) try_size(s, bb, 1);
+      if (file->at(s)->cap_height == cap) try_size(s, b);
   }
-  if (best) best->ink = cv::sum(coverage.mul(coverage))[0];
   return best;
 }
 

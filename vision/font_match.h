@@ -21,10 +21,11 @@ struct FontReading {
 
 // `coverage`: CV_32F, 0 = paper .. 1 = ink, the text line with a little paper around it.
 // `positions`: the characters allowed at each position. `font_file`: a TrueType/OpenType file.
-// Returns the best rendering found, or nullopt when the font cannot be loaded, a character has no glyph or no size
-// of the font has the text's height.
+// Returns the best rendering found, or nullopt when the font cannot be loaded, a character has no glyph, no size of
+// the font has the text's height, or every rendering leaves more than `max_unexplained` of the field's ink
+// unexplained (the field is not written in this font: the search gives up early).
 std::optional<FontReading> read_in_font(const cv::Mat& coverage, const std::vector<std::string>& positions,
-                                        const std::string& font_file);
+                                        const std::string& font_file, double max_unexplained = 0.1);
 
 // The font read_field uses when none is given: the simulated programs' UI font (DejaVu Sans, Xft's "sans").
 const std::string& default_ui_font();

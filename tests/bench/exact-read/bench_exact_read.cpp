@@ -194,10 +194,9 @@ int main(int argc, char** argv) {
       std::printf("  scale %.2f  %-13s %4d / %4d exactly right\n", scales[si], kKinds[k].name, right_by[si][k],
                   total_by[si][k]);
   std::printf("read_field + pattern: %d / %d exactly right (goal >= 999 of 1000)   plain Tesseract (one engine, no "
-              "pattern): %d / %d   ratio of misses %.1fx\n",
-              ours_right, done, plain_right, done, double(done - plain_right) / std::max(1, done - ours_right));
-  std::printf("of the right ones, %d came back flagged (no rendering confirmed by the glyphs: right text, "
-              "matches_pattern false)\n",
+              "pattern): %d / %d   misses: ours %d, plain %d\n",
+              ours_right, done, plain_right, done, done - ours_right, done - plain_right);
+  std::printf("of the right ones, %d came back flagged (not sure: right text, matches_pattern false)\n",
               right_flagged);
   std::printf("misses that still matched the pattern (a wrong value a script would accept): %d; the other %d "
               "are flagged (matches_pattern false: the read step keeps looking, then fails)\n",

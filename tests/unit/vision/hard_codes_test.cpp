@@ -54,16 +54,13 @@ TEST(hard_codes, po_numbers_read_exactly_and_sure) {
 }
 
 TEST(hard_codes, references_and_bol_numbers_read_exactly_at_125_and_150_percent) {
-  for (const char* code : {"PT-003957", "PT-054761"}) {
+  const std::pair<const char*, const char*> cases[] = {{"PT-003957", "PT-[0-9]{6}"},
+                                                        {"PT-054761", "PT-[0-9]{6}"},
+                                                        {"BOL0026591", "BOL[0-9]{7}"},
+                                                        {"BOL0071794", "BOL[0-9]{7}"}};
+  for (auto [code, pattern] : cases) {
     ReadOptions o;
-    o.pattern = "PT-[0-9]{6}";
-    auto r = read_field(load(code), o);
-    EXPECT_EQ(r.text, code);
-    EXPECT_TRUE(r.matches_pattern) << code;
-  }
-  for (const char* code : {"BOL0026591", "BOL0071794"}) {
-    ReadOptions o;
-    o.pattern = "BOL[0-9]{7}";
+    o.pattern = pattern;
     auto r = read_field(load(code), o);
     EXPECT_EQ(r.text, code);
     EXPECT_TRUE(r.matches_pattern) << code;
@@ -113,7 +110,7 @@ TEST(font_match, another_font_is_not_taken_for_the_programs_font_and_tesseract_r
   gray.convertTo(coverage, CV_32F, -1.0 / 255, 1.0);
   const std::vector<std::string> positions(8, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
   auto r = detail::read_in_font(coverage, positions, detail::default_ui_font());
-  if (r) EXPECT_GT(r->residual, 0.1 * r->ink) << "Hershey taken for DejaVu Sans as " << r->text;
+  EXPECT_FALSE(r.has_value()) << "Hershey taken for DejaVu Sans as " << (r ? r->text : "");
   ReadOptions o;
   o.pattern = "[A-Z0-9]{8}";
   auto read = read_field(img, o);
