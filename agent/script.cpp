@@ -1,4 +1,5 @@
 #include "agent/script.h"
+#include "vision/vision.h"
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -511,6 +512,8 @@ class Parser {
           std::error_code ec;
           if (*font != "none" && (font->empty() || !std::filesystem::is_regular_file(file, ec)))
             problem(p + ".font", "font file not found: " + *font);
+          else if (*font != "none" && !vision::font_loads(file.string()))
+            problem(p + ".font", "not a font file (TrueType/OpenType): " + *font);
           s.font = *font == "none" ? *font : file.string();
         }
         s.expect = get_regex(v, "expect", p);

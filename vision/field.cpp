@@ -406,6 +406,8 @@ struct FontVerdict {
 std::optional<FontVerdict> read_by_font(const Prepared& p, const std::vector<std::string>& positions,
                                         const std::string& font) {
   if (font == "none") return std::nullopt;
+  if (!font.empty() && !font_loads(font))
+    throw VisionError("read_field: cannot load the font file '" + font + "' (a TrueType/OpenType file, or \"none\")");
   // The field's font: what no rendering explains is a few pixels at most (a text cursor, a speck), never a glyph.
   auto r = detail::read_in_font(coverage_of(p), font_positions(positions),
                                 font.empty() ? detail::default_ui_font() : font, kFontResidual);

@@ -317,3 +317,11 @@ std::optional<FontReading> read_in_font(const cv::Mat& coverage, const std::vect
 }
 
 }  // namespace dockhand::vision::detail
+
+namespace dockhand::vision {
+
+bool font_loads(const std::string& font_file) {
+  return !font_file.empty() && detail::FontFile::open(font_file) != nullptr;
+}
+
+}  // namespace dockhand::vision

@@ -58,7 +58,7 @@ struct ReadOptions {
   bool single_line = true;
   // The program's UI font (a TrueType/OpenType file): a code whose pattern fixes the characters of each position
   // is read by rendering this font and comparing pixel for pixel. Empty: DejaVu Sans where installed (the
-  // simulated programs' font); "none": Tesseract alone.
+  // simulated programs' font); "none": Tesseract alone. A file that cannot be loaded is a VisionError.
   std::string font;
 };
 
@@ -67,6 +67,9 @@ struct ReadResult {
   float confidence = 0;    // 0..100
   bool matches_pattern = true;  // false when a pattern was given and no reading matched it
 };
+
+// Whether `font_file` is a font read_field can use (ReadOptions::font).
+bool font_loads(const std::string& font_file);
 
 // All words on the image, with boxes and confidence.
 std::vector<Word> ocr_words(const cv::Mat& image);

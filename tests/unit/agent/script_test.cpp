@@ -240,7 +240,8 @@ TEST(Substitute, ReferencesListsNamesAndSkipsEscapes) {
 }
 
 TEST_F(ScriptTest, ReadFontIsResolvedBesideTheScriptAndAMissingOneIsRefused) {
-  std::ofstream(dir_ / "ui.ttf") << "font bytes";
+  fs::copy_file("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", dir_ / "ui.ttf");
+  std::ofstream(dir_ / "fake.ttf") << "not a font";
   auto r = parse(R"({ "steps": [
       { "read": { "var": "a", "text": "PO:", "pattern": "[A-Z0-9]{8}", "font": "ui.ttf" } },
       { "read": { "var": "b", "text": "PO:", "font": "none" } },
@@ -249,6 +250,8 @@ TEST_F(ScriptTest, ReadFontIsResolvedBesideTheScriptAndAMissingOneIsRefused) {
   EXPECT_EQ(r.script->steps[0].font, (dir_ / "ui.ttf").string());
   EXPECT_EQ(r.script->steps[1].font, "none");
   EXPECT_EQ(r.script->steps[2].font, "");
-  auto bad = parse(R"({ "steps": [ { "read": { "var": "a", "text": "PO:", "font": "fonts/gone.ttf" } } ] })");
+  auto bad = parse(R"({ "steps": [ { "read": { "var": "a", "text": "PO:", "font": "fonts/gone.ttf" } },
+                                    { "read": { "var": "b", "text": "PO:", "font": "fake.ttf" } } ] })");
   EXPECT_TRUE(has(bad.problems, "steps[0].read.font", "font file not found: fonts/gone.ttf")) << all(bad.problems);
+  EXPECT_TRUE(has(bad.problems, "steps[1].read.font", "not a font file")) << all(bad.problems);
 }

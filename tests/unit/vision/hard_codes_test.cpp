@@ -118,15 +118,18 @@ TEST(font_match, another_font_is_not_taken_for_the_programs_font_and_tesseract_r
   EXPECT_TRUE(read.matches_pattern);
 }
 
-TEST(font_match, a_missing_font_file_or_none_leaves_the_reading_to_tesseract) {
-  for (const char* font : {"/nonexistent/font.ttf", "none"}) {
-    ReadOptions o;
-    o.pattern = "BOL[0-9]{7}";
-    o.font = font;
-    auto r = read_field(load("BOL0026591"), o);
-    EXPECT_EQ(r.text, "BOL0026591") << font;
-  }
-  EXPECT_FALSE(detail::read_in_font(cv::Mat(10, 10, CV_32F, cv::Scalar(0.5)), {"A"}, "/nonexistent/font.ttf"));
+TEST(font_match, none_leaves_the_reading_to_tesseract_and_a_font_that_cannot_load_is_an_error) {
+  ReadOptions o;
+  o.pattern = "BOL[0-9]{7}";
+  o.font = "none";
+  EXPECT_EQ(read_field(load("BOL0026591"), o).text, "BOL0026591");
+  o.font = "/nonexistent/font.ttf";
+  EXPECT_THROW(read_field(load("BOL0026591"), o), VisionError);
+  o.font = HARD_CODES_DIR "/BOL0026591.png";  // a file, but not a font
+  EXPECT_THROW(read_field(load("BOL0026591"), o), VisionError);
+  EXPECT_FALSE(font_loads("/nonexistent/font.ttf"));
+  EXPECT_FALSE(font_loads(HARD_CODES_DIR "/BOL0026591.png"));
+  EXPECT_TRUE(font_loads(detail::default_ui_font()));
 }
 
 TEST(font_match, a_mouse_pointer_beside_the_text_changes_nothing) {
