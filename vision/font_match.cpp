@@ -15,7 +15,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <numeric>
 #include <unistd.h>
 
 namespace dockhand::vision::detail {

@@ -1,4 +1,4 @@
-// vision/: pure image work on frames. No I/O beyond loading a template file, no drivers, no scripts.
+// vision/: pure image work on frames. No I/O beyond loading template and font files, no drivers, no scripts.
 // Vocabulary after SikuliX: a Pattern is what to look for, a Match is a region where it was found.
 // Frames are cv::Mat, 8-bit BGR or BGRA (4 channels as captured) or gray; every function accepts all three.
 #pragma once
