@@ -85,10 +85,7 @@ class ErpApp : public ui::AppShell {
   std::string current_po_;
   Screen screen_ = Screen::login;
 
-  Fl_Group* login_ = nullptr;
-  Fl_Input* user_ = nullptr;
-  Fl_Secret_Input* password_ = nullptr;
-  Fl_Button* login_button_ = nullptr;
+  ui::SignInPanel sign_in_;
   Fl_Group* home_ = nullptr;
   Fl_Button* home_orders_ = nullptr;
   Fl_Button* home_pretender_ = nullptr;
@@ -122,12 +119,8 @@ void ErpApp::build_screens(int W, int top, int bottom) {
   using ui::px;
 
   // Login
-  auto sign_in = ui::sign_in_panel(W, top, bottom, 170, "Please log in", "User:", "Log in",
+  sign_in_ = ui::sign_in_panel(W, top, bottom, 170, "Please log in", "User:", "Log in",
                                    "Version 3.1  (c) 1994 Legacy Systems Inc.", [this] { do_login(); });
-  login_ = sign_in.group;
-  user_ = sign_in.user;
-  password_ = sign_in.password;
-  login_button_ = sign_in.button;
 
   // Home
   home_ = new Fl_Group(0, top, W, bottom - top);
@@ -193,16 +186,16 @@ void ErpApp::build_screens(int W, int top, int bottom) {
 
 void ErpApp::show_screen(Screen s) {
   screen_ = s;
-  login_->hide();
+  sign_in_.group->hide();
   home_->hide();
   orders_screen_->hide();
   pretender_->hide();
   const char* names[] = {"login", "home", "orders", "pretender"};
   switch (s) {
     case Screen::login:
-      login_->show();
+      sign_in_.group->show();
       set_heading("Sign on");
-      user_->take_focus();
+      sign_in_.user->take_focus();
       break;
     case Screen::home:
       home_->show();
@@ -223,7 +216,7 @@ void ErpApp::show_screen(Screen s) {
 }
 
 void ErpApp::do_login() {
-  log_in(user_, password_, "Invalid user or password", [this] { show_screen(Screen::home); });
+  log_in(sign_in_.user, sign_in_.password, "Invalid user or password", [this] { show_screen(Screen::home); });
 }
 
 void ErpApp::do_logout() {
@@ -378,8 +371,10 @@ void ErpApp::started(json& d) {
   table_->refresh();
   orders_table_->refresh();
   d["rows"] = orders_.size();
-  d["layout"] = {{"user", ui::rect_of(user_)},           {"password", ui::rect_of(password_)},
-                 {"login", ui::rect_of(login_button_)},  {"home_orders", ui::rect_of(home_orders_)},
+  d["layout"] = {{"user", ui::rect_of(sign_in_.user)},
+                 {"password", ui::rect_of(sign_in_.password)},
+                 {"login", ui::rect_of(sign_in_.button)},
+                 {"home_orders", ui::rect_of(home_orders_)},
                  {"home_pretender", ui::rect_of(home_pretender_)},
                  {"po_input", ui::rect_of(po_input_)},   {"search", ui::rect_of(search_)},
                  {"table", ui::rect_of(table_)},         {"status", ui::rect_of(d_status_)},

@@ -105,10 +105,7 @@ class OpShipApp : public ui::AppShell {
   std::optional<op::Shipment> form_;  // the shipment on the form (status "New" for an ID OpShip did not know)
   Screen screen_ = Screen::login;
 
-  Fl_Group* login_ = nullptr;
-  Fl_Input* user_ = nullptr;
-  Fl_Secret_Input* password_ = nullptr;
-  Fl_Button* sign_in_ = nullptr;
+  ui::SignInPanel sign_in_;
   Fl_Group* entry_ = nullptr;
   Fl_Input* id_input_ = nullptr;
   Fl_Button* find_ = nullptr;
@@ -147,12 +144,8 @@ void OpShipApp::build_screens(int W, int top, int bottom) {
 
 void OpShipApp::build_login(int W, int top, int bottom) {
   using ui::px;
-  auto sign_in = ui::sign_in_panel(W, top, bottom, 150, "OpShip sign-in", "Operator:", "Sign in",
+  sign_in_ = ui::sign_in_panel(W, top, bottom, 150, "OpShip sign-in", "Operator:", "Sign in",
                                    "OpShip 4.2  (c) 1996 OpShip Software", [this] { do_login(); });
-  login_ = sign_in.group;
-  user_ = sign_in.user;
-  password_ = sign_in.password;
-  sign_in_ = sign_in.button;
 }
 
 void OpShipApp::build_entry(int W, int top, int bottom) {
@@ -248,15 +241,15 @@ void OpShipApp::build_list(int W, int top, int bottom) {
 
 void OpShipApp::show_screen(Screen s) {
   screen_ = s;
-  login_->hide();
+  sign_in_.group->hide();
   entry_->hide();
   list_->hide();
   const char* names[] = {"login", "entry", "list"};
   switch (s) {
     case Screen::login:
-      login_->show();
+      sign_in_.group->show();
       set_heading("Operator sign-in");
-      user_->take_focus();
+      sign_in_.user->take_focus();
       break;
     case Screen::entry:
       entry_->show();
@@ -274,7 +267,7 @@ void OpShipApp::show_screen(Screen s) {
 }
 
 void OpShipApp::do_login() {
-  log_in(user_, password_, "Invalid operator or password", [this] { show_screen(Screen::entry); });
+  log_in(sign_in_.user, sign_in_.password, "Invalid operator or password", [this] { show_screen(Screen::entry); });
 }
 
 void OpShipApp::do_logout() {
@@ -499,8 +492,10 @@ void OpShipApp::started(json& d) {
   grid_->refresh();
   d["rows"] = shipments_.size();
   d["carriers"] = op::known_carriers();
-  d["layout"] = {{"user", ui::rect_of(user_)},         {"password", ui::rect_of(password_)},
-                 {"sign_in", ui::rect_of(sign_in_)},   {"id_input", ui::rect_of(id_input_)},
+  d["layout"] = {{"user", ui::rect_of(sign_in_.user)},
+                 {"password", ui::rect_of(sign_in_.password)},
+                 {"sign_in", ui::rect_of(sign_in_.button)},
+                 {"id_input", ui::rect_of(id_input_)},
                  {"find", ui::rect_of(find_)},         {"status", ui::rect_of(f_status_)},
                  {"pos", ui::rect_of(f_pos_)},         {"carrier", ui::rect_of(f_carrier_)},
                  {"pickup_date", ui::rect_of(f_pickup_)}, {"cartons", ui::rect_of(f_cartons_)},
