@@ -94,13 +94,12 @@ class Runner {
   RunResult run() {
     RunResult r;
     auto start = Clock::now();
-    std::string path;
     try {
       screen_ = to_cv(d_.screen());
       for (const auto& w : d_.windows())
         if (w.visible) initial_.insert(w.id);
       windows_now();
-      run_steps(s_.steps, true, path);
+      run_steps(s_.steps);
       r.status = "ok";
     } catch (const Finished& f) {
       r.status = "ok";
@@ -464,8 +463,7 @@ class Runner {
     auto saved = current_path_;
     in_handler_ = true;
     try {
-      std::string p;
-      run_steps(h.actions, false, p);
+      run_steps(h.actions);
     } catch (...) {
       in_handler_ = false;
       throw;
@@ -606,7 +604,7 @@ class Runner {
   // ---------- steps ----------
   // Every step outside handlers is timed (an `if` through the steps of its branch; a handler's time counts as
   // waiting of the step it interrupted).
-  void run_steps(const Steps& steps, bool, std::string&) {
+  void run_steps(const Steps& steps) {
     for (const auto& st : steps) {
       auto t0 = Clock::now();
       const bool timed = !in_handler_ && st.kind != Step::Kind::If;
@@ -737,8 +735,7 @@ class Runner {
         if (!in_handler_) waiting_ms_ = 0;
         bool yes = condition(st.condition);
         if (!in_handler_) timings_.push_back({st.path, ms_between(c0, Clock::now()), waiting_ms_});
-        std::string p;
-        run_steps(yes ? st.then_steps : st.else_steps, false, p);
+        run_steps(yes ? st.then_steps : st.else_steps);
         break;
       }
       case K::FocusWindow: {
@@ -806,10 +803,10 @@ class Runner {
       }
       cv::Mat crop = mat_(*r & screen_);
       std::optional<vision::ReadResult> res;
+      const std::string want = st.equals ? substitute(*st.equals, vars_) : std::string();
       if (st.equals) {
         // Is the field showing exactly this? The expected text is the OCR's pattern hint (its characters, in
         // their places), so look-alikes (0/O, 1/I) resolve towards it; anything else still reads as itself.
-        auto want = substitute(*st.equals, vars_);
         vision::ReadOptions hint = ro;
         hint.pattern = "^" + regex_escape(want) + "$";
         auto h = vision::read_field(crop, hint);
@@ -824,12 +821,9 @@ class Runner {
         why = "read \"" + res->text + "\", expected " + st.expect->source;
         return false;
       }
-      if (st.equals) {
-        auto want = substitute(*st.equals, vars_);
-        if (res->text != want) {
-          why = "read \"" + res->text + "\", waiting for \"" + want + "\"";
-          return false;
-        }
+      if (st.equals && res->text != want) {
+        why = "read \"" + res->text + "\", waiting for \"" + want + "\"";
+        return false;
       }
       vars_[st.var] = res->text;
       spdlog::info("agent: {} read {} = \"{}\"", st.path, st.var, res->text);
