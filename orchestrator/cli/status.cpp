@@ -38,10 +38,6 @@ const char* kHelp =
     "\n"
     "Exit status: 0 shown, 1 no such request or no store, 2 bad arguments.\n";
 
-bool needs_a_human(chain::State s) {
-  return s == chain::State::NEEDS_ATTENTION || s == chain::State::REJECTED || s == chain::State::QUARANTINED;
-}
-
 // --follow: a live timeline, one line per event, for the demo and for an operator watching a run.
 int follow(const std::string& store_path, std::size_t until_done, double timeout_s) {
   using namespace std::chrono;
@@ -57,7 +53,8 @@ int follow(const std::string& store_path, std::size_t until_done, double timeout
   chain::SystemClock clock;
   chain::Store store(store_path, clock);
   std::int64_t last_event = 0;
-  for (;;) {
+  for (bool first = true;; first = false) {
+    const std::int64_t seen = last_event;
     for (const auto& e : store.events_after(last_event)) {
       const std::string hms = e.time.size() >= 23 ? e.time.substr(11, 12) : e.time;
       std::cout << hms << "  #" << e.request_id << "  " << e.step << "  (" << e.actor << ")";
@@ -65,18 +62,18 @@ int follow(const std::string& store_path, std::size_t until_done, double timeout
       std::cout << std::endl;
       last_event = e.id;
     }
-    if (until_done > 0) {
-      std::size_t done = 0;
+    // Every change of state is an event: the states are looked at again only when events came.
+    if (until_done > 0 && (first || last_event != seen)) {
       bool stuck = false;
-      for (const auto& r : store.requests()) {
-        if (r.state == chain::State::DONE) ++done;
-        if (needs_a_human(r.state)) {
-          std::cerr << "status: request #" << r.id << " is " << chain::to_string(r.state) << ": " << r.reason << "\n";
+      for (auto state : {chain::State::NEEDS_ATTENTION, chain::State::REJECTED, chain::State::QUARANTINED})
+        for (auto id : store.in_state(state)) {
+          auto r = store.request(id);
+          std::cerr << "status: request #" << id << " is " << chain::to_string(state) << ": "
+                    << (r ? r->reason : std::string()) << "\n";
           stuck = true;
         }
-      }
       if (stuck) return 1;
-      if (done >= until_done) return 0;
+      if (store.in_state(chain::State::DONE).size() >= until_done) return 0;
     }
     if (timed_out()) {
       std::cerr << "status: gave up after " << timeout_s << " s\n";
