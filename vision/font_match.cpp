@@ -33,7 +33,6 @@ struct Glyph {
 };
 
 struct SizedFont {
-  int pixel_size = 0;
   int cap_height = 0;  // rows of 'H' above the baseline
   std::array<Glyph, 128> glyphs;
 };
@@ -64,7 +63,6 @@ class FontFile {
     auto& slot = sizes_[pixel_size];
     if (slot) return slot;
     auto font = std::make_shared<SizedFont>();
-    font->pixel_size = pixel_size;
     if (FT_Set_Pixel_Sizes(face_, 0, FT_UInt(pixel_size)) != 0) return slot = font;
     for (int c = 33; c < 127; ++c) {
       if (FT_Get_Char_Index(face_, FT_ULong(c)) == 0) continue;
