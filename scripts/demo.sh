@@ -216,6 +216,10 @@ for i in $(seq 1 "$agents"); do
     --orchestrator "$endpoint" --server-key "$run/keys/orchestrator.pub" \
     --key "$run/keys/agent$i.key" --id "agent$i" --recordings "$here/recordings" --evidence "$run/evidence/agent$i"
 done
+# Every agent has said READY before any mail arrives, so on a slow machine the first agent up does not take
+# all the work (and --agents N means N agents at work).
+agent_ready() { grep -q "fleet: agent agent$1 (" "$run/logs/orchestrator.log" 2>/dev/null; }
+for i in $(seq 1 "$agents"); do wait_for "agent$i to register with the orchestrator" 60 agent_ready "$i"; done
 
 # ---- three routing requests land in the inbox ----
 say "three routing-request emails land in $run/inbox"
