@@ -167,7 +167,7 @@ done
 # Both programs are on screen on every desktop before any agent looks at it.
 for i in $(seq 1 "$agents"); do
   for title in "Legacy ERP" "OpShip 4.2"; do
-    if ! wait_for "the \"$title\" window on desktop $i" 20 \
+    if ! wait_for "the \"$title\" window on desktop $i" 60 \
          env DISPLAY="$(cat "$run/apps/display$i")" xdotool search --onlyvisible --name "$title" >/dev/null; then
       env DISPLAY="$(cat "$run/apps/display$i")" xwininfo -root -tree >"$run/logs/windows$i.txt" 2>&1 || true
       exit 1
