@@ -257,7 +257,8 @@ void print_request(chain::Store& store, const json& r, bool verbose) {
   if (r.contains("outputs"))
     for (const auto& s : r["outputs"].value("shipments", json::array())) {
       std::cout << "    closed out " << s.value("vendor_shipment_identifier", "?") << ": BOL " << s.value("bol", "?");
-      for (const auto& [po, ref] : s.value("erp", json::object()).items())
+      const json erp_refs = s.value("erp", json::object());  // held: items() refers to it
+      for (const auto& [po, ref] : erp_refs.items())
         std::cout << ", PO " << po << " PT reference " << (ref.is_string() ? ref.get<std::string>() : "?");
       std::cout << "\n";
     }

@@ -78,7 +78,11 @@ json typed_detail(const chain::Event& event) {
 
 std::optional<std::string> narrate(const chain::Event& e, chain::Store& store, bool verbose) {
   const std::string& s = e.step;
-  auto with_detail = [&](const std::string& what) { return e.detail.empty() ? what : what + "  " + e.detail; };
+  // "what: detail" after a label ending in ':', else two spaces apart.
+  auto with_detail = [&](const std::string& what) {
+    if (e.detail.empty()) return what.back() == ':' ? what.substr(0, what.size() - 1) : what;
+    return what + (what.back() == ':' ? " " : "  ") + e.detail;
+  };
   if (s == "RECEIVED") return with_detail("received");
   if (s == "DUPLICATE") return with_detail("DUPLICATE, not submitted again:");
   if (s == "EXTRACTED") {

@@ -238,7 +238,8 @@ TEST_F(Chain, ThreeEmailsToDoneWithTwoAgents) {
       for (const auto& s : r.outputs.value("shipments", json::array())) {
         EXPECT_NE(shown.find("BOL " + s.value("bol", std::string("?"))), std::string::npos) << shown;
         ++named;
-        for (const auto& [po, ref] : s.value("erp", json::object()).items()) {
+        const json erp_refs = s.value("erp", json::object());
+        for (const auto& [po, ref] : erp_refs.items()) {
           EXPECT_NE(shown.find("PO " + po + " done: PT reference " + ref.get<std::string>()), std::string::npos)
               << shown;
           ++named;
