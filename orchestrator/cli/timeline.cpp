@@ -135,7 +135,7 @@ std::string next_step(const chain::RequestRecord& r, std::int64_t now_ms) {
     case State::EXTRACTED: return "plan the shipments" + retry;
     case State::PLANNED: return "submit to Amazon" + retry;
     case State::SUBMITTED: return "wait for Amazon to confirm" + retry;
-    case State::CONFIRMED: return "close out in the ERP and OpShip" + retry;
+    case State::CONFIRMED: return "close-out by the agents (when serve has a fleet)" + retry;
     case State::CLOSING_OUT: return "agents close it out in the ERP and OpShip";
     case State::DONE: return "-";
     case State::NEEDS_ATTENTION: return "a person: " + r.reason;
