@@ -343,6 +343,7 @@ TEST_F(Cli, AgentErrorsSayWhatToDo) {
   EXPECT_RAN(agent({"run", "script.json", "--var", "novalue"}), 2,
              "--var: \"novalue\" is not a variable (name=value, e.g. --var po=2K4GH7QZ)");
   EXPECT_RAN(agent({"capture", "--region", "1,2"}), 2, "--region: \"1,2\" is not a region");
+  EXPECT_RAN(agent({"ocr", "screen.png", "--region", "a,b,c,d"}), 2, "--region: \"a,b,c,d\" is not a region");
   EXPECT_RAN(agent({"find", "a.png", "b.png", "--score", "high"}), 2,
              "--score: \"high\" is not a number (e.g. --score 0.9)");
 }
