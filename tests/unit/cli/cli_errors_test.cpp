@@ -220,6 +220,12 @@ TEST_F(Cli, AStoreOfANewerSchemaIsRefusedByItsVersionAndAnOlderOneIsAdoptedBySer
   dockhand::chain::Store adopted(old.string(), clock);
   EXPECT_EQ(adopted.migrated_from(), 0);
   EXPECT_EQ(adopted.count_requests(), 1u);
+
+  // Opened for writing (serve), another program's database is refused before a byte is written.
+  auto foreign = make_foreign();
+  const auto foreign_before = snapshot(dir);
+  EXPECT_THROW(dockhand::chain::Store(foreign.string(), clock), dockhand::chain::StoreFormatError);
+  EXPECT_EQ(snapshot(dir), foreign_before);
 }
 
 TEST_F(Cli, PlanErrorsSayWhatToDo) {
