@@ -164,6 +164,9 @@ class AgentServe : public ::testing::Test {
   }
 
   fs::path dir;
+  // What the killed-agent test's listener writes: members, so they outlive the fleet's thread (TearDown).
+  std::string victim;  // the agent that got the job first
+  std::atomic<bool> reached_search{false};
   std::unique_ptr<Fleet> fleet;
   std::unique_ptr<Process> agent;
   std::mutex mutex;
@@ -327,8 +330,6 @@ TEST_F(AgentServe, AnAgentKilledMidJobIsReplacedAndThePoIsFinalizedOnce) {
   cfg.agent_keys = dir / "agents";
   protocol::write_keypair(dir / "agents", "vm2", protocol::generate_curve_keypair());
   fleet = std::make_unique<Fleet>(cfg);
-  std::string victim;  // the agent that got the job first
-  std::atomic<bool> reached_search{false};
   fleet->on_event([&](const FleetEvent& e) {
     std::lock_guard lock(mutex);
     events.push_back(e);

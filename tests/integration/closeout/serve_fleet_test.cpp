@@ -22,19 +22,6 @@ inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
 
 namespace {
 
-int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(s);
-  return port;
-}
-
 struct Programs {
   std::mutex mutex;
   std::map<std::string, std::string> finalized;  // PO -> PT reference
@@ -91,14 +78,34 @@ class ServeFleet : public ::testing::Test {
     agent_keys = protocol::generate_curve_keypair();
     protocol::write_keypair(env->dir / "keys", "orchestrator", server);
     protocol::write_keypair(env->dir / "keys" / "agents", "vm1", agent_keys);
-    endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
-    env->config["fleet"] = {{"bind", endpoint},
+    // serve binds a free port itself (a port picked here and bound later could be taken in between by any
+    // process's outgoing connection); start_serve() reads it from the log.
+    env->config["fleet"] = {{"bind", "tcp://127.0.0.1:*"},
                             {"heartbeat_ms", 200},
                             {"ack_timeout_ms", 1000},
                             {"retry_backoff_ms", 100},
                             {"retry_backoff_max_ms", 400}};
   }
   void TearDown() override { agents.clear(); }
+  // Starts serve; the first time, learns the fleet's endpoint from its log and keeps it in the config, so a
+  // restarted serve listens where the agents look for it.
+  std::unique_ptr<ServeProcess> start_serve() {
+    auto serve = env->start();
+    if (endpoint.empty()) {
+      const std::string mark = "fleet: listening on ";
+      eventually([&] {
+        std::string logs = env->logs();
+        auto at = logs.find(mark);
+        if (at == std::string::npos) return false;
+        auto end = logs.find_first_of(" \"\r\n", at + mark.size());  // text or JSON log lines
+        endpoint = logs.substr(at + mark.size(), end - at - mark.size());
+        return true;
+      });
+      EXPECT_FALSE(endpoint.empty()) << "serve never said where its fleet listens\n" << env->logs();
+      env->config["fleet"]["bind"] = endpoint;
+    }
+    return serve;
+  }
   void add_agent(const std::string& id, const protocol::CurveKeyPair& keys) {
     auto cfg = fleet_test::agent_config(endpoint, id, {"erp", "opship"});
     cfg.insecure = false;
@@ -129,7 +136,7 @@ TEST_F(ServeFleet, EmailsGoAllTheWayToDoneWithTheReferencesInTheRecord) {
   add_order(*env->orders, "A1FL0001", "ABE8");
   add_order(*env->orders, "B1FL0002", "ABE8");
   add_order(*env->orders, "B2FL0003", "MDW2");
-  auto serve = env->start();
+  auto serve = start_serve();
   add_agent("vm1", agent_keys);
   env->deliver(routing_email("one-fl@amazon.example", {{"A1FL0001", "ABE8"}}));
   env->deliver(routing_email("two-fl@amazon.example", {{"B1FL0002", "ABE8"}, {"B2FL0003", "MDW2"}}));
@@ -158,16 +165,16 @@ TEST_F(ServeFleet, EmailsGoAllTheWayToDoneWithTheReferencesInTheRecord) {
     }
   }
   // The timeline shows the jobs.
-  auto [rc, text] = env->cli("status 2 --store " + (env->dir / "store.sqlite").string());
+  auto [rc, text] = env->cli("status 2 --verbose --store " + (env->dir / "store.sqlite").string());
   EXPECT_EQ(rc, 0);
-  for (const char* expected : {"CLOSING_OUT", "JOB_DISPATCHED", "JOB_DONE", "DONE"})
+  for (const char* expected : {"CLOSING_OUT", "JOB_DISPATCHED", "ERP close-out of PO", "PT reference", "DONE"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
 }
 
 TEST_F(ServeFleet, AnAgentWhoseKeyIsNotAllowListedGetsNoJobAndIsLogged) {
   add_order(*env->orders, "A1FL0011", "ABE8");
-  auto serve = env->start();
+  auto serve = start_serve();
   auto stranger = protocol::generate_curve_keypair();
   add_agent("stranger", stranger);
   env->deliver(routing_email("stranger@amazon.example", {{"A1FL0011", "ABE8"}}));
@@ -186,7 +193,7 @@ TEST_F(ServeFleet, AnAgentWhoseKeyIsNotAllowListedGetsNoJobAndIsLogged) {
 TEST_F(ServeFleet, ABusinessFailureNeedsAttentionWithTheScreenshotInTheStore) {
   add_order(*env->orders, "A1FL0021", "ABE8");
   programs.unknown_pos.insert("A1FL0021");
-  auto serve = env->start();
+  auto serve = start_serve();
   add_agent("vm1", agent_keys);
   env->deliver(routing_email("biz-fl@amazon.example", {{"A1FL0021", "ABE8"}}));
   ASSERT_TRUE(eventually([&] { return env->all_in(State::NEEDS_ATTENTION, 1); })) << states();
@@ -206,14 +213,14 @@ TEST_F(ServeFleet, KilledMidCloseOutTheRestartFinishesItExactlyOnce) {
   add_order(*env->orders, "A1FL0031", "ABE8");
   add_order(*env->orders, "A2FL0032", "ABE8");
   programs.delay_ms = 700;
-  auto serve = env->start();
+  auto serve = start_serve();
   add_agent("vm1", agent_keys);
   env->deliver(routing_email("kill-fl@amazon.example", {{"A1FL0031", "ABE8"}, {"A2FL0032", "ABE8"}}));
   ASSERT_TRUE(eventually([&] { return env->count_in_logs("fleet close-out: submitted") > 0; })) << env->logs();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   serve->stop(SIGKILL);
   ASSERT_TRUE(env->all_in(State::CLOSING_OUT, 1)) << states();
-  auto again = env->start();
+  auto again = start_serve();
   ASSERT_TRUE(eventually([&] { return env->all_in(State::DONE, 1); })) << states() << env->logs();
   std::lock_guard lock(programs.mutex);
   EXPECT_EQ(programs.erp_changes.at("A1FL0031"), 1);

@@ -65,9 +65,10 @@ TEST(Curve, AnAgentWhoseKeyIsNotAllowListedIsRefusedAndGetsNoJob) {
   // It knows the server's public key (that is public), but its own key is not on the list.
   LogCapture logs;
   CurveSetup s;
-  Fleet fleet(s.fleet_config());
+  // Declared before the fleet: its thread calls the listener until the fleet is destroyed.
   std::vector<std::string> joined;
   std::mutex m;
+  Fleet fleet(s.fleet_config());
   fleet.on_event([&](const dockhand::fleet::FleetEvent& e) {
     std::lock_guard lock(m);
     if (e.kind == "agent_joined") joined.push_back(e.agent_id);

@@ -199,9 +199,10 @@ TEST(Failures, ApplicationFailuresStopAtTheCapAndComeOutFinal) {
 }
 
 TEST(Heartbeats, TheJobOfADeadAgentGoesToAnotherAgent) {
-  Fleet fleet(insecure_fleet());
+  // Declared before the fleet: its thread calls the listener until the fleet is destroyed.
   std::vector<std::string> lost;
   std::mutex m;
+  Fleet fleet(insecure_fleet());
   fleet.on_event([&](const dockhand::fleet::FleetEvent& e) {
     std::lock_guard lock(m);
     if (e.kind == "agent_lost") lost.push_back(e.agent_id);
@@ -304,8 +305,9 @@ TEST(Reconnect, AResultFinishedWhileTheOrchestratorWasDownIsDeliveredAfterItsRes
 
 TEST(Malformed, GarbageFromAPeerIsDroppedAndTheFleetKeepsWorking) {
   LogCapture logs;
-  Fleet fleet(insecure_fleet());
+  // Declared before the fleet: its thread calls the listener until the fleet is destroyed.
   std::atomic<int> rejected{0};
+  Fleet fleet(insecure_fleet());
   fleet.on_event([&](const dockhand::fleet::FleetEvent& e) {
     if (e.kind == "rejected_message") ++rejected;
   });
