@@ -130,7 +130,8 @@ std::optional<std::string> message_id_of(const std::string& raw) {
 
 const char* kRequestColumns =
     "r.id, r.message, m.source_id, m.message_id, r.state, r.reason, r.evidence, r.extracted, r.findings, "
-    "r.outputs, r.duplicate_of, r.created_at, r.updated_at, r.next_attempt_ms, r.attempts, r.last_error";
+    "r.outputs, r.duplicate_of, r.created_at, r.updated_at, r.next_attempt_ms, r.attempts, r.last_error, "
+    "r.account";
 
 RequestRecord read_request(sqlite::Statement& q) {
   RequestRecord r;
@@ -150,6 +151,7 @@ RequestRecord read_request(sqlite::Statement& q) {
   if (!q.is_null(13)) r.next_attempt_ms = q.integer(13);
   r.attempts = static_cast<int>(q.integer(14));
   r.last_error = q.text(15);
+  if (!q.is_null(16)) r.account = q.text(16);
   return r;
 }
 
@@ -169,6 +171,14 @@ std::string Store::dedupe_key(const std::string& raw_message) {
 Store::Store(const std::string& path, const Clock& clock)
     : path_(path), clock_(clock), db_(std::make_unique<sqlite::Database>(path, true)) {
   db_->exec(kSchema);
+  // Stores written before accounts (issue 22) have no requests.account: added, NULL = not bound yet (the
+  // chain binds such a request the first time it works on it).
+  Transaction tx(*db_);
+  bool has_account = false;
+  for (auto q = db_->prepare("PRAGMA table_info(requests)"); q.step();) has_account |= q.text(1) == "account";
+  if (!has_account) db_->exec("ALTER TABLE requests ADD COLUMN account TEXT");
+  db_->exec("CREATE INDEX IF NOT EXISTS requests_account ON requests(account)");
+  tx.commit();
 }
 
 Store::~Store() = default;
@@ -494,6 +504,56 @@ void Store::finish_closeout(std::int64_t id, const nlohmann::json& outputs, cons
   transition_locked(id, {State::CLOSING_OUT}, State::DONE, actor, detail.empty() ? outputs.dump() : detail);
   db_->prepare("UPDATE requests SET outputs = ?2 WHERE id = ?1").bind(1, id).bind(2, outputs.dump()).run();
   tx.commit();
+}
+
+void Store::bind_account(std::int64_t id, const std::string& account, const std::string& actor,
+                         const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  auto q = db_->prepare("SELECT state, account FROM requests WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.step()) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
+  const auto state = state_from_string(q.text(0)).value_or(State::NEEDS_ATTENTION);
+  const std::string current = q.is_null(1) ? "" : q.text(1);
+  if (is_final(state) && state != State::NEEDS_ATTENTION)
+    throw TransitionError("routing request #" + std::to_string(id) + " is " + std::string(to_string(state)) +
+                          ": nothing more is sent for it, so it is not bound again");
+  if (!current.empty() && current != account) {
+    auto sent = db_->prepare("SELECT COUNT(*) FROM shipments WHERE request = ?1 AND state != ?2");
+    sent.bind(1, id).bind(2, shipment_state::planned);
+    sent.step();
+    if (sent.integer(0) > 0)
+      throw TransitionError("routing request #" + std::to_string(id) + " already went to Amazon under " + current +
+                            "'s authorization; it cannot move to " + account);
+  }
+  db_->prepare("UPDATE requests SET account = ?2, updated_at = ?3 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, account)
+      .bind(3, iso_ms(clock_.now()))
+      .run();
+  if (!detail.empty()) event_locked(id, actor, "BOUND", detail);
+  tx.commit();
+}
+
+State Store::resume(std::int64_t id, const std::string& actor, const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  auto q = db_->prepare("SELECT state, evidence, reason FROM requests WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.step()) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
+  const auto evidence = parse_or_null(q.optional_text(1));
+  const auto to = evidence.is_object() && evidence.contains("resume_state") && evidence["resume_state"].is_string()
+                      ? state_from_string(evidence["resume_state"].get<std::string>())
+                      : std::nullopt;
+  if (q.text(0) != to_string(State::NEEDS_ATTENTION) || !to)
+    throw TransitionError("routing request #" + std::to_string(id) + " is " + q.text(0) +
+                          (q.text(2).empty() ? "" : " (" + q.text(2) + ")") +
+                          ", not stopped for an account problem: nothing to resume");
+  const State target = *to;
+  transition_locked(id, {State::NEEDS_ATTENTION}, target, actor, "resumed: " + detail);
+  db_->prepare("UPDATE requests SET reason = '', evidence = NULL WHERE id = ?1").bind(1, id).run();
+  tx.commit();
+  return target;
 }
 
 void Store::add_event(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail) {

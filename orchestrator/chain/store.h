@@ -67,6 +67,7 @@ struct RequestRecord {
   std::optional<std::int64_t> next_attempt_ms;  // null: nothing scheduled
   int attempts = 0;
   std::string last_error;
+  std::string account;  // the brand whose authorization it runs under ("" until bound)
 };
 
 struct Received {
@@ -111,6 +112,13 @@ class Store {
   void begin_closeout(std::int64_t id, const std::string& actor, const std::string& detail);
   void finish_closeout(std::int64_t id, const nlohmann::json& outputs, const std::string& actor,
                        const std::string& detail);
+  // Binds the request to an account (event BOUND with `detail`; none when `detail` is empty). Refused (TransitionError) when the request
+  // is final (other than NEEDS_ATTENTION), or when a shipment of it already went to Amazon under another
+  // account (polling it under a new one would ask the wrong selling partner).
+  void bind_account(std::int64_t id, const std::string& account, const std::string& actor, const std::string& detail);
+  // NEEDS_ATTENTION for an account problem (evidence "resume_state", chain/accounts.h) -> back to the state
+  // it stopped in, due now (its event says "resumed: DETAIL"). TransitionError for any other request.
+  State resume(std::int64_t id, const std::string& actor, const std::string& detail);
 
   // --- bookkeeping -------------------------------------------------------------------------------------
   void add_event(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail);

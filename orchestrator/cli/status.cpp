@@ -114,7 +114,8 @@ json request_json(chain::Store& store, const chain::RequestRecord& r, bool full,
             {"message_id", r.message_id ? json(*r.message_id) : json()},
             {"created_at", r.created_at},
             {"updated_at", r.updated_at},
-            {"pos", pos}};
+            {"pos", pos},
+            {"account", r.account.empty() ? json() : json(r.account)}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.last_error.empty()) j["last_error"] = r.last_error;
   if (r.attempts) j["attempts"] = r.attempts;
@@ -153,6 +154,7 @@ void print_text(const json& r, bool full) {
   std::cout << "#" << r["id"].get<std::int64_t>() << "  " << str(r, "state") << "  received " << str(r, "created_at")
             << "  updated " << str(r, "updated_at") << "  " << str(r, "source");
   if (!pos.empty()) std::cout << "  POs " << pos;
+  if (r["account"].is_string()) std::cout << "  brand " << str(r, "account");
   std::cout << "\n";
   if (r.contains("reason")) std::cout << "    reason: " << str(r, "reason") << "\n";
   if (r.contains("last_error"))
@@ -192,7 +194,8 @@ void print_text(const json& r, bool full) {
 }
 
 int run_status(const std::vector<std::string>& args) {
-  std::string store_path, config_file, state_filter;
+  std::string store_path, config_file, state_filter, brand_filter;
+  bool counts = false;
   std::optional<std::int64_t> id;
   std::size_t last = 0;
   bool brief = false, as_json = false, follow_events = false;
@@ -208,6 +211,8 @@ int run_status(const std::vector<std::string>& args) {
       } else if (a == "--store") store_path = value();
       else if (a == "--config") config_file = value();
       else if (a == "--state") state_filter = value();
+      else if (a == "--brand") brand_filter = value();
+      else if (a == "--counts") counts = true;
       else if (a == "--last") last = std::stoul(value());
       else if (a == "--brief") brief = true;
       else if (a == "--json") as_json = true;
@@ -259,10 +264,32 @@ int run_status(const std::vector<std::string>& args) {
     requests.push_back(*r);
   } else {
     for (auto& r : store.requests())
-      if (state_filter.empty() || chain::to_string(r.state) == state_filter) requests.push_back(std::move(r));
+      if ((state_filter.empty() || chain::to_string(r.state) == state_filter) &&
+          (brand_filter.empty() || r.account == brand_filter || (brand_filter == "-" && r.account.empty())))
+        requests.push_back(std::move(r));
     if (last && requests.size() > last) requests.erase(requests.begin(), requests.end() - static_cast<long>(last));
   }
 
+  if (counts) {
+    // Per brand, per state: what an operator of many brands looks at first.
+    json table = json::object();
+    for (const auto& r : requests) {
+      auto& row = table[r.account.empty() ? "-" : r.account];
+      const std::string state(chain::to_string(r.state));
+      row[state] = row.value(state, 0) + 1;
+    }
+    if (as_json) {
+      std::cout << table.dump(2) << "\n";
+    } else {
+      for (auto it = table.begin(); it != table.end(); ++it) {
+        std::cout << (it.key() == "-" ? "(no brand)" : it.key()) << ":";
+        for (auto s = it->begin(); s != it->end(); ++s) std::cout << "  " << s.key() << " " << s->get<int>();
+        std::cout << "\n";
+      }
+      if (table.empty()) std::cout << "no routing requests\n";
+    }
+    return 0;
+  }
   json out = json::array();
   for (const auto& r : requests) {
     auto j = request_json(store, r, id.has_value(), !brief);
