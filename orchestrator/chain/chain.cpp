@@ -243,18 +243,27 @@ bool Chain::plan(const RequestRecord& r) {
                            options_.actor);
     return false;
   }
-  // The warehouse says whose POs these are: never submit another vendor's under this account's authorization.
+  // Whose shipments these are: the vendor the payload names (sellingParty) and the vendor the warehouse
+  // order data gives each PO must be the account's; never submit another vendor's under its authorization.
   for (const auto& a : account_rules_) {
     if (a.brand != r.account || a.vendor_codes.empty()) continue;
-    for (const auto& s : planned.shipments)
-      if (std::find(a.vendor_codes.begin(), a.vendor_codes.end(), s.vendor_code) == a.vendor_codes.end()) {
-        stop_for_account(r, account_problem::vendor_mismatch,
-                         "shipment " + s.vendor_shipment_identifier + " is vendor " + s.vendor_code +
-                             "'s in the warehouse order data, not one of " + a.brand +
-                             "'s vendor codes: not submitting it under " + a.brand + "'s authorization",
-                         {{"vendor_code", s.vendor_code}, {"pos", s.pos}});
-        return false;
-      }
+    auto held = [&](const std::string& code) {
+      return std::find(a.vendor_codes.begin(), a.vendor_codes.end(), code) != a.vendor_codes.end();
+    };
+    for (const auto& s : planned.shipments) {
+      std::string foreign = held(s.vendor_code) ? "" : "it is for vendor " + s.vendor_code;
+      for (const auto& po : s.pos)
+        if (auto order = orders_.find(po); order && !held(order->vendor_code) && foreign.empty())
+          foreign = "PO " + po + " is vendor " + order->vendor_code + "'s in the warehouse order data";
+      if (foreign.empty()) continue;
+      std::string codes;
+      for (const auto& c : a.vendor_codes) codes += (codes.empty() ? "" : " ") + c;
+      stop_for_account(r, account_problem::vendor_mismatch,
+                       "shipment " + s.vendor_shipment_identifier + ": " + foreign + ", not one of " + a.brand +
+                           "'s vendor codes (" + codes + "): not submitting it under " + a.brand + "'s authorization",
+                       {{"vendor_code", s.vendor_code}, {"pos", s.pos}});
+      return false;
+    }
   }
   return store_.record_plan(r.id, planned, options_.actor) == State::PLANNED;
 }

@@ -71,7 +71,7 @@ class ScriptedAmazon : public AmazonShipments {
     std::string what;
     bool after_send = false;
     nlohmann::json errors = nlohmann::json::array();
-    std::string auth_error;  // "invalid_grant": the authorization was revoked
+    std::string auth_error = "";  // "invalid_grant": the authorization was revoked
   };
   std::deque<Fault> submit_faults;
   std::map<std::string, std::deque<std::string>> statuses;  // by transaction id, filled by default_statuses
