@@ -275,6 +275,7 @@ int run_status(const std::vector<std::string>& args) {
     json table = json::object();
     for (const auto& r : requests) {
       auto& row = table[r.account.empty() ? "-" : r.account];
+      if (!row.is_object()) row = json::object();
       const std::string state(chain::to_string(r.state));
       row[state] = row.value(state, 0) + 1;
     }

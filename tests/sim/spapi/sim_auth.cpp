@@ -100,6 +100,7 @@ LwaAnswer SimAuth::token(json& data, const std::map<std::string, std::string>& f
   const std::string access = "Atza|sim-" + random_hex_(48);
   data["tokens"][access] = {{"expires", now_ms_() + token_ttl_s_ * 1000LL}, {"partner", partner}};
   auto& issued = data["counters"]["tokens_by_partner"];
+  if (!issued.is_object()) issued = json::object();
   issued[partner] = issued.value(partner, 0) + 1;
   return {200, {{"access_token", access}, {"token_type", "bearer"}, {"expires_in", token_ttl_s_},
                 {"refresh_token", refresh_token}}};

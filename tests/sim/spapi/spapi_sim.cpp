@@ -395,6 +395,7 @@ class Simulator {
 
   void count(const char* group, const std::string& key) {
     auto& c = data_["counters"][group];
+    if (!c.is_object()) c = json::object();
     c[key] = c.value(key, 0) + 1;
   }
 
@@ -559,6 +560,7 @@ class Simulator {
       ids.push_back(vsid);
       data_["submissions"][vsid] = data_["submissions"].value(vsid, 0) + 1;
       auto& mine = data_["submissions_by_partner"][partner];
+      if (!mine.is_object()) mine = json::object();
       mine[vsid] = mine.value(vsid, 0) + 1;
       if (!data_["submitted_ms"].contains(vsid)) data_["submitted_ms"][vsid] = now_ms();  // for latency benchmarks
       json stored = s;
