@@ -177,7 +177,8 @@ std::vector<std::string> OrchestratorConfig::secrets() const {
   for (const auto* s : {&mail.imap.password, &mail.imap.xoauth2_bearer, &spapi.client_secret, &spapi.refresh_token})
     if (!s->empty()) out.push_back(*s);
   for (const auto& a : accounts)
-    if (!a.refresh_token.empty()) out.push_back(a.refresh_token);
+    if (!a.refresh_token.empty() && std::find(out.begin(), out.end(), a.refresh_token) == out.end())
+      out.push_back(a.refresh_token);
   return out;
 }
 

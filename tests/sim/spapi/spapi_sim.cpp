@@ -685,7 +685,10 @@ class Simulator {
     std::lock_guard lock(mutex_);
     try {
       if (!body.is_object()) throw std::invalid_argument("body must be a JSON object");
-      if (body.contains("token_ttl")) opt_.token_ttl = body["token_ttl"].get<int>();
+      if (body.contains("token_ttl")) {
+        opt_.token_ttl = body["token_ttl"].get<int>();
+        auth_.set_token_ttl(opt_.token_ttl);
+      }
       if (body.contains("processing_polls")) opt_.processing_polls = body["processing_polls"].get<int>();
       if (body.contains("rate"))
         for (auto it = body["rate"].begin(); it != body["rate"].end(); ++it) {
