@@ -4,6 +4,8 @@
 #include "orchestrator/pretender/sqlite_db.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <iterator>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -128,10 +130,14 @@ std::optional<std::string> message_id_of(const std::string& raw) {
   return std::nullopt;
 }
 
-const char* kRequestColumns =
-    "r.id, r.message, m.source_id, m.message_id, r.state, r.reason, r.evidence, r.extracted, r.findings, "
-    "r.outputs, r.duplicate_of, r.created_at, r.updated_at, r.next_attempt_ms, r.attempts, r.last_error, "
-    "r.account";
+// A reader of a store from before accounts (schema version 1, opened read-only so not migrated) sees no
+// account: NULL in its place.
+std::string request_columns(bool has_account) {
+  return std::string(
+             "r.id, r.message, m.source_id, m.message_id, r.state, r.reason, r.evidence, r.extracted, r.findings, "
+             "r.outputs, r.duplicate_of, r.created_at, r.updated_at, r.next_attempt_ms, r.attempts, r.last_error, ") +
+         (has_account ? "r.account" : "NULL");
+}
 
 RequestRecord read_request(sqlite::Statement& q) {
   RequestRecord r;
@@ -168,17 +174,116 @@ std::string Store::dedupe_key(const std::string& raw_message) {
   return "headers:" + pretender::sha256_hex(canonical);
 }
 
-Store::Store(const std::string& path, const Clock& clock)
-    : path_(path), clock_(clock), db_(std::make_unique<sqlite::Database>(path, true)) {
-  db_->exec(kSchema);
-  // Stores written before accounts (issue 22) have no requests.account: added, NULL = not bound yet (the
-  // chain binds such a request the first time it works on it).
+namespace {
+
+const char* const kStoreTables[] = {"events", "evidence", "messages", "requests", "shipments"};
+
+bool has_column(sqlite::Database& db, const char* table, const char* column) {
+  for (auto q = db.prepare(std::string("PRAGMA table_info(") + table + ")"); q.step();)
+    if (q.text(1) == column) return true;
+  return false;
+}
+
+void to_version_1(sqlite::Database& db) { db.exec(kSchema); }
+// Version 2 (issue 22): each request is bound to an account (a brand's Amazon authorization); NULL until
+// the chain binds it, which it does the first time it works on a request stored before.
+void to_version_2(sqlite::Database& db) {
+  if (!has_column(db, "requests", "account")) db.exec("ALTER TABLE requests ADD COLUMN account TEXT");
+  db.exec("CREATE INDEX IF NOT EXISTS requests_account ON requests(account)");
+}
+
+// The schema, version by version: migrations[i] takes a store from version i to i + 1. Version 1 is the
+// schema stores had before they were marked, so adopting one of those only marks it.
+using Migration = void (*)(sqlite::Database&);
+const Migration kMigrations[] = {to_version_1, to_version_2};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+
+struct Identity {
+  enum Kind { empty, dockhand, unmarked_dockhand } kind = empty;
+  int version = 0;
+};
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// What the file is; throws StoreFormatError when it is not a store this program can read.
+Identity identify(sqlite::Database& db, const std::string& path) {
+  std::int64_t application_id = 0, version = 0;
+  std::vector<std::string> tables;
+  try {
+    auto q = db.prepare("PRAGMA application_id");
+    if (q.step()) application_id = q.integer(0);
+    auto v = db.prepare("PRAGMA user_version");
+    if (v.step()) version = v.integer(0);
+    auto t = db.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    while (t.step()) tables.push_back(t.text(0));
+  } catch (const sqlite::SqliteError& e) {
+    throw StoreFormatError(path + " is not a Dockhand store: it cannot be read as an SQLite database (" + e.what() +
+                           ")");
+  }
+  const std::string expected = "; give the store serve writes (the config's \"store\", e.g. --store dockhand.sqlite)";
+  if (application_id == Store::kApplicationId) {
+    if (version > Store::kSchemaVersion)
+      throw StoreFormatError(path + " is a Dockhand store of schema version " + std::to_string(version) +
+                             ", newer than this program knows (schema version " +
+                             std::to_string(Store::kSchemaVersion) +
+                             "): it was written by a newer Dockhand; use that version or a later one");
+    return {Identity::dockhand, static_cast<int>(version)};
+  }
+  if (application_id != 0) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08X", static_cast<unsigned>(application_id));
+    throw StoreFormatError(path + " is not a Dockhand store: it is another program's SQLite database (application_id " +
+                           hex + ")" + expected);
+  }
+  if (tables.empty()) return {Identity::empty, 0};
+  bool all = std::all_of(std::begin(kStoreTables), std::end(kStoreTables), [&](const char* name) {
+    return std::find(tables.begin(), tables.end(), name) != tables.end();
+  });
+  if (all) return {Identity::unmarked_dockhand, 0};
+  throw StoreFormatError(path + " is not a Dockhand store: it is an SQLite database with the tables " +
+                         join_names(tables) + expected);
+}
+
+bool has_content(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) > 0;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, const Clock& clock, StoreAccess access) : path_(path), clock_(clock) {
+  if (access == StoreAccess::read_write) {
+    open_for_writing();
+    return;
+  }
+  db_ = std::make_unique<sqlite::Database>(
+      path, access == StoreAccess::read_only ? sqlite::Access::read_only : sqlite::Access::read_once);
+  if (identify(*db_, path).kind == Identity::empty)
+    throw StoreFormatError(path + " is an empty SQLite file, not a Dockhand store yet (serve makes the store)");
+  has_account_ = has_column(*db_, "requests", "account");
+}
+
+void Store::open_for_writing() {
+  // Look before writing anything: another program's database must come out of this unchanged.
+  if (has_content(path_)) {
+    sqlite::Database look(path_, sqlite::Access::read_once);
+    identify(look, path_);
+  }
+  db_ = std::make_unique<sqlite::Database>(path_, sqlite::Access::create);
   Transaction tx(*db_);
-  bool has_account = false;
-  for (auto q = db_->prepare("PRAGMA table_info(requests)"); q.step();) has_account |= q.text(1) == "account";
-  if (!has_account) db_->exec("ALTER TABLE requests ADD COLUMN account TEXT");
-  db_->exec("CREATE INDEX IF NOT EXISTS requests_account ON requests(account)");
+  auto id = identify(*db_, path_);  // again, under the write lock: another serve may have just made it
+  int version = id.kind == Identity::dockhand ? id.version : 0;
+  if (version == kSchemaVersion) return;
+  for (int v = version; v < kSchemaVersion; ++v) kMigrations[v](*db_);
+  db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+  db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   tx.commit();
+  if (id.kind != Identity::empty) migrated_from_ = version;
 }
 
 Store::~Store() = default;
@@ -620,7 +725,7 @@ void Store::record_retry(std::int64_t id, std::int64_t next_attempt_ms, const st
 
 std::optional<RequestRecord> Store::request(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  auto q = db_->prepare(std::string("SELECT ") + kRequestColumns +
+  auto q = db_->prepare("SELECT " + request_columns(has_account_) +
                         " FROM requests r JOIN messages m ON m.id = r.message WHERE r.id = ?1");
   q.bind(1, id);
   if (!q.step()) return std::nullopt;
@@ -629,7 +734,7 @@ std::optional<RequestRecord> Store::request(std::int64_t id) {
 
 std::vector<RequestRecord> Store::requests(std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto q = db_->prepare(std::string("SELECT ") + kRequestColumns +
+  auto q = db_->prepare("SELECT " + request_columns(has_account_) +
                         " FROM requests r JOIN messages m ON m.id = r.message ORDER BY r.id" +
                         (limit ? " LIMIT " + std::to_string(limit) : std::string()));
   std::vector<RequestRecord> out;

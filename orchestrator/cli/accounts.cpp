@@ -3,6 +3,7 @@
 // routing request to an account (and lets one stopped for want of an account go on).
 #include "command.h"
 
+#include "args.h"
 #include "config.h"
 
 #include "orchestrator/chain/store.h"
@@ -21,6 +22,7 @@
 namespace {
 
 using namespace dockhand;
+namespace cli = dockhand::cli;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -46,7 +48,7 @@ const char* kHelp =
     "         (mode 0600; default secrets/BRAND.refresh-token beside the config). Without a token, the brand\n"
     "         authorizes through the website workflow (spapi.authorization): /authorize?brand=BRAND\n"
     "\n"
-    "Exit status: 0 fine, 1 could not read the config or the store, 2 bad arguments, 3 check: an account failed.\n";
+    "Exit status: 0 fine; 1 check: an account failed; 2 bad arguments or config, or the config cannot be written.\n";
 
 const char* kBindHelp =
     "usage: dockhand-orchestrator bind ID BRAND --config FILE [--store FILE]\n"
@@ -93,7 +95,7 @@ std::map<std::string, std::map<std::string, int>> counts_by_brand(const std::str
   std::map<std::string, std::map<std::string, int>> counts;
   if (!fs::exists(store_path)) return counts;
   chain::SystemClock clock;
-  chain::Store store(store_path, clock);
+  chain::Store store(store_path, clock, chain::StoreAccess::read_once);
   for (const auto& r : store.requests())
     ++counts[r.account.empty() ? "(unbound)" : r.account][std::string(chain::to_string(r.state))];
   return counts;
@@ -145,7 +147,7 @@ int list(const cli::OrchestratorConfig& config, bool as_json) {
 // One account's check: the token exchange and one harmless read. {"result": ok|..., "detail": ...}
 json check_one(cli::OrchestratorConfig& config, cli::AccountConfig& account) {
   try {
-    account.refresh_token = cli::read_secret_file(account.refresh_token_file, account.brand + "'s refresh_token_file");
+    account.refresh_token = cli::read_refresh_token(account);
   } catch (const cli::ConfigError& e) {
     return {{"result", "no_token_file"}, {"detail", e.what()}};
   }
@@ -171,8 +173,7 @@ int check(cli::OrchestratorConfig& config, const std::string& brand, bool as_jso
     if (config.spapi_client_secret_file.empty()) throw cli::ConfigError("spapi.client_secret_file is not set");
     config.spapi.client_secret = cli::read_secret_file(config.spapi_client_secret_file, "spapi.client_secret_file");
   } catch (const cli::ConfigError& e) {
-    std::cerr << "accounts check: " << e.what() << "\n";
-    return 1;
+    throw cli::UsageError(std::string("accounts check: ") + e.what());
   }
   json out = json::array();
   bool all_ok = true, found = brand.empty();
@@ -184,10 +185,7 @@ int check(cli::OrchestratorConfig& config, const std::string& brand, bool as_jso
     result["brand"] = a.brand;
     out.push_back(result);
   }
-  if (!found) {
-    std::cerr << "accounts check: no account '" << brand << "' in " << config.file.string() << "\n";
-    return 2;
-  }
+  if (!found) throw cli::UsageError("accounts check: no account '" + brand + "' in " + config.file.string());
   if (as_json) {
     std::cout << out.dump(2) << "\n";
   } else {
@@ -195,31 +193,20 @@ int check(cli::OrchestratorConfig& config, const std::string& brand, bool as_jso
       std::cout << r["brand"].get<std::string>() << "  " << r["result"].get<std::string>() << "  "
                 << r["detail"].get<std::string>() << "\n";
   }
-  return all_ok ? 0 : 3;
+  return all_ok ? cli::exit_code::ok : cli::exit_code::failed;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int add(const std::string& config_file, const std::map<std::string, std::string>& options, bool sandbox,
         bool token_from_stdin) {
-  auto document = nlohmann::ordered_json::parse(read_text(config_file), nullptr, false);
-  if (!document.is_object()) {
-    std::cerr << "accounts add: " << config_file << " is not a JSON object\n";
-    return 1;
-  }
+  auto document = nlohmann::ordered_json::parse(cli::read_input(config_file, "--config"), nullptr, false);
+  if (!document.is_object()) throw cli::UsageError("--config: " + config_file + " is not a JSON object");
   auto& spapi = document["spapi"];
   if (spapi.is_null()) spapi = nlohmann::ordered_json::object();
-  if (spapi.contains("refresh_token_file") && !spapi["refresh_token_file"].is_null()) {
-    std::cerr << "accounts add: " << config_file << " has one account in spapi.refresh_token_file; to add brands, "
-              << "first turn it into an entry of spapi.accounts (its brand, vendor_codes and that refresh_token_file; "
-              << "docs/configuration.md) and remove spapi.refresh_token_file\n";
-    return 2;
-  }
+  if (spapi.contains("refresh_token_file") && !spapi["refresh_token_file"].is_null())
+    throw cli::UsageError("accounts add: " + config_file + " has one account in spapi.refresh_token_file; to add "
+                          "brands, first turn it into an entry of spapi.accounts (its brand, vendor_codes and that "
+                          "refresh_token_file; docs/configuration.md) and remove spapi.refresh_token_file");
   const std::string brand = options.at("brand");
   nlohmann::ordered_json account = {{"brand", brand}, {"vendor_codes", split_list(options.count("vendor-codes") ? options.at("vendor-codes") : "")}};
   if (options.count("sender-domains")) account["sender_domains"] = split_list(options.at("sender-domains"));
@@ -239,23 +226,19 @@ int add(const std::string& config_file, const std::map<std::string, std::string>
   try {
     parsed = cli::config_from_json(json::parse(document.dump()), fs::absolute(config_file).parent_path());
   } catch (const cli::ConfigError& e) {
-    std::cerr << "accounts add: the account is refused: " << e.what() << "\n";
-    return 2;
+    throw cli::UsageError(std::string("accounts add: the account is refused, nothing was written: ") + e.what());
   }
   const auto* added = parsed.account(brand);
   if (token_from_stdin) {
     std::string token;
     std::getline(std::cin, token);
     while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.empty()) {
-      std::cerr << "accounts add: no refresh token on stdin\n";
-      return 2;
-    }
+    if (token.empty()) throw cli::UsageError("accounts add: no refresh token on stdin (--refresh-token-stdin)");
     try {
       cli::write_secret_file(added->refresh_token_file, token, brand + "'s refresh_token_file");
     } catch (const cli::ConfigError& e) {
       std::cerr << "accounts add: " << e.what() << "\n";
-      return 1;
+      return cli::exit_code::failed;
     }
   }
   const std::string tmp = config_file + ".tmp-" + std::to_string(::getpid());
@@ -264,7 +247,7 @@ int add(const std::string& config_file, const std::map<std::string, std::string>
     out << document.dump(2) << "\n";
     if (!out) {
       std::cerr << "accounts add: cannot write " << tmp << "\n";
-      return 1;
+      return cli::exit_code::failed;
     }
   }
   std::error_code ec;
@@ -272,7 +255,7 @@ int add(const std::string& config_file, const std::map<std::string, std::string>
   fs::rename(tmp, config_file, ec);
   if (ec) {
     std::cerr << "accounts add: cannot replace " << config_file << ": " << ec.message() << "\n";
-    return 1;
+    return cli::exit_code::failed;
   }
   std::cout << "added " << brand << " (vendor codes " << join(added->vendor_codes) << ", region " << added->region
             << ") to " << config_file << "; its refresh token: " << added->refresh_token_file << " ("
@@ -294,103 +277,86 @@ int add(const std::string& config_file, const std::map<std::string, std::string>
 }
 
 int run_accounts(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kHelp;
-    return args.empty() ? 2 : 0;
-  }
-  const std::string action = args[0];
-  std::string config_file, brand;
+  std::string action, config_file, brand;
   bool as_json = false, sandbox = false, token_from_stdin = false;
   std::map<std::string, std::string> options;
-  try {
-    for (std::size_t i = 1; i < args.size(); ++i) {
-      const auto& a = args[i];
-      if (a == "--help" || a == "-h") {
-        std::cout << kHelp;
-        return 0;
-      } else if (a == "--config") config_file = cli::option_value(args, i);
-      else if (a == "--json") as_json = true;
-      else if (a == "--sandbox") sandbox = true;
-      else if (a == "--refresh-token-stdin") token_from_stdin = true;
-      else if (a == "--brand") brand = options["brand"] = cli::option_value(args, i);
-      else if (action == "add" && (a == "--vendor-codes" || a == "--sender-domains" || a == "--marketplace-id" ||
-                                   a == "--region" || a == "--refresh-token-file" || a == "--selling-partner-id"))
-        options[a.substr(2)] = cli::option_value(args, i);
-      else throw std::invalid_argument("unknown argument '" + a + "'");
-    }
-    if (action != "list" && action != "check" && action != "add")
-      throw std::invalid_argument("unknown action '" + action + "' (list, check or add)");
-    if (config_file.empty()) throw std::invalid_argument("--config FILE is required");
-    if (action == "add" && brand.empty()) throw std::invalid_argument("add needs --brand");
-    if (action == "add" && !options.count("vendor-codes") && !options.count("sender-domains"))
-      throw std::invalid_argument("add needs --vendor-codes (or --sender-domains): how routing requests find the account");
-  } catch (const std::exception& e) {
-    std::cerr << "accounts: " << e.what() << "\n\n" << kHelp;
-    return 2;
+  std::string vendor_codes, sender_domains, marketplace, region, token_file, partner;
+  CLI::App app{"", "dockhand-orchestrator accounts"};
+  app.add_option("ACTION", action)->transform(cli::one_of("an accounts action", {"list", "check", "add"}));
+  app.add_option("--config", config_file);
+  app.add_option("--brand", brand);
+  app.add_flag("--json", as_json);
+  app.add_flag("--sandbox", sandbox);
+  app.add_flag("--refresh-token-stdin", token_from_stdin);
+  app.add_option("--vendor-codes", vendor_codes);
+  app.add_option("--sender-domains", sender_domains);
+  app.add_option("--marketplace-id", marketplace);
+  app.add_option("--region", region)->transform(cli::one_of("a region", {"na", "eu", "fe"}));
+  app.add_option("--refresh-token-file", token_file);
+  app.add_option("--selling-partner-id", partner);
+  if (auto code = cli::parse(app, args, kHelp)) return *code;
+  if (action.empty()) throw cli::UsageError("ACTION is missing: list, check or add");
+  if (config_file.empty()) throw cli::UsageError("accounts " + action + ": --config FILE is missing (it lists the accounts)");
+  if (action != "add" && (sandbox || token_from_stdin || !vendor_codes.empty() || !sender_domains.empty() ||
+                          !marketplace.empty() || !region.empty() || !token_file.empty() || !partner.empty()))
+    throw cli::UsageError("accounts " + action + ": the account's settings go with accounts add only");
+  if (action == "add") {
+    if (brand.empty()) throw cli::UsageError("accounts add: --brand BRAND is missing (the brand's name)");
+    if (vendor_codes.empty() && sender_domains.empty())
+      throw cli::UsageError("accounts add: --vendor-codes (or --sender-domains) is missing: how routing requests find "
+                            "the account (e.g. --vendor-codes ACME1,ACME2)");
+    options["brand"] = brand;
+    for (auto [key, value] : {std::pair{"vendor-codes", vendor_codes}, {"sender-domains", sender_domains},
+                              {"marketplace-id", marketplace}, {"region", region},
+                              {"refresh-token-file", token_file}, {"selling-partner-id", partner}})
+      if (!value.empty()) options[key] = value;
+    return add(config_file, options, sandbox, token_from_stdin);
   }
-  if (action == "add") return add(config_file, options, sandbox, token_from_stdin);
+  if (action == "list" && !brand.empty()) throw cli::UsageError("accounts list shows every account: no --brand");
   cli::OrchestratorConfig config;
   try {
     config = cli::load_config(config_file);
   } catch (const cli::ConfigError& e) {
-    std::cerr << "accounts: " << e.what() << "\n";
-    return 2;
+    throw cli::UsageError(std::string("--config: ") + e.what());
   }
-  // Messages from the SP-API client (retries, refusals) go to stderr; they never carry a secret.
-  spdlog::set_level(spdlog::level::err);
+  // Messages from the SP-API client (retries, refusals) stay out of the report; it says what matters.
+  spdlog::set_level(spdlog::level::off);
   if (action == "list") return list(config, as_json);
   return check(config, brand, as_json);
 }
 
 int run_bind(const std::vector<std::string>& args) {
-  std::string config_file, store_path;
-  std::vector<std::string> positional;
-  try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto& a = args[i];
-      if (a == "--help" || a == "-h") {
-        std::cout << kBindHelp;
-        return 0;
-      } else if (a == "--config") config_file = cli::option_value(args, i);
-      else if (a == "--store") store_path = cli::option_value(args, i);
-      else if (!a.empty() && a[0] != '-') positional.push_back(a);
-      else throw std::invalid_argument("unknown argument '" + a + "'");
-    }
-    if (positional.size() != 2) throw std::invalid_argument("give the request ID and the BRAND");
-    if (config_file.empty()) throw std::invalid_argument("--config FILE is required (it names the accounts)");
-  } catch (const std::exception& e) {
-    std::cerr << "bind: " << e.what() << "\n\n" << kBindHelp;
-    return 2;
-  }
-  std::int64_t id = 0;
-  try {
-    std::string digits = positional[0][0] == '#' ? positional[0].substr(1) : positional[0];
-    std::size_t used = 0;
-    id = std::stoll(digits, &used);
-    if (used != digits.size()) throw std::invalid_argument(digits);
-  } catch (const std::exception&) {
-    std::cerr << "bind: not a request id: " << positional[0] << "\n";
-    return 2;
-  }
+  std::string config_file, store_path, id_text, brand;
+  CLI::App app{"", "dockhand-orchestrator bind"};
+  app.add_option("ID", id_text)
+      ->transform(CLI::Validator(
+          [](std::string& v) {
+            if (!v.empty() && v[0] == '#') v.erase(0, 1);
+            return std::string();
+          },
+          ""))
+      ->check(cli::whole_number("a request id", "bind 12 Acme --config FILE", 1));
+  app.add_option("BRAND", brand);
+  app.add_option("--config", config_file);
+  app.add_option("--store", store_path);
+  if (auto code = cli::parse(app, args, kBindHelp)) return *code;
+  if (id_text.empty() || brand.empty()) throw cli::UsageError("bind: give the request ID and the BRAND (bind 12 Acme)");
+  if (config_file.empty()) throw cli::UsageError("bind: --config FILE is missing (it names the accounts)");
+  const std::int64_t id = std::stoll(id_text);
   cli::OrchestratorConfig config;
   try {
     config = cli::load_config(config_file);
   } catch (const cli::ConfigError& e) {
-    std::cerr << "bind: " << e.what() << "\n";
-    return 2;
+    throw cli::UsageError(std::string("--config: ") + e.what());
   }
-  const auto* account = config.account(positional[1]);
+  const auto* account = config.account(brand);
   if (!account) {
     std::string brands;
     for (const auto& a : config.accounts) brands += (brands.empty() ? "" : ", ") + a.brand;
-    std::cerr << "bind: no account '" << positional[1] << "' in " << config_file << " (accounts: " << brands << ")\n";
-    return 2;
+    throw cli::UsageError("bind: no account '" + brand + "' in " + config_file + " (accounts: " + brands + ")");
   }
   if (store_path.empty()) store_path = config.store;
-  if (!fs::exists(store_path)) {
-    std::cerr << "bind: no store at " << store_path << "\n";
-    return 1;
-  }
+  if (!fs::exists(store_path)) throw cli::UsageError("bind: no store at " + store_path);
   chain::SystemClock clock;
   chain::Store store(store_path, clock);
   const char* user = std::getenv("USER");
@@ -399,7 +365,7 @@ int run_bind(const std::vector<std::string>& args) {
     auto r = store.request(id);
     if (!r) {
       std::cerr << "bind: no routing request #" << id << " in " << store_path << "\n";
-      return 1;
+      return cli::exit_code::failed;
     }
     store.bind_account(id, account->brand, actor, account->brand + " (set by an operator)");
     std::cout << "#" << id << " bound to " << account->brand;
@@ -410,9 +376,9 @@ int run_bind(const std::vector<std::string>& args) {
     std::cout << "\n";
   } catch (const chain::TransitionError& e) {
     std::cerr << "bind: " << e.what() << "\n";
-    return 1;
+    return cli::exit_code::failed;
   }
-  return 0;
+  return cli::exit_code::ok;
 }
 
 const dockhand::cli::Registration reg{"accounts", "list|check|add --config FILE",

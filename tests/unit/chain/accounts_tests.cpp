@@ -165,13 +165,20 @@ TEST_F(Accounts, AStoreWrittenBeforeAccountsIsMigratedAndItsRequestsGoOn) {
   chain.reset();
   store.reset();
   {
-    // ...in a store as the code before accounts wrote it: no requests.account.
+    // ...in a store as the code before accounts wrote it: schema version 1, no requests.account.
     sqlite::Database db((dir / "store.sqlite").string(), false);
-    db.exec("DROP INDEX requests_account; ALTER TABLE requests DROP COLUMN account;");
+    db.exec("DROP INDEX requests_account; ALTER TABLE requests DROP COLUMN account; PRAGMA user_version = 1;");
   }
   amazon.final_status = "Success";
   amazon.statuses.begin()->second = {"Success"};
+  {
+    // A reader (status) of that store, read-only, before serve migrated it: no account, no error.
+    Store reader((dir / "store.sqlite").string(), clock, StoreAccess::read_once);
+    EXPECT_EQ(reader.request(1)->account, "");
+    EXPECT_EQ(reader.request(1)->state, State::SUBMITTED);
+  }
   open();
+  EXPECT_EQ(store->migrated_from(), 1);
   EXPECT_EQ(store->request(1)->account, "") << "migrated: not bound yet";
   chain->resume();
   run_until_idle();
