@@ -117,6 +117,8 @@ OrchestratorConfig load_config(const std::filesystem::path& file);
 inline constexpr std::size_t kMinTokenLength = 16;
 inline constexpr std::size_t kMinPasswordLength = 8;
 void load_secrets(OrchestratorConfig& config);
+// One account's refresh token, from its secret file (private, and long enough to be real). Throws ConfigError.
+std::string read_refresh_token(const AccountConfig& account);
 
 // The contents of a secret file without its trailing newline. Throws ConfigError when the file is missing,
 // empty, not a regular file, or readable/writable by group or others (the message says how to fix it; it

@@ -277,7 +277,7 @@ int run_serve(const std::vector<std::string>& args) {
   // A brand authorizes the application in its browser; the new refresh token goes to the account's secret
   // file (0600) and into use at once, and the brand's requests stopped for a revoked authorization go on.
   std::unique_ptr<spapi::AuthorizationServer> authorization;
-  if (config.authorization && !check) {
+  if (config.authorization) {
     std::vector<std::string> brands;
     for (const auto& a : config.accounts) brands.push_back(a.brand);
     auto accept = [&config, &amazon, &chain](const spapi::NewAuthorization& n) {

@@ -362,6 +362,41 @@ TEST_F(Brands, RevokedAuthorizationStopsOnlyItsBrandAndTheWebsiteWorkflowAuthori
   EXPECT_EQ(logs.find(new_token), std::string::npos) << "the new refresh token was logged";
 }
 
+TEST_F(Brands, ThrottledBrandDoesNotHoldUpTheOthers) {
+  // Every call of Acme's is throttled (429), from its first: Bolt Outdoor and Crisp go through meanwhile.
+  sim.faults({"429:1@" + kBrands[0].partner});
+  auto serve = env->start();
+  const auto started = std::chrono::steady_clock::now();
+  auto shipments = one_email_each("TH");
+  auto others_confirmed = [&] {
+    auto rs = env->requests();
+    return rs.size() == 3 && std::count_if(rs.begin(), rs.end(), [](const chain::RequestRecord& r) {
+                               return r.state == State::CONFIRMED;
+                             }) == 2;
+  };
+  ASSERT_TRUE(eventually(others_confirmed)) << states(*env) << env->logs();
+  const auto others_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  auto requests = env->requests();
+  auto acme = std::find_if(requests.begin(), requests.end(), [](const chain::RequestRecord& r) { return r.account == "Acme"; });
+  ASSERT_NE(acme, requests.end());
+  ASSERT_TRUE(eventually([&] { return !env->store().request(acme->id)->last_error.empty(); })) << states(*env);
+  EXPECT_EQ(env->store().request(acme->id)->state, State::PLANNED) << "Acme waits for Amazon's quota: " << states(*env);
+  EXPECT_NE(env->store().request(acme->id)->last_error.find("429"), std::string::npos)
+      << env->store().request(acme->id)->last_error;
+  auto throttled = sim.stats()["throttled_by_partner"];
+  auto of = [&](const Brand& b) { return throttled.is_object() ? throttled.value(b.partner, 0) : 0; };
+  EXPECT_GE(of(kBrands[0]), 1) << throttled.dump();
+  EXPECT_EQ(of(kBrands[1]) + of(kBrands[2]), 0) << throttled.dump();
+  std::cout << "[ figure ] Bolt Outdoor and Crisp CONFIRMED " << others_ms << " ms after their emails, while every "
+            << "call of Acme's was answered 429\n";
+  // The storm ends: Acme's request goes through too, once.
+  sim.faults({});
+  ASSERT_TRUE(eventually([&] { return env->all_confirmed(3); })) << states(*env) << env->logs();
+  EXPECT_EQ(sim.stats()["submissions_by_partner"][kBrands[0].partner].value(shipments["Acme"], 0), 1);
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
 TEST_F(Brands, SingleAccountConfigAndAStoreFromBeforeAccountsKeepWorking) {
   // The config as it was before accounts: spapi.refresh_token_file, no accounts.
   env->config["spapi"].erase("accounts");
