@@ -16,9 +16,6 @@ using namespace dockhand;
 using namespace dockhand::serve_testing;
 using chain::State;
 
-namespace dockhand::chain {
-inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
-}  // namespace dockhand::chain
 
 namespace {
 
@@ -29,15 +26,6 @@ const std::vector<Brand> kBrands = {
     {"Acme", "A1ACMEPARTNER", "ACME1", "acme-brands.example", "Atzr|IwEBI-Acme-Refresh/Token+One=77aa01"},
     {"Bolt Outdoor", "A2BOLTPARTNER", "BOLT2", "bolt-outdoor.example", "Atzr|IwEBI-Bolt-Refresh/Token+Two=88bb02"},
     {"Crisp", "A3CRISPPARTNER", "CRSP3", "crisp.example", "Atzr|IwEBI-Crisp-Refresh/Token+Three=99cc03"}};
-
-std::string states(ServeEnv& env) {
-  std::string out;
-  for (const auto& r : env.requests())
-    out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) + " [" + r.account + "]" +
-           (r.reason.empty() ? "" : " (" + r.reason + ")") + (r.last_error.empty() ? "" : " {" + r.last_error + "}") +
-           "\n";
-  return out;
-}
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 

@@ -29,6 +29,10 @@
 #include <thread>
 #include <vector>
 
+namespace dockhand::chain {
+inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
+}  // namespace dockhand::chain
+
 namespace dockhand::serve_testing {
 
 namespace fs = std::filesystem;
@@ -275,5 +279,15 @@ class ServeEnv {
   chain::SystemClock clock_;
   std::unique_ptr<chain::Store> store_;
 };
+
+// Every request of the store, one line each, for failure messages: "#3 NEEDS_ATTENTION [Acme] (reason) {last error}".
+inline std::string states(ServeEnv& env) {
+  std::string out;
+  for (const auto& r : env.requests())
+    out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) +
+           (r.account.empty() ? "" : " [" + r.account + "]") + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+           (r.last_error.empty() ? "" : " {" + r.last_error + "}") + "\n";
+  return out;
+}
 
 }  // namespace dockhand::serve_testing
