@@ -139,7 +139,7 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, OrchestratorUnknownCommandListsTheCommands) {
   auto r = orchestrator({"stauts"});
-  EXPECT_RAN(r, 2, "\"stauts\" is not a command; the commands are extract, keygen, orders, plan, serve, status");
+  EXPECT_RAN(r, 2, "\"stauts\" is not a command; the commands are accounts, bind, extract, keygen, orders, plan, serve, status");
   EXPECT_RAN(orchestrator({"--help"}), 0, "Exit status");
 }
 
