@@ -209,12 +209,20 @@ class Reader {
     std::string_view value = scan::trim(fv.value);
     while (!value.empty() && (value.front() == '#' || value.front() == ':' || value.front() == '-')) value = scan::trim(value.substr(1));
     if (value.empty()) return;
-    auto ws = scan::words(value);
+    // words, keeping hyphenated codes whole ("ATL-DC")
+    std::vector<scan::Word> ws;
+    for (std::size_t i = 0; i < value.size();) {
+      while (i < value.size() && !scan::is_alnum(value[i])) ++i;
+      std::size_t j = i;
+      while (j < value.size() && (scan::is_alnum(value[j]) || (value[j] == '-' && j + 1 < value.size() && scan::is_alnum(value[j + 1])))) ++j;
+      if (j > i) ws.push_back({value.substr(i, j - i), i, j});
+      i = j;
+    }
     auto code_like = [&](std::string_view w) {
       if (w.size() < 3 || w.size() > 12) return false;
       bool digit = false, lower = false;
       for (char c : w) digit |= scan::is_digit(c), lower |= (c >= 'a' && c <= 'z');
-      return !lower || digit;
+      return (!lower || digit) && scan::is_alnum(w.front());
     };
     if (fv.field == Field::Vendor && !rr().vendor_code) {
       if (ws.empty() || (!fv.explicit_ && !code_like(ws[0].text))) return;
@@ -346,7 +354,15 @@ class Reader {
     std::vector<std::size_t> before(hits.size(), std::string_view::npos);
     for (std::size_t h = 0; h < hits.size(); ++h) {
       claim[h] = hits[h].begin;
-      if (hits[h].unit_word) {
+      // a tab separates a label from its value only when the label starts its cell ("Cases<TAB>18")
+      bool starts_cell = hits[h].begin == 0 || text[hits[h].begin - 1] == '\t';
+      bool separator_after = false;
+      for (std::size_t k = hits[h].end; k < text.size() && !separator_after; ++k) {
+        if (text[k] == ':' || text[k] == '=' || (text[k] == '\t' && starts_cell)) separator_after = true;
+        else if (text[k] != ' ') break;
+      }
+      // "12 cartons" claims the number before; "Cartons: 12" does not (the 12 before it is someone else's)
+      if (hits[h].unit_word && !separator_after) {
         std::size_t nb = number_before(text, hits[h].begin);
         if (nb != std::string_view::npos && (h == 0 || nb >= hits[h - 1].end)) before[h] = claim[h] = nb;
       }
@@ -372,7 +388,7 @@ class Reader {
       if (v < limit && (text[v] == ':' || text[v] == '=' || text[v] == '\t')) {
         fv.explicit_ = true;
         ++v;
-      } else if (hit.end < text.size() && text[hit.end] == '\t') {
+      } else if (hit.end < text.size() && text[hit.end] == '\t' && (hit.begin == 0 || text[hit.begin - 1] == '\t')) {
         fv.explicit_ = true;
       }
       if (cells) fv.explicit_ = true;
@@ -585,6 +601,10 @@ class Reader {
     bool po_col = false;
     std::size_t known = 0;
     for (const auto& h : header) {
+      // A header cell names a column; "PO: 2K4GH7QZ" or "FC ABE8" are fields with their values.
+      for (char ch : h)
+        if (scan::is_digit(ch) && !(h.size() > 2 && (scan::lower(h).find("lb") != std::string::npos))) return 0;
+      if (h.find(':') != std::string::npos && h.find(':') + 1 < h.size()) return 0;
       Column c;
       c.header = h;
       c.field = h.empty() ? Field::None : match_label(h);
@@ -672,7 +692,7 @@ class Reader {
       if (scan::is_rule_line(row)) continue;
       auto cells = scan::split_cells(row);
       Field f = cells.empty() ? Field::None : match_label(cells[0]);
-      if (f == Field::None || cells.size() < 2) break;
+      if (f == Field::None || f == Field::Po || cells.size() < 2) break;
       std::string k = normalize_label(cells[0]);
       bool kg = scan::contains_word(k, "kg") || scan::contains_word(k, "kgs");
       for (std::size_t c = 1; c < cells.size() && c < po_of.size(); ++c) {
@@ -693,8 +713,34 @@ ReadResult read_request(const MailDocument& doc) {
   bool any_quoted = false;
   for (const auto& l : doc.lines) any_quoted |= l.quoted;
   ReadResult fresh = Reader(doc, false).run();
-  if (!any_quoted || fresh.po_candidates > 0) return fresh;
-  return Reader(doc, true).run();
+  if (!any_quoted) return fresh;
+  ReadResult all = Reader(doc, true).run();
+  if (fresh.po_candidates == 0) return all;
+  // The new text has its own POs: those count. What it leaves unsaid (the vendor, a PO's FC...) may still
+  // come from the history it answers, each value with its place.
+  RoutingRequest& r = fresh.request;
+  const RoutingRequest& h = all.request;
+  auto fill = [](auto& slot, const auto& from, std::map<std::string, std::string>& sources,
+                 const std::map<std::string, std::string>& from_sources, const char* key) {
+    if (slot || !from) return;
+    slot = from;
+    auto it = from_sources.find(key);
+    if (it != from_sources.end()) sources[key] = it->second;
+  };
+  fill(r.vendor_code, h.vendor_code, r.sources, h.sources, "vendor_code");
+  fill(r.ship_from, h.ship_from, r.sources, h.sources, "ship_from");
+  fill(r.freight_ready_date, h.freight_ready_date, r.sources, h.sources, "freight_ready_date");
+  for (auto& po : r.purchase_orders)
+    for (const auto& old : h.purchase_orders) {
+      if (old.po != po.po) continue;
+      fill(po.destination_fc, old.destination_fc, po.sources, old.sources, "destination_fc");
+      fill(po.ship_window_start, old.ship_window_start, po.sources, old.sources, "ship_window_start");
+      fill(po.ship_window_end, old.ship_window_end, po.sources, old.sources, "ship_window_end");
+      fill(po.cartons, old.cartons, po.sources, old.sources, "cartons");
+      fill(po.pallets, old.pallets, po.sources, old.sources, "pallets");
+      fill(po.weight_lb, old.weight_lb, po.sources, old.sources, "weight_lb");
+    }
+  return fresh;
 }
 
 }  // namespace dockhand::intake
