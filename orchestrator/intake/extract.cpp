@@ -28,6 +28,10 @@ const char* const kOtherSubject[] = {"chargeback", "charge back", "charge-back",
 const char* const kOtherBody[] = {"chargeback", "charge-back", "invoice number", "amount due", "remittance",
                                   "has been cancelled", "has been canceled", "have been cancelled",
                                   "have been canceled", "is cancelled", "is canceled", "please cancel"};
+// Answers about a routing request rather than the request itself: they win over routing wording.
+const char* const kAnswerSubject[] = {"request received", "request has been received", "routing confirmation",
+                                      "routing confirmed", "has been routed", "delivery status notification",
+                                      "undeliverable", "read receipt", "not delivered"};
 const char* const kAutoReplySubject[] = {"out of office", "automatic reply", "autoreply", "auto-reply", "auto reply"};
 
 template <std::size_t N>
@@ -125,6 +129,8 @@ RoutingRequest extract(const std::string& raw_message, const ExtractOptions& opt
   if (const char* p = find_any(subject, kAutoReplySubject))
     return finish_other(std::string("automatic reply (subject says '") + p + "')");
   if (!doc.bulk.empty()) return finish_other("bulk mail or newsletter (" + doc.bulk + ")");
+  if (const char* p = find_any(subject, kAnswerSubject))
+    return finish_other(std::string("subject says '") + p + "': an answer about routing, not a request");
   bool strong_subject = subject_phrase && std::string_view(subject_phrase).find("rout") != std::string_view::npos;
   if (const char* p = find_any(subject, kOtherSubject))
     if (!strong_subject) return finish_other(std::string("subject says '") + p + "', not a routing request");

@@ -60,6 +60,9 @@ const Synonym kSynonyms[] = {
     {Field::ReadyDate, "ready for pick up"}, {Field::ReadyDate, "ready to ship"}, {Field::ReadyDate, "goods ready"},
     {Field::ReadyDate, "goods ready date"}, {Field::ReadyDate, "crd"}, {Field::ReadyDate, "available for pickup"},
     {Field::ReadyDate, "pickup ready date"}, {Field::ReadyDate, "freight available"}, {Field::ReadyDate, "cargo available"},
+    {Field::ReadyDate, "freight ready date frd"}, {Field::ReadyDate, "frd"}, {Field::ReadyDate, "available date"},
+    {Field::ReadyDate, "ready for pickup date"}, {Field::ReadyDate, "freight available date"},
+    {Field::ReadyDate, "ready to ship date"},
     // ship from
     {Field::ShipFrom, "ship from"}, {Field::ShipFrom, "ships from"}, {Field::ShipFrom, "shipping from"},
     {Field::ShipFrom, "shipped from"}, {Field::ShipFrom, "origin", Strict}, {Field::ShipFrom, "pickup location"},

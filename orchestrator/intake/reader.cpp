@@ -128,7 +128,7 @@ class Reader {
       if (nth == 0) return scan::excel_serial_date(n->value);  // a spreadsheet date
       return std::nullopt;
     }
-    auto dates = scan::find_dates(v, doc_.date, fv.explicit_);
+    auto dates = scan::find_dates(v, doc_.date, true);  // the label says it is a date: "2/6" is one
     if (count) *count = dates.size();
     if (nth >= dates.size()) {
       if (nth == 0 && fv.explicit_ && !v.empty())
@@ -232,8 +232,16 @@ class Reader {
     } else if (fv.field == Field::ShipFrom && !rr().ship_from) {
       if (ws.empty()) return;
       bool code = code_like(ws[0].text) && ws[0].begin == 0 && ws[0].text.size() <= 10;
-      bool digit = false, all_upper = true;
-      for (char c : ws[0].text) digit |= scan::is_digit(c), all_upper &= !(c >= 'a' && c <= 'z');
+      bool digit = false, all_upper = true, letter = false;
+      for (char c : ws[0].text)
+        digit |= scan::is_digit(c), all_upper &= !(c >= 'a' && c <= 'z'), letter |= scan::is_alpha(c);
+      // a code stands alone or before its description ("ORL1 - Orlando", "WH01 (Reno)", "DC2, Dallas");
+      // "123 Industrial Pkwy" is an address
+      std::string_view after = value.substr(ws[0].end);
+      bool alone = after.empty() || after.front() == ',' || after.front() == ';' || after.front() == '(' ||
+                   after.rfind(" -", 0) == 0 || after.rfind(" (", 0) == 0 || after.rfind(" /", 0) == 0 ||
+                   after.rfind(" |", 0) == 0 || after.front() == '.' || (!fv.explicit_ && after.front() == ' ');
+      code &= letter && alone;
       if (code && (digit || all_upper)) rr().ship_from = scan::upper(ws[0].text);
       else if (fv.explicit_) {
         std::string text(value);
@@ -313,8 +321,16 @@ class Reader {
     for (std::size_t i = 0; i < doc_.lines.size(); ++i) {
       if (skip(i)) continue;
       const auto& line = doc_.lines[i];
-      for (const auto& w : scan::words(line.text)) {
+      const std::string& t0 = line.text;
+      for (const auto& w : scan::words(t0)) {
         if (!scan::is_po_shaped(w.text)) continue;
+        // a token standing on its own, not part of an address, a URL or an identifier
+        char before = w.begin > 0 ? t0[w.begin - 1] : ' ';
+        char after = w.end < t0.size() ? t0[w.end] : ' ';
+        char after2 = w.end + 1 < t0.size() ? t0[w.end + 1] : ' ';
+        if (std::string_view("@/_=-&?%+.:<").find(before) != std::string_view::npos) continue;
+        if (std::string_view("@/_=-&?%+>").find(after) != std::string_view::npos) continue;
+        if ((after == '.' || after == ':') && after2 != ' ' && after2 != '\t') continue;
         std::string t = scan::upper(w.text);
         if (out_.po_tokens.count(t) || accounted_.count(t) || !seen.insert(t).second) continue;
         out_.loose_tokens.push_back(t + " (" + line.place() + ")");
@@ -339,6 +355,38 @@ class Reader {
     while (b < e && !scan::is_digit(s[b])) ++b;
     if (e > b && (b == 0 || !scan::is_alnum(s[b - 1]))) return b;
     return std::string_view::npos;
+  }
+
+  // How much of a value its field reads (from the value's start).
+  std::size_t consumed(Field f, std::string_view value, bool explicit_) const {
+    switch (f) {
+      case Field::Fc:
+        for (const auto& w : scan::words(value))
+          if (scan::is_fc_shaped(w.text)) return w.end;
+        return 0;
+      case Field::Cartons:
+      case Field::Pallets:
+        if (auto n = scan::first_number(value)) return n->end;
+        return 0;
+      case Field::Weight:
+        if (auto n = scan::first_number(value)) {
+          std::size_t end = n->end;
+          if (scan::weight_unit_at(value, n->end, &end) == 0) end = n->end;
+          return end;
+        }
+        return 0;
+      case Field::Window:
+      case Field::WindowStart:
+      case Field::WindowEnd:
+      case Field::ReadyDate: {
+        auto dates = scan::find_dates(value, doc_.date, true);
+        if (dates.empty()) return explicit_ ? value.size() : 0;
+        std::size_t last = f == Field::Window && dates.size() > 1 ? 1 : 0;
+        return dates[last].end;
+      }
+      default:
+        return value.size();
+    }
   }
 
   // Labels, their values and the POs in one line.
@@ -384,6 +432,26 @@ class Reader {
         continue;
       }
       std::size_t v = hit.end;
+      // The label may go on to its colon: "Ship From Address:", "Freight Ready Date (FRD):", "Weight (lbs):".
+      for (std::size_t k = hit.end; k < limit && k < hit.end + 32; ++k) {
+        char c = text[k];
+        if (c == ':') {
+          // not when the words before the colon are a code ("Vendor code ACMEW: ...")
+          bool code = false;
+          for (const auto& w : scan::words(text.substr(hit.end, k - hit.end))) {
+            bool all_upper = w.text.size() >= 3;
+            for (char ch : w.text) all_upper &= ch >= 'A' && ch <= 'Z';
+            std::string lw = scan::lower(w.text);
+            code |= all_upper && lw != "frd" && lw != "lbs" && lw != "kgs" && lw != "crd" && lw != "fc";
+          }
+          if (code) break;
+          std::string tail = scan::lower(text.substr(hit.end, k - hit.end));
+          fv.kg |= scan::contains_word(tail, "kg") || scan::contains_word(tail, "kgs");
+          v = k;
+          break;
+        }
+        if (!(scan::is_alpha(c) || c == ' ' || c == '(' || c == ')' || c == '#' || c == '.' || c == '/')) break;
+      }
       while (v < limit && (text[v] == ' ' || text[v] == '(' || text[v] == ')')) ++v;
       if (v < limit && (text[v] == ':' || text[v] == '=' || text[v] == '\t')) {
         fv.explicit_ = true;
@@ -428,9 +496,11 @@ class Reader {
       }
       fv.value = std::string(value);
       lf.fields.push_back(fv);
-      // the value's characters are accounted for when it reads as its field
+      // Only what the field reads is accounted for; the rest of the span stays free for unlabelled pieces
+      // ("Deliver to ATL6 between 1/29 and 2/2": the FC takes ATL6, the dates are still there).
       std::size_t offset = value.data() - text.data();
-      if (!value.empty()) mark(offset, offset + value.size());
+      std::size_t used = consumed(fv.field, value, fv.explicit_);
+      if (used) mark(offset, offset + used);
     }
     return lf;
   }
@@ -525,11 +595,21 @@ class Reader {
       std::string rest(text);
       for (std::size_t k = 0; k < rest.size(); ++k)
         if (lf.used[k]) rest[k] = ' ';
-      auto dates = scan::find_dates(rest, doc_.date, false);
-      if (dates.size() >= 2) {
+      auto dates = scan::find_dates(rest, doc_.date, true);
+      if (dates.size() == 2) {
         extra.push_back({Field::Window, rest.substr(dates[0].begin, dates[1].end - dates[0].begin), false, false, place});
         for (std::size_t k = dates[0].begin; k < dates[1].end; ++k) lf.used[k] = true;
       }
+    }
+    // "1,900#": pounds written with the pound sign
+    for (std::size_t k = 0; k < text.size(); ++k) {
+      if (lf.used[k] || !scan::is_digit(text[k]) || (k > 0 && (scan::is_alnum(text[k - 1]) || text[k - 1] == '.' || text[k - 1] == ','))) continue;
+      auto n = scan::number_at(text, k);
+      if (n && n->end < text.size() && text[n->end] == '#') {
+        extra.push_back({Field::Weight, std::string(text.substr(k, n->end + 1 - k)), false, false, place});
+        for (std::size_t q = k; q <= n->end; ++q) lf.used[q] = true;
+      }
+      if (n) k = n->end;
     }
     lf.fields.insert(lf.fields.end(), extra.begin(), extra.end());
 

@@ -93,7 +93,7 @@ class ScriptedAmazon : public AmazonShipments {
   int next_tx_ = 0;
 };
 
-// Extraction driven by test headers: X-Test-POs (space separated), X-Test-Kind (routing|other|quarantine).
+// Extraction driven by test headers: X-Test-POs (space separated), X-Test-Kind (routing|other|doubt|quarantine).
 inline intake::RoutingRequest header_extractor(const std::string& raw) {
   auto header = [&](const std::string& name) -> std::string {
     auto pos = raw.find(name + ": ");
@@ -107,6 +107,14 @@ inline intake::RoutingRequest header_extractor(const std::string& raw) {
   if (kind == "other") {
     rr.classification = "other";
     rr.classification_reason = "chargeback notice, not a routing request";
+    return rr;
+  }
+  if (kind == "doubt") {
+    rr.classification = "possible_routing_request";
+    rr.classification_reason = "says 'routing request' but names no purchase order that could be read";
+    rr.attention = intake::Attention{"possible routing request: PO 2K4GH7QZ is in the subject but not in the body",
+                                     {"'routing request' in the subject"},
+                                     {"PO 2K4GH7QZ is in the subject but not in the body"}};
     return rr;
   }
   rr.classification = "amazon_routing_request";
