@@ -309,8 +309,24 @@ class Walker {
     add_text(std::move(lines), is_attachment ? name : "body", false, &quoted);
   }
 
-  // Text of a part in UTF-8 (GMime converts the declared charset).
-  static std::string text_of(GMimePart* part, const std::string& decoded) {
+  // Text of a part in UTF-8 (GMime converts the declared charset). GMime hands text out as a C string, so a
+  // part with NUL bytes is converted here instead, NULs read as spaces: nothing after them is lost.
+  static std::string text_of(GMimePart* part, const std::string& decoded_in) {
+    std::string decoded = decoded_in.empty() ? decoded_content(part) : decoded_in;
+    if (decoded.find('\0') != std::string::npos) {
+      for (char& c : decoded)
+        if (c == '\0') c = ' ';
+      const char* cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+      std::string charset = cs ? scan::lower(cs) : "utf-8";
+      if (charset != "utf-8" && charset != "us-ascii" && charset != "utf8") {
+        gsize written = 0;
+        if (gchar* utf8 = g_convert(decoded.data(), gssize(decoded.size()), "UTF-8", charset.c_str(), nullptr, &written, nullptr)) {
+          decoded.assign(utf8, written);
+          g_free(utf8);
+        }
+      }
+      return decoded;
+    }
     if (GMIME_IS_TEXT_PART(part)) {
       char* t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
       if (t) {
@@ -319,7 +335,7 @@ class Walker {
         return text;
       }
     }
-    return decoded.empty() ? decoded_content(part) : decoded;
+    return decoded;
   }
 };
 
