@@ -270,7 +270,15 @@ std::vector<AttachmentRow> read_csv(const std::string& csv, const std::string& n
 
 std::vector<AttachmentRow> read_pdf(const std::string& bytes, const std::string& name, std::size_t max_pages) {
   static std::once_flag once;
-  std::call_once(once, [] { poppler::set_debug_error_function(quiet_poppler, nullptr); });
+  std::call_once(once, [] {
+    poppler::set_debug_error_function(quiet_poppler, nullptr);
+    // poppler-cpp sets its global tables (unicode maps, fonts) up when the first document is opened and
+    // tears them down with the last one: one document kept open for good keeps every later load cheap.
+    static const char kEmpty[] =
+        "%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    static std::unique_ptr<poppler::document> keep(poppler::document::load_from_raw_data(kEmpty, sizeof kEmpty - 1));
+  });
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(bytes.data(), int(bytes.size())));
   if (!doc) throw AttachmentError("not a readable PDF (damaged or not a PDF)");
   if (doc->is_locked()) throw AttachmentError("the PDF is password-protected");

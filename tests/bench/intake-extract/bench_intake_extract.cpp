@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -29,11 +30,19 @@ void load(const fs::path& dir, std::vector<std::string>& out) {
   }
 }
 
+// CPU time of this thread: "per core" even on a machine shared with other work (wall time is printed too).
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
 template <typename F>
-double median_rate(const std::vector<std::string>& mails, int runs, int rounds, F&& work) {
-  std::vector<double> rates;
+double median_rate(const std::vector<std::string>& mails, int runs, int rounds, F&& work, double* wall_rate = nullptr) {
+  std::vector<double> rates, walls;
   for (int r = 0; r < runs; ++r) {
     auto t0 = Clock::now();
+    double c0 = thread_cpu_seconds();
     std::size_t n = 0;
     for (int k = 0; k < rounds; ++k)
       for (const auto& m : mails) {
@@ -41,9 +50,12 @@ double median_rate(const std::vector<std::string>& mails, int runs, int rounds, 
         ++n;
       }
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    rates.push_back(double(n) / secs);
+    rates.push_back(double(n) / (thread_cpu_seconds() - c0));
+    walls.push_back(double(n) / secs);
   }
   std::sort(rates.begin(), rates.end());
+  std::sort(walls.begin(), walls.end());
+  if (wall_rate) *wall_rate = walls[walls.size() / 2];
   return rates[rates.size() / 2];
 }
 
@@ -81,13 +93,14 @@ int main(int argc, char** argv) {
     }
   }
   volatile std::size_t sink = 0;
+  double extract_wall = 0;
   double extract_rate = median_rate(mails, runs, 3, [&](const std::string& m) {
     try {
       sink = sink + dockhand::intake::extract(m).purchase_orders.size();
     } catch (const dockhand::intake::QuarantineError&) {
       sink = sink + 1;
     }
-  });
+  }, &extract_wall);
   double parse_rate = median_rate(mails, runs, 3, [&](const std::string& m) {
     GMimeStream* stream = g_mime_stream_mem_new_with_buffer(m.data(), m.size());
     GMimeParser* parser = g_mime_parser_new_with_stream(stream);
@@ -98,8 +111,9 @@ int main(int argc, char** argv) {
   });
   std::printf("intake extract benchmark: %s\n  %zu emails (%zu routing, %zu other, %zu quarantined), %.1f KB total, %d runs x 3 rounds, 1 thread\n",
               dirs.c_str(), mails.size(), routing, other, quarantined, bytes / 1024.0, runs);
-  std::printf("  extract (classify + extract), median : %10.0f emails/s/core   goal 1000   ratio to goal %.1fx\n",
+  std::printf("  extract (classify + extract), median : %10.0f emails/s/core (per CPU second)   goal 1000   ratio to goal %.1fx\n",
               extract_rate, extract_rate / 1000.0);
+  std::printf("  the same by wall clock (machine load counts), median : %10.0f emails/s\n", extract_wall);
   std::printf("  plain way: GMime parse only, median  : %10.0f emails/s/core   extract costs %.1fx the parse alone\n",
               parse_rate, parse_rate / extract_rate);
   return 0;
