@@ -139,7 +139,7 @@ say "starting the SP-API simulator, the desktops, the orchestrator and $agents a
 start spapi-sim "$sim_bin" --port 0 --port-file "$run/spapi-port" --state "$run/spapi-sim.json" \
   --client-id amzn1.application-oa2-client.dockhanddemo \
   --client-secret "$(cat "$run/secrets/lwa-client-secret")" --refresh-token "$(cat "$run/secrets/lwa-refresh-token")"
-wait_for "the SP-API simulator" 10 test -s "$run/spapi-port"
+wait_for "the SP-API simulator" 60 test -s "$run/spapi-port"
 spapi="http://127.0.0.1:$(tr -d '[:space:]' <"$run/spapi-port")"
 
 # ---- one desktop per agent: Xvfb + openbox + the simulated ERP and OpShip ----
@@ -151,14 +151,14 @@ for i in $(seq 1 "$agents"); do
     >"$run/logs/xvfb$i.log" 2>&1 &
   pids+=($!)
   exec 3>&-
-  wait_for "Xvfb $i" 10 test -s "$run/apps/display$i"
+  wait_for "Xvfb $i" 60 test -s "$run/apps/display$i"
   display=":$(tr -d '[:space:]' <"$run/apps/display$i")"
   echo "$display" >"$run/apps/display$i"
   start "openbox$i" env DISPLAY="$display" openbox --sm-disable
   # A program that maps its window while openbox is still starting is never managed (and never shown):
   # wait until the window manager owns the screen, as scripts/with-xvfb.sh does.
   wm_ready() { env DISPLAY="$display" xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q "window id"; }
-  wait_for "openbox on desktop $i" 10 wm_ready
+  wait_for "openbox on desktop $i" 60 wm_ready
   start "erp$i" env DISPLAY="$display" "$erp_bin" --state "$run/apps/erp$i.json" --backend "$run/apps/erp-backend.json" \
     --orders "$run/apps/erp-orders.json" "${app_flags[@]}"
   start "opship$i" env DISPLAY="$display" "$opship_bin" --state "$run/apps/opship$i.json" \
@@ -167,7 +167,7 @@ done
 # Both programs are on screen on every desktop before any agent looks at it.
 for i in $(seq 1 "$agents"); do
   for title in "Legacy ERP" "OpShip 4.2"; do
-    if ! wait_for "the \"$title\" window on desktop $i" 20 \
+    if ! wait_for "the \"$title\" window on desktop $i" 60 \
          env DISPLAY="$(cat "$run/apps/display$i")" xdotool search --onlyvisible --name "$title" >/dev/null; then
       env DISPLAY="$(cat "$run/apps/display$i")" xwininfo -root -tree >"$run/logs/windows$i.txt" 2>&1 || true
       exit 1
@@ -205,7 +205,7 @@ start serve "$orch" serve --config "$run/orchestrator.json"
 # The fleet binds a free port and says which in its log.
 fleet_endpoint() { grep -o 'jobs go to agents at tcp://127.0.0.1:[0-9]*' "$run/logs/orchestrator.log" 2>/dev/null | head -n1 | sed 's/.* at //'; }
 has_fleet_endpoint() { [ -n "$(fleet_endpoint)" ]; }
-wait_for "the orchestrator's fleet" 15 has_fleet_endpoint
+wait_for "the orchestrator's fleet" 60 has_fleet_endpoint
 endpoint="$(fleet_endpoint)"
 # Keep that port in the config, so a restarted orchestrator is where the agents look for it.
 sed -i "s|tcp://127.0.0.1:\*|$endpoint|" "$run/orchestrator.json"
@@ -216,6 +216,10 @@ for i in $(seq 1 "$agents"); do
     --orchestrator "$endpoint" --server-key "$run/keys/orchestrator.pub" \
     --key "$run/keys/agent$i.key" --id "agent$i" --recordings "$here/recordings" --evidence "$run/evidence/agent$i"
 done
+# Every agent has said READY before any mail arrives, so on a slow machine the first agent up does not take
+# all the work (and --agents N means N agents at work).
+agent_ready() { grep -q "fleet: agent agent$1 (" "$run/logs/orchestrator.log" 2>/dev/null; }
+for i in $(seq 1 "$agents"); do wait_for "agent$i to register with the orchestrator" 60 agent_ready "$i"; done
 
 # ---- three routing requests land in the inbox ----
 say "three routing-request emails land in $run/inbox"
