@@ -125,7 +125,7 @@ inline intake::RoutingRequest header_extractor(const std::string& raw) {
   for (std::size_t start = 0; start < pos.size();) {
     auto end = pos.find(' ', start);
     if (end == std::string::npos) end = pos.size();
-    if (end > start) rr.purchase_orders.push_back({pos.substr(start, end - start), {}, {}, {}, {}, {}, {}});
+    if (end > start) rr.purchase_orders.push_back({pos.substr(start, end - start), {}, {}, {}, {}, {}, {}, {}});
     start = end + 1;
   }
   return rr;
