@@ -3,13 +3,14 @@
 #   email in a Maildir -> extract -> plan -> submitShipments (SP-API simulator) -> CONFIRMED
 #   -> close-out by a desktop agent in the simulated ERP and OpShip (Xvfb) -> DONE.
 #
-#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--no-setup] [--no-build] [--keep]
+#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--verbose] [--no-setup] [--no-build]
 #
 # Installs what is missing (scripts/setup.sh), builds, starts Xvfb + openbox with the simulated ERP and
 # OpShip, the SP-API + LWA simulator, the orchestrator (Maildir inbox, SQLite store, CURVE fleet) and the
-# agents, drops three routing-request emails into the inbox and prints every step of every request as it
-# happens. Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started is
-# stopped on exit, however it exits; the run folder (store, logs, evidence, the apps' state files) stays
+# agents, drops three routing-request emails into the inbox and prints one line per step of each request
+# as it happens (received, extracted, submitted, confirmed, each close-out job with its PT reference or
+# BOL, DONE). Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started
+# is stopped on exit, however it exits; the run folder (store, logs, evidence, the apps' state files) stays
 # for inspection: `build/orchestrator/cli/dockhand-orchestrator status --store DIR/dockhand.sqlite`.
 #
 #   --dir DIR     run folder (default: demo-run/ in the repository; emptied first)
@@ -17,22 +18,24 @@
 #                 one ERP and one OpShip back end, like agent VMs in front of one company's systems (default 1)
 #   --timeout S   give up after S seconds (default 300)
 #   --hazards     switch the simulated programs' hazards on (load delays, session-expired popups, ...)
+#   --verbose     print every event as well: the agents' step-by-step progress, dispatches, bookkeeping
 #   --no-setup    skip scripts/setup.sh;  --no-build  skip the build (use BUILD_DIR as it is)
 # Environment: BUILD_DIR (default build), JOBS (build parallelism, default: cores).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$here/build}"
 run="$here/demo-run"
-agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1
+agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1; verbose=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) run="$2"; shift 2 ;;
     --agents) agents="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --hazards) hazards=1; shift ;;
+    --verbose) verbose=(--verbose); shift ;;
     --no-setup) do_setup=0; shift ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,9 +46,15 @@ say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 if [ $do_setup -eq 1 ]; then say "setup"; "$here/scripts/setup.sh"; fi
 if [ $do_build -eq 1 ]; then
   say "build ($build)"
-  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "${JOBS:-$(nproc)}" --target dockhand-orchestrator dockhand-agent dockhand-spapi-sim \
-    dockhand-sim-erp dockhand-sim-opship
+  mkdir -p "$build"
+  # The compiler's output goes to a log; only a failure shows it.
+  if ! { cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+         cmake --build "$build" -j "${JOBS:-$(nproc)}" --target dockhand-orchestrator dockhand-agent \
+           dockhand-spapi-sim dockhand-sim-erp dockhand-sim-opship; } >"$build/demo-build.log" 2>&1; then
+    tail -n 40 "$build/demo-build.log" >&2
+    echo "demo: the build failed (whole log: $build/demo-build.log)" >&2
+    exit 1
+  fi
 fi
 orch="$build/orchestrator/cli/dockhand-orchestrator"
 agent_bin="$build/agent/dockhand-agent"
@@ -227,20 +236,17 @@ email 1 "Routing request - 2 POs to ABE8" "$(po_block 2K4GH7QZ ABE8 12 1)$(po_bl
 email 2 "Routing request - PO 9LMN4R8T" "$(po_block 9LMN4R8T MDW2 5 0)"
 email 3 "Fwd: routing request HBRPOIG8" "$(po_block HBRPOIG8 SWF1 6 1)"
 
-say "live timeline (every step of every request)"
+say "live timeline (one line per step${verbose:+, every event})"
 set +e
-"$orch" status --store "$run/dockhand.sqlite" --follow --until-done 3 --timeout "$timeout_s"
+"$orch" status --store "$run/dockhand.sqlite" --follow --until-done 3 --timeout "$timeout_s" "${verbose[@]}"
 rc=$?
 set -e
 echo
-"$orch" status --store "$run/dockhand.sqlite" --brief
+"$orch" status --store "$run/dockhand.sqlite"
 if [ $rc -eq 0 ]; then
   say "all three routing requests are DONE"
-  for id in $("$orch" status --store "$run/dockhand.sqlite" --state DONE --brief | sed -n 's/^#\([0-9]*\) .*/\1/p'); do
-    "$orch" status "$id" --store "$run/dockhand.sqlite" --brief 2>/dev/null | grep -E '^#|outputs' || true
-  done
 else
   say "the demo did not finish (exit $rc): logs in $run/logs, evidence in $run/evidence"
 fi
-echo "demo: store $run/dockhand.sqlite (dockhand-orchestrator status --store ...), evidence $run/evidence, logs $run/logs"
+echo "demo: store $run/dockhand.sqlite (status ID --store ... shows one in full), logs $run/logs"
 exit $rc
