@@ -86,7 +86,7 @@ RunResult Runner::run() {
   }
   r.timings = std::move(timings_);
   r.elapsed_ms = ms_between(start, Clock::now());
-  if (!r.evidence.empty()) write_result_json(r, s_.file);
+  if (!r.evidence.empty()) write_result_json(r, s_.file, failure_details_);
   return r;
 }
 
@@ -107,7 +107,8 @@ void Runner::run_steps(const Steps& steps) {
   }
 }
 
-void Runner::poll(int timeout_ms, const Locator* looked_for, const std::function<bool(std::string&)>& attempt) {
+void Runner::poll(int timeout_ms, const Locator* looked_for, const std::function<bool(std::string&)>& attempt,
+                  const std::optional<Searched>* searched) {
   auto start = Clock::now();
   auto deadline = start + std::chrono::milliseconds(timeout_ms);
   std::string why;
@@ -132,9 +133,12 @@ void Runner::poll(int timeout_ms, const Locator* looked_for, const std::function
     stuck_behind_dialog(why, looked_for);
     if (Clock::now() >= deadline) {
       Failure f{"application", "timed out after " + std::to_string(timeout_ms) + " ms: " + why, looked_for};
-      const auto& target = where_.windows().target;
-      if (!target) f.searched = where_.screen();
-      else f.searched = to_cv(target->rect) & where_.screen();
+      if (searched && *searched) {
+        f.searched = (*searched)->rect;
+        f.searched_by = (*searched)->by;
+      } else {
+        f.searched = where_.window_area();
+      }
       throw f;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(s_.defaults.poll_ms));
@@ -148,7 +152,7 @@ void Runner::stuck_behind_dialog(const std::string& why, const Locator* looked_f
     return;
   }
   const auto& top = ws.dialogs.front();
-  auto r = to_cv(top.rect) & where_.screen();
+  auto r = client_rect(top) & where_.screen();
   if (r.empty()) return;
   cv::Mat now = where_.frame()(r);
   if (!front_ || front_->id != top.id || !same_pixels(front_->pixels, now)) {
@@ -181,10 +185,23 @@ void Runner::fail(RunResult& r, const Failure& f) {
   }
   shots.screen = where_.frame();
   if (current_path_.rfind("handlers[", 0) == 0) shots.trigger = handlers_.trigger();
+  failure_details_ = nlohmann::json::object();
+  failure_details_["looked_for"] = nullptr;
   if (f.looked_for) {
     const Locator* loc = f.looked_for;
-    while (loc->kind == Locator::Kind::Region && loc->anchor_of) loc = loc->anchor_of.get();
+    while (loc->kind == Locator::Kind::Anchored && loc->anchor_of) loc = loc->anchor_of.get();
     if (loc->kind == Locator::Kind::Image) shots.looked_for_file = where_.template_file(*loc);
+    failure_details_["looked_for"] = {{"locator", f.looked_for->describe()}, {"path", f.looked_for->path}};
+    if (!shots.looked_for_file.empty()) {
+      failure_details_["looked_for"]["template"] = shots.looked_for_file;
+      failure_details_["looked_for"]["image"] = "looked-for.png";
+    }
+  }
+  if (f.searched) {
+    const auto& a = *f.searched;
+    failure_details_["searched"] = {{"screen", {a.x, a.y, a.width, a.height}},
+                                    {"where", where_.describe_area(a)}, {"image", "searched.png"}};
+    if (!f.searched_by.empty()) failure_details_["searched"]["by"] = f.searched_by;
   }
   r.evidence = write_evidence(o_.evidence_dir, s_.name, f, shots).string();
 }

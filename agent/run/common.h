@@ -20,6 +20,11 @@ inline double ms_between(Clock::time_point a, Clock::time_point b) {
 
 inline cv::Rect to_cv(const drivers::Rect& r) { return {r.x, r.y, r.w, r.h}; }
 
+// The program's own area of a window (inside the window manager's frame): what scripts see and click, and what
+// window-relative coordinates start from, the same with any window manager or none. A backend that cannot tell
+// gives the outer rectangle.
+inline cv::Rect client_rect(const drivers::WindowInfo& w) { return to_cv(w.client.empty() ? w.rect : w.client); }
+
 // Thrown by a step that fails the run; the runner turns it into the result and the evidence folder.
 struct Failure {
   Failure(std::string c, std::string r, const Locator* l = nullptr)
@@ -27,7 +32,8 @@ struct Failure {
   std::string category;
   std::string reason;
   const Locator* looked_for = nullptr;
-  std::optional<cv::Rect> searched;
+  std::optional<cv::Rect> searched;  // the area searched or read, on the screen (cropped in the evidence)
+  std::string searched_by;           // what made that area (a read's locator), for the evidence
 };
 
 // Thrown by a `done` step.

@@ -38,9 +38,18 @@ fs::path write_evidence(const fs::path& evidence_dir, const std::string& script_
       cv::Rect screen(0, 0, shots.screen.cols, shots.screen.rows);
       cv::Mat bgr;
       cv::cvtColor(shots.screen, bgr, cv::COLOR_BGRA2BGR);
+      const cv::Rect searched = f.searched ? *f.searched & screen : cv::Rect();
+      if (!searched.empty()) {
+        cv::imwrite((dir / "searched.png").string(), bgr(searched));
+        // Outlined just outside the area, so every pixel that was read stays as it was.
+        if (searched != screen) {
+          cv::Mat marked = bgr.clone();
+          cv::Rect outline(searched.x - 2, searched.y - 2, searched.width + 4, searched.height + 4);
+          cv::rectangle(marked, outline, cv::Scalar(0, 0, 255), 2);
+          bgr = marked;
+        }
+      }
       cv::imwrite((dir / "screen.png").string(), bgr);
-      if (f.searched && !(*f.searched & screen).empty())
-        cv::imwrite((dir / "searched.png").string(), bgr(*f.searched & screen));
       if (!shots.trigger.empty()) {
         cv::Mat t;
         cv::cvtColor(shots.trigger, t, cv::COLOR_BGRA2BGR);
@@ -55,10 +64,12 @@ fs::path write_evidence(const fs::path& evidence_dir, const std::string& script_
   return dir;
 }
 
-void write_result_json(const RunResult& r, const fs::path& script_file) {
+void write_result_json(const RunResult& r, const fs::path& script_file, const nlohmann::json& details) {
   nlohmann::json j = r.to_json();
   j["script"] = script_file.string();
   j["looked_for"] = nullptr;
+  if (details.is_object())
+    for (const auto& [key, value] : details.items()) j[key] = value;
   std::ofstream out(fs::path(r.evidence) / "result.json");
   out << j.dump(2) << "\n";
 }

@@ -11,12 +11,6 @@ namespace dockhand::agent::run {
 
 namespace fs = std::filesystem;
 
-std::string variant_file(const fs::path& base, double scale) {
-  char num[32];
-  std::snprintf(num, sizeof num, "%g", scale);
-  return (base.parent_path() / (base.stem().string() + "@" + num + base.extension().string())).string();
-}
-
 Locating::Locating(const Script& script, drivers::Desktop* desktop, const Vars& vars)
     : s_(script), d_(desktop), vars_(vars), window_title_(script.window) {}
 
@@ -92,32 +86,44 @@ void Locating::classify(const std::vector<drivers::WindowInfo>& all) {
 std::vector<cv::Rect> Locating::areas() const {
   std::vector<cv::Rect> out;
   for (const auto& dlg : ws_.dialogs) {
-    auto r = to_cv(dlg.rect) & screen_;
+    auto r = client_rect(dlg) & screen_;
     if (!r.empty()) out.push_back(r);
   }
   if (ws_.target) {
-    auto r = to_cv(ws_.target->rect) & screen_;
+    auto r = client_rect(*ws_.target) & screen_;
     if (!r.empty()) out.push_back(r);
   }
   if (!ws_.target) out.push_back(screen_);
   return out;
 }
 
+cv::Rect Locating::window_area() const { return ws_.target ? client_rect(*ws_.target) & screen_ : screen_; }
+
+std::string Locating::describe_area(const cv::Rect& r) const {
+  auto list = [](const cv::Rect& a) {
+    return "[" + std::to_string(a.x) + ", " + std::to_string(a.y) + ", " + std::to_string(a.width) + ", " +
+           std::to_string(a.height) + "]";
+  };
+  if (!ws_.target) return "screen " + list(r);
+  cv::Rect in = r - window_area().tl();
+  return list(in) + " in window \"" + ws_.target->title + "\" (screen " + list(r) + ")";
+}
+
 std::uint64_t Locating::window_at(cv::Point p) const {
   for (const auto& dlg : ws_.dialogs)
-    if (to_cv(dlg.rect).contains(p)) return dlg.id;
-  if (ws_.target && to_cv(ws_.target->rect).contains(p)) return ws_.target->id;
+    if (client_rect(dlg).contains(p)) return dlg.id;
+  if (ws_.target && client_rect(*ws_.target).contains(p)) return ws_.target->id;
   return 0;
 }
 
 bool Locating::can_click(cv::Point p, std::string& why) const {
   if (!ws_.dialogs.empty()) {
     const auto& top = ws_.dialogs.front();
-    if (to_cv(top.rect).contains(p)) return true;
+    if (client_rect(top).contains(p)) return true;
     why = "window \"" + top.title + "\" is in front of the target";
     return false;
   }
-  if (ws_.target && !to_cv(ws_.target->rect).contains(p)) {
+  if (ws_.target && !client_rect(*ws_.target).contains(p)) {
     why = "the target lies outside the window \"" + ws_.target->title + "\"";
     return false;
   }
@@ -223,6 +229,45 @@ std::optional<cv::Rect> Locating::find_text(const Locator& loc, const cv::Rect& 
   return ms.front().region;
 }
 
+namespace {
+
+// The area an anchored locator without a kind of its own stands for: `size` (defaults below) beside the anchor,
+// moved by `offset` (sizes and offsets already scaled).
+cv::Rect beside(const cv::Rect& a, Locator::Anchor anchor, std::optional<cv::Size> size, cv::Point offset,
+                int default_w, int pad) {
+  const bool row = anchor == Locator::Anchor::RightOf || anchor == Locator::Anchor::LeftOf;
+  int w = size ? size->width : (row ? default_w : std::max(a.width, default_w));
+  int h = size ? size->height : a.height + pad;
+  cv::Rect r;
+  switch (anchor) {
+    case Locator::Anchor::RightOf: r = {a.x + a.width, a.y + a.height / 2 - h / 2, w, h}; break;
+    case Locator::Anchor::LeftOf: r = {a.x - w, a.y + a.height / 2 - h / 2, w, h}; break;
+    case Locator::Anchor::Below: r = {a.x, a.y + a.height, w, h}; break;
+    case Locator::Anchor::Above: r = {a.x, a.y - h, w, h}; break;
+    case Locator::Anchor::None: break;
+  }
+  return r + offset;
+}
+
+// Where to search for something anchored: the strip beside the anchor (its row, twice its height or `size`'s
+// height if larger; or its column, twice its width or `size`'s width if larger), up to the edge of `bounds`.
+cv::Rect strip(const cv::Rect& a, Locator::Anchor anchor, std::optional<cv::Size> size, const cv::Rect& bounds) {
+  const bool row = anchor == Locator::Anchor::RightOf || anchor == Locator::Anchor::LeftOf;
+  int band = row ? std::max(a.height, size ? size->height : 0) : std::max(a.width, size ? size->width : 0);
+  switch (anchor) {
+    case Locator::Anchor::RightOf:
+      return {a.x + a.width, a.y + a.height / 2 - band, bounds.x + bounds.width - a.x - a.width, 2 * band};
+    case Locator::Anchor::LeftOf: return {bounds.x, a.y + a.height / 2 - band, a.x - bounds.x, 2 * band};
+    case Locator::Anchor::Below:
+      return {a.x + a.width / 2 - band, a.y + a.height, 2 * band, bounds.y + bounds.height - a.y - a.height};
+    case Locator::Anchor::Above: return {a.x + a.width / 2 - band, bounds.y, 2 * band, a.y - bounds.y};
+    case Locator::Anchor::None: break;
+  }
+  return bounds;
+}
+
+}  // namespace
+
 std::optional<cv::Rect> Locating::resolve(const Locator& loc, const cv::Rect& area) {
   cv::Rect bounds = area & screen_;
   if (loc.within) {
@@ -230,46 +275,39 @@ std::optional<cv::Rect> Locating::resolve(const Locator& loc, const cv::Rect& ar
     if (!w) return std::nullopt;
     bounds = *w & screen_;
   }
+  std::optional<cv::Size> size;
+  if (loc.size) size = cv::Size(sc(loc.size->first), sc(loc.size->second));
+  const cv::Point offset(sc(loc.offset_x), sc(loc.offset_y));
   if (loc.anchor != Locator::Anchor::None && loc.anchor_of) {
     auto a = resolve(*loc.anchor_of, bounds);
     if (!a) return std::nullopt;
-    bool right = loc.anchor == Locator::Anchor::RightOf;
-    if (loc.kind == Locator::Kind::Region) {
-      int w = loc.size ? sc(loc.size->first) : (right ? sc(200) : std::max(a->width, sc(200)));
-      int h = loc.size ? sc(loc.size->second) : a->height + sc(10);
-      cv::Rect r = right ? cv::Rect(a->x + a->width + sc(loc.offset_x), a->y + a->height / 2 - h / 2 + sc(loc.offset_y), w, h)
-                         : cv::Rect(a->x + sc(loc.offset_x), a->y + a->height + sc(loc.offset_y), w, h);
-      r &= screen_;
+    if (loc.kind == Locator::Kind::Anchored) {
+      cv::Rect r = beside(*a, loc.anchor, size, offset, sc(200), sc(10)) & screen_;
       if (r.empty()) return std::nullopt;
       return r;
     }
-    // A strip beside / under the anchor, as wide as the area allows.
-    cv::Rect strip;
-    if (right) {
-      int band = std::max(a->height, loc.size ? sc(loc.size->second) : 0);
-      strip = cv::Rect(a->x + a->width, a->y + a->height / 2 - band, bounds.x + bounds.width - a->x - a->width, 2 * band);
-    } else {
-      int band = std::max(a->width, loc.size ? sc(loc.size->first) : 0);
-      strip = cv::Rect(a->x + a->width / 2 - band, a->y + a->height, 2 * band, bounds.y + bounds.height - a->y - a->height);
-    }
-    bounds = strip & bounds;
+    bounds = strip(*a, loc.anchor, size, bounds) & bounds;
     if (bounds.empty()) return std::nullopt;
   }
+  // Fixed coordinates start at `within`'s region, else at the target window's client area (else the screen).
+  const cv::Point origin = loc.within ? bounds.tl() : window_area().tl();
   std::optional<cv::Rect> r;
   switch (loc.kind) {
     case Locator::Kind::Image: r = find_image(loc, bounds); break;
     case Locator::Kind::Text: r = find_text(loc, bounds); break;
-    case Locator::Kind::Point: {
-      cv::Point base = loc.within ? bounds.tl() : area.tl();
-      r = cv::Rect(base.x + sc(loc.point_x), base.y + sc(loc.point_y), 1, 1);
+    case Locator::Kind::Point: r = cv::Rect(origin.x + sc(loc.point_x), origin.y + sc(loc.point_y), 1, 1); break;
+    case Locator::Kind::Region:
+      r = cv::Rect(origin.x + sc(loc.region_x), origin.y + sc(loc.region_y), sc(loc.region_w), sc(loc.region_h));
       break;
-    }
-    case Locator::Kind::Region: return std::nullopt;  // validator requires an anchor
+    case Locator::Kind::Anchored: return std::nullopt;  // validator requires an anchor
   }
   if (!r) return std::nullopt;
-  if (loc.kind != Locator::Kind::Point) hints_[&loc] = *r;
-  r->x += sc(loc.offset_x);
-  r->y += sc(loc.offset_y);
+  if (loc.kind == Locator::Kind::Image || loc.kind == Locator::Kind::Text) hints_[&loc] = *r;
+  *r += offset;
+  if (loc.kind == Locator::Kind::Region) {
+    *r &= screen_;
+    if (r->empty()) return std::nullopt;
+  }
   return r;
 }
 

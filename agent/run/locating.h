@@ -44,6 +44,10 @@ class Locating {
   // Where to look, in order: the app's dialogs (newest first), then its window; the whole screen when the
   // script names no window or it is not open.
   std::vector<cv::Rect> areas() const;
+  // The target window's client area on the screen (the screen when there is none): where fixed coordinates start.
+  cv::Rect window_area() const;
+  // "[x, y, w, h] in window \"T\" (screen [x, y, w, h])": an area as the script's author measures it.
+  std::string describe_area(const cv::Rect& r) const;
   std::uint64_t window_at(cv::Point p) const;
   // Input may go to `p` only if nothing unexpected is in front: with a dialog open, only into the newest
   // dialog; otherwise into the target window.
@@ -92,9 +96,5 @@ class Locating {
   std::deque<vision::TextScan> scans_;  // OCR of the current capture, by area
   std::map<std::string, std::optional<vision::Pattern>> patterns_;  // file -> template (nullopt: no such file)
 };
-
-// The template for `scale`: "x@1.25.png" beside "x.png" when the script's author cut one at that scale (text does
-// not scale linearly: fonts snap to whole pixel sizes), else x.png resized by the finder.
-std::string variant_file(const std::filesystem::path& base, double scale);
 
 }  // namespace dockhand::agent::run

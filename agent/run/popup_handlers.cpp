@@ -25,7 +25,7 @@ bool PopupHandlers::check(bool include_window) {
   };
   const auto& screen = where_.screen();
   for (const auto& dlg : where_.windows().dialogs) {
-    auto r = to_cv(dlg.rect) & screen;
+    auto r = client_rect(dlg) & screen;
     if (r.empty()) continue;
     cv::Mat now = where_.frame()(r);
     auto it = dialog_checked_.find(dlg.id);
@@ -35,7 +35,7 @@ bool PopupHandlers::check(bool include_window) {
   }
   const auto& target = where_.windows().target;
   if (target && include_window) {
-    auto r = to_cv(target->rect) & screen;
+    auto r = client_rect(*target) & screen;
     if (r.empty()) return false;
     cv::Mat now = where_.frame()(r);
     if (same_pixels(window_checked_, now)) return false;

@@ -23,7 +23,13 @@ class Runner {
   void run_steps(const Steps& steps);
   // Calls attempt() on fresh captures until it returns true; runs handlers when it does not; fails as an
   // application error at the deadline. Time before the successful attempt counts as waiting.
-  void poll(int timeout_ms, const Locator* looked_for, const std::function<bool(std::string& why)>& attempt);
+  // `searched`, when set by the attempts, is the area they last worked on (a read's area), for the evidence.
+  struct Searched {
+    cv::Rect rect;
+    std::string by;  // the locator that made it
+  };
+  void poll(int timeout_ms, const Locator* looked_for, const std::function<bool(std::string& why)>& attempt,
+            const std::optional<Searched>* searched = nullptr);
   void stuck_behind_dialog(const std::string& why, const Locator* looked_for);
   int timeout(const Step& st) const { return st.timeout_ms.value_or(s_.defaults.timeout_ms); }
   void fail(RunResult& r, const Failure& f);
@@ -46,6 +52,8 @@ class Runner {
   std::string current_path_;
   Locating where_;
   PopupHandlers handlers_;
+
+  nlohmann::json failure_details_;  // for result.json: what was looked for, the area searched
 
   std::vector<StepTiming> timings_;
   double waiting_ms_ = 0;  // of the current step

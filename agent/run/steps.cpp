@@ -132,7 +132,7 @@ void Runner::wait_step(const Step& st) {
     auto start = Clock::now();
     poll(timeout(st), nullptr, [&](std::string& why) {
       const auto& target = where_.windows().target;
-      auto region = target ? std::optional<cv::Rect>(to_cv(target->rect) & where_.screen()) : std::nullopt;
+      auto region = target ? std::optional<cv::Rect>(client_rect(*target) & where_.screen()) : std::nullopt;
       if (!tracker) tracker.emplace(*st.stable_ms, 0.0005, region);
       why = "the screen kept changing";
       return tracker->feed(where_.frame(), ms_between(start, Clock::now()));
@@ -168,13 +168,24 @@ void Runner::read_step(const Step& st) {
   ro.whitelist = st.whitelist;
   ro.pattern = st.pattern;
   ro.font = st.font;
+  // The area read last, its pixels and since when they have not changed: a reading that does not match while
+  // the area stays the same will not match later either, so it fails once the area has settled.
+  std::optional<Searched> read_area;
+  cv::Mat last_pixels;
+  Clock::time_point unchanged_since = Clock::now();
   poll(timeout(st), &*st.locator, [&](std::string& why) {
     auto r = where_.locate(*st.locator);
     if (!r) {
       why = "not found: " + st.locator->describe();
       return false;
     }
-    cv::Mat crop = where_.frame()(*r & where_.screen());
+    const cv::Rect area = *r & where_.screen();
+    read_area = Searched{area, st.locator->describe()};
+    cv::Mat crop = where_.frame()(area);
+    if (!same_pixels(last_pixels, crop)) {
+      last_pixels = crop.clone();
+      unchanged_since = Clock::now();
+    }
     std::optional<vision::ReadResult> res;
     const std::string want = st.equals ? substitute(*st.equals, vars_) : std::string();
     if (st.equals) {
@@ -186,22 +197,33 @@ void Runner::read_step(const Step& st) {
       if (h.matches_pattern && h.text == want) res = h;
     }
     if (!res) res = vision::read_field(crop, ro);
-    if (!st.pattern.empty() && !res->matches_pattern) {
-      why = "read \"" + res->text + "\", which does not look like " + st.pattern;
-      return false;
-    }
-    if (st.expect && !st.expect->full_match(res->text)) {
-      why = "read \"" + res->text + "\", expected " + st.expect->source;
+    const std::string from = "read \"" + res->text + "\" from " + where_.describe_area(area) + " (" +
+                             st.locator->describe() + ")";
+    std::string mismatch;
+    if (!st.pattern.empty() && !res->matches_pattern) mismatch = "which does not look like " + st.pattern;
+    else if (st.expect && !st.expect->full_match(res->text)) mismatch = "expected " + st.expect->source;
+    if (!mismatch.empty()) {
+      why = from + ", " + mismatch;
+      // An empty field may still be filled in (the program working); a settled one that says something else
+      // will not change by waiting.
+      const double unchanged_ms = ms_between(unchanged_since, Clock::now());
+      if (st.settle_ms > 0 && !res->text.empty() && unchanged_ms >= st.settle_ms) {
+        Failure f{st.mismatch, why + " (the area has not changed for " + std::to_string(st.settle_ms) + " ms)",
+                  &*st.locator};
+        f.searched = area;
+        f.searched_by = read_area->by;
+        throw f;
+      }
       return false;
     }
     if (st.equals && res->text != want) {
-      why = "read \"" + res->text + "\", waiting for \"" + want + "\"";
+      why = from + ", waiting for \"" + want + "\"";
       return false;
     }
     vars_[st.var] = res->text;
     spdlog::info("agent: {} read {} = \"{}\"", st.path, st.var, res->text);
     return true;
-  });
+  }, &read_area);
 }
 
 void Runner::focus_window_step(const Step& st) {
