@@ -45,6 +45,13 @@ dv::Pattern cut(const cv::Mat& bgra, const cv::Rect& r) {
   return p;
 }
 
+// A template cut from `row` at `r`, looked for on that row at the default score.
+dv::Candidates candidates_on(const ButtonRow& row, const cv::Rect& r) {
+  dv::FindOptions fo;
+  fo.min_score = 0.9;
+  return dv::find_candidates(row.frame, cut(row.frame, r), fo);
+}
+
 }  // namespace
 
 TEST(find_candidates, reports_the_best_places_even_below_the_score) {
@@ -67,10 +74,7 @@ TEST(find_candidates, reports_the_best_places_even_below_the_score) {
 
 TEST(find_candidates, a_template_of_the_whole_button_is_ambiguous_on_repeated_buttons) {
   auto row = button_row({"OK", "Cancel", "Apply", "Help"});
-  auto whole = cut(row.frame, row.buttons[0]);
-  dv::FindOptions fo;
-  fo.min_score = 0.9;
-  auto c = dv::find_candidates(row.frame, whole, fo);
+  auto c = candidates_on(row, row.buttons[0]);
   ASSERT_TRUE(c.found);
   EXPECT_EQ(c.best[0].region, row.buttons[0]);
   ASSERT_GE(c.best.size(), 2u);
@@ -86,10 +90,7 @@ TEST(find_candidates, a_template_of_the_whole_button_is_ambiguous_on_repeated_bu
 
 TEST(find_candidates, a_template_cut_around_the_label_is_unique) {
   auto row = button_row({"OK", "Cancel", "Apply", "Help"});
-  auto label = cut(row.frame, row.labels[1]);
-  dv::FindOptions fo;
-  fo.min_score = 0.9;
-  auto c = dv::find_candidates(row.frame, label, fo);
+  auto c = candidates_on(row, row.labels[1]);
   ASSERT_TRUE(c.found);
   EXPECT_EQ(c.best[0].region, row.labels[1]);
   EXPECT_FALSE(c.ambiguous) << c.why;
