@@ -145,6 +145,12 @@ bool Chain::extract(const RequestRecord& r) {
     store_.quarantine(r.id, std::string("the extractor failed: ") + e.what(), options_.actor);
     return false;
   }
+  if (request.needs_attention()) {
+    // Maybe a routing request, not read in full: a human decides, never "other".
+    store_.record_doubtful_extraction(r.id, nlohmann::json(request), request.attention->reason,
+                                      nlohmann::json(*request.attention), options_.actor);
+    return false;
+  }
   store_.record_extraction(r.id, nlohmann::json(request), request.is_routing_request(),
                            request.classification_reason, options_.actor);
   return request.is_routing_request();

@@ -377,6 +377,20 @@ void Store::record_extraction(std::int64_t id, const nlohmann::json& extracted, 
   detail::crash_point(to_string(to));
 }
 
+void Store::record_doubtful_extraction(std::int64_t id, const nlohmann::json& extracted, const std::string& reason,
+                                       const nlohmann::json& evidence, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  transition_locked(id, {State::RECEIVED}, State::NEEDS_ATTENTION, actor, reason);
+  db_->prepare("UPDATE requests SET extracted = ?2, reason = ?3, evidence = ?4 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, extracted.dump())
+      .bind(3, reason)
+      .bind(4, evidence.dump())
+      .run();
+  tx.commit();
+}
+
 void Store::quarantine(std::int64_t id, const std::string& reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);

@@ -112,6 +112,10 @@ class Store {
   // --- transitions (each: check the current state, change it, append the event, one transaction) -------
   void record_extraction(std::int64_t id, const nlohmann::json& extracted, bool routing_request,
                          const std::string& reason, const std::string& actor);
+  // RECEIVED -> NEEDS_ATTENTION: the intake found signs of a routing request it could not read in full.
+  // The extraction is stored beside the reason and the evidence (what was found, what is missing).
+  void record_doubtful_extraction(std::int64_t id, const nlohmann::json& extracted, const std::string& reason,
+                                  const nlohmann::json& evidence, const std::string& actor);
   void quarantine(std::int64_t id, const std::string& reason, const std::string& actor);
   // EXTRACTED -> PLANNED with one row per shipment, or NEEDS_ATTENTION when the plan has errors or a shipment
   // identifier belongs to another live request (so the same shipment is never submitted twice).

@@ -93,7 +93,7 @@ class ScriptedAmazon : public AmazonShipments {
   int next_tx_ = 0;
 };
 
-// Extraction driven by test headers: X-Test-POs (space separated), X-Test-Kind (routing|other|quarantine).
+// Extraction driven by test headers: X-Test-POs (space separated), X-Test-Kind (routing|other|doubt|quarantine).
 inline intake::RoutingRequest header_extractor(const std::string& raw) {
   auto header = [&](const std::string& name) -> std::string {
     auto pos = raw.find(name + ": ");
@@ -109,6 +109,14 @@ inline intake::RoutingRequest header_extractor(const std::string& raw) {
     rr.classification_reason = "chargeback notice, not a routing request";
     return rr;
   }
+  if (kind == "doubt") {
+    rr.classification = "possible_routing_request";
+    rr.classification_reason = "says 'routing request' but names no purchase order that could be read";
+    rr.attention = intake::Attention{"possible routing request: PO 2K4GH7QZ is in the subject but not in the body",
+                                     {"'routing request' in the subject"},
+                                     {"PO 2K4GH7QZ is in the subject but not in the body"}};
+    return rr;
+  }
   rr.classification = "amazon_routing_request";
   rr.classification_reason = "test";
   rr.vendor_code = "ABCDE";
@@ -117,7 +125,7 @@ inline intake::RoutingRequest header_extractor(const std::string& raw) {
   for (std::size_t start = 0; start < pos.size();) {
     auto end = pos.find(' ', start);
     if (end == std::string::npos) end = pos.size();
-    if (end > start) rr.purchase_orders.push_back({pos.substr(start, end - start), {}, {}, {}, {}, {}, {}});
+    if (end > start) rr.purchase_orders.push_back({pos.substr(start, end - start), {}, {}, {}, {}, {}, {}, {}});
     start = end + 1;
   }
   return rr;
