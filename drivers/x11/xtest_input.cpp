@@ -17,7 +17,10 @@
 namespace dockhand::drivers::x11 {
 namespace {
 // How long clients get to look up keys typed with spare-keycode bindings before those bindings are reused.
-constexpr int rebind_pause_ms = 50;
+// X gives no word of when a client has read its events, so this is a wait, paid once per pool's worth of new
+// characters (rare: only text with more distinct unmapped characters than spare keycodes). 50 ms lost
+// characters on a loaded 2-core machine; 300 ms leaves a client descheduled that long room to catch up.
+constexpr int rebind_pause_ms = 300;
 }  // namespace
 
 XTestInput::XTestInput(X11Connection& conn) : conn_(conn) {
