@@ -11,19 +11,7 @@ using namespace dockhand;
 using namespace dockhand::serve_testing;
 using chain::State;
 
-namespace dockhand::chain {
-inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
-}  // namespace dockhand::chain
-
 namespace {
-
-std::string states(ServeEnv& env) {
-  std::string out;
-  for (const auto& r : env.requests())
-    out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) +
-           (r.reason.empty() ? "" : " (" + r.reason + ")") + (r.last_error.empty() ? "" : " [" + r.last_error + "]") + "\n";
-  return out;
-}
 
 int count_steps(ServeEnv& env, std::int64_t id, const std::string& step) {
   int n = 0;

@@ -40,7 +40,9 @@ class ScriptedAmazon : public AmazonShipments {
       auto fault = submit_faults.front();
       submit_faults.pop_front();
       if (fault.after_send) received(body);  // Amazon got it, but we never hear back
-      throw spapi::SpapiError(fault.what, fault.status, fault.errors);
+      spapi::SpapiError error(fault.what, fault.status, fault.errors);
+      error.auth_error = fault.auth_error;
+      throw error;
     }
     return received(body);
   }
@@ -69,6 +71,7 @@ class ScriptedAmazon : public AmazonShipments {
     std::string what;
     bool after_send = false;
     nlohmann::json errors = nlohmann::json::array();
+    std::string auth_error = "";  // "invalid_grant": the authorization was revoked
   };
   std::deque<Fault> submit_faults;
   std::map<std::string, std::deque<std::string>> statuses;  // by transaction id, filled by default_statuses
@@ -120,6 +123,10 @@ inline intake::RoutingRequest header_extractor(const std::string& raw) {
   rr.classification = "amazon_routing_request";
   rr.classification_reason = "test";
   rr.vendor_code = "ABCDE";
+  if (raw.find("X-Test-Vendor: ") != std::string::npos) {  // another vendor code, or none ("-")
+    auto vendor = header("X-Test-Vendor");
+    rr.vendor_code = vendor == "-" ? std::optional<std::string>() : vendor;
+  }
   rr.ship_from = "ORL1";
   std::string pos = header("X-Test-POs");
   for (std::size_t start = 0; start < pos.size();) {
