@@ -20,6 +20,8 @@ packages=(
   libx11-dev libxext-dev libxtst-dev libxrandr-dev
   # runtime parts used by tests and the demo
   xvfb openbox x11-utils xdotool fonts-dejavu-core
+  # the tutorial's program (docs/tutorial-xclipboard.md) and the X core fonts it draws with
+  x11-apps xfonts-base xfonts-100dpi
   dovecot-core dovecot-imapd openssl
 )
 # Node.js runs Prism. Some images ship nodejs with npm bundled (conflicting with Debian's npm package):
