@@ -363,7 +363,7 @@ TEST_F(Serve, FaultsLwaOutageWaitsShowsTheErrorAndRecovers) {
   })) << states(*env);
   auto [rc, text] = env->cli("status 2 --store " + (env->dir / "store.sqlite").string());
   EXPECT_NE(text.find("last error"), std::string::npos) << text;
-  EXPECT_NE(text.find("RETRY"), std::string::npos) << text;
+  EXPECT_NE(text.find("retrying:"), std::string::npos) << text;  // the narrated RETRY event
   EXPECT_EQ(env->store().request(2)->state, State::PLANNED);
   sim.faults({});
   ASSERT_TRUE(eventually([&] { return env->all_confirmed(2); })) << states(*env) << env->logs();

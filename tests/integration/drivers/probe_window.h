@@ -4,6 +4,7 @@
 #pragma once
 
 #include <X11/Xlib.h>
+#include <X11/Xatom.h>
 #include <X11/Xutil.h>
 #include <X11/keysym.h>
 #include <poll.h>
@@ -63,7 +64,29 @@ class ProbeWindow {
     if (im_) XCloseIM(im_);
     XFreeGC(dpy_, gc_);
     XDestroyWindow(dpy_, win_);
+    XSync(dpy_, False);
+    // The next probe's connection may be given the same window id: wait until a window manager has let go of
+    // this one (it is off _NET_CLIENT_LIST), or it may treat the new window as this one (openbox gave the
+    // next probe this one's size).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (listed_by_window_manager() && std::chrono::steady_clock::now() < until) pump_until([] { return false; }, 10);
     XCloseDisplay(dpy_);
+  }
+  bool listed_by_window_manager() {
+    Atom list = XInternAtom(dpy_, "_NET_CLIENT_LIST", True);
+    if (list == None) return false;
+    Atom type;
+    int format;
+    unsigned long count = 0, after = 0;
+    unsigned char* data = nullptr;
+    if (XGetWindowProperty(dpy_, DefaultRootWindow(dpy_), list, 0, 4096, False, XA_WINDOW, &type, &format, &count,
+                           &after, &data) != Success || !data)
+      return false;
+    bool found = false;
+    auto* ids = reinterpret_cast<unsigned long*>(data);
+    for (unsigned long i = 0; i < count && !found; ++i) found = ids[i] == win_;
+    XFree(data);
+    return found;
   }
   ProbeWindow(const ProbeWindow&) = delete;
   ProbeWindow& operator=(const ProbeWindow&) = delete;
