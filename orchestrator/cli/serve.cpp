@@ -156,6 +156,7 @@ int run_serve(const std::vector<std::string>& args) {
   pretender::Rules rules;
   try {
     store = std::make_unique<chain::Store>(config.store, clock);
+    store->limit_size(config.store_max_bytes);
     orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
     rules = config.rules_file.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(config.rules_file);
     amazon = std::make_unique<chain::SpapiAmazon>(config.spapi);
@@ -252,6 +253,8 @@ int run_serve(const std::vector<std::string>& args) {
     }
     // Something due that could not be moved (the store failing): never spin on it.
     if (worked == 0 && until_poll.count() > 0 && wait.count() <= 0) wait = std::chrono::milliseconds(100);
+    // A full store: look again once a second, not ten times (the store logged it once; status shows it).
+    if (store->health().state != "ok") wait = std::max(wait, std::chrono::milliseconds(1000));
     stop_signal = sleep_for_signal(signals, wait);
   }
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

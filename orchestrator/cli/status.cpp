@@ -248,6 +248,11 @@ int run_status(const std::vector<std::string>& args) {
   }
   chain::SystemClock clock;
   chain::Store store(store_path, clock);
+  // The store's health as serve last saw it; on stderr with --json, so the JSON stays what scripts read.
+  if (auto health = chain::Store::read_health(store_path); health && health->state != "ok")
+    (as_json ? std::cerr : std::cout) << "store health: " << (health->state == "disk_full" ? "DISK FULL" : health->state)
+                                      << " since " << health->since << " (seen by serve, pid " << health->pid
+                                      << "): " << health->detail << "; nothing is lost, serve goes on once there is room\n";
 
   std::vector<chain::RequestRecord> requests;
   if (id) {
