@@ -177,17 +177,19 @@ std::string Store::dedupe_key(const std::string& raw_message) {
   return "headers:" + pretender::sha256_hex(canonical);
 }
 
-// Held by every write: one that ends by an exception with SQLITE_FULL as the connection's last error means
+// Held by every write: one that ends by an exception after SQLite failed with SQLITE_FULL within it means
 // the store is full; one that ends normally having changed rows means it is writable.
 class Store::WriteScope {
  public:
   explicit WriteScope(Store& store)
       : store_(store),
+        errors_before_(sqlite::error_count()),
         exceptions_(std::uncaught_exceptions()),
         changes_(sqlite3_total_changes64(store.db_->handle())) {}
   ~WriteScope() {
     bool failed = std::uncaught_exceptions() > exceptions_;
-    if (failed && (sqlite3_extended_errcode(store_.db_->handle()) & 0xff) != SQLITE_FULL) return;
+    if (failed && (sqlite::error_count() == errors_before_ || (sqlite::last_error_code() & 0xff) != SQLITE_FULL))
+      return;
     if (!failed && sqlite3_total_changes64(store_.db_->handle()) == changes_) return;
     try {
       store_.note_write_locked(failed);
@@ -199,6 +201,7 @@ class Store::WriteScope {
 
  private:
   Store& store_;
+  std::uint64_t errors_before_;  // only a SQLite failure within this scope counts
   int exceptions_;
   sqlite3_int64 changes_;
 };
