@@ -3,13 +3,14 @@
 #   email in a Maildir -> extract -> plan -> submitShipments (SP-API simulator) -> CONFIRMED
 #   -> close-out by a desktop agent in the simulated ERP and OpShip (Xvfb) -> DONE.
 #
-#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--no-setup] [--no-build] [--keep]
+#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--verbose] [--no-setup] [--no-build]
 #
 # Installs what is missing (scripts/setup.sh), builds, starts Xvfb + openbox with the simulated ERP and
 # OpShip, the SP-API + LWA simulator, the orchestrator (Maildir inbox, SQLite store, CURVE fleet) and the
-# agents, drops three routing-request emails into the inbox and prints every step of every request as it
-# happens. Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started is
-# stopped on exit, however it exits; the run folder (store, logs, evidence, the apps' state files) stays
+# agents, drops three routing-request emails into the inbox and prints one line per step of each request
+# as it happens (received, extracted, submitted, confirmed, each close-out job with its PT reference or
+# BOL, DONE). Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started
+# is stopped on exit, however it exits; the run folder (store, logs, evidence, the apps' state files) stays
 # for inspection: `build/orchestrator/cli/dockhand-orchestrator status --store DIR/dockhand.sqlite`.
 #
 #   --dir DIR     run folder (default: demo-run/ in the repository; emptied first)
@@ -17,22 +18,24 @@
 #                 one ERP and one OpShip back end, like agent VMs in front of one company's systems (default 1)
 #   --timeout S   give up after S seconds (default 300)
 #   --hazards     switch the simulated programs' hazards on (load delays, session-expired popups, ...)
+#   --verbose     print every event as well: the agents' step-by-step progress, dispatches, bookkeeping
 #   --no-setup    skip scripts/setup.sh;  --no-build  skip the build (use BUILD_DIR as it is)
 # Environment: BUILD_DIR (default build), JOBS (build parallelism, default: cores).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$here/build}"
 run="$here/demo-run"
-agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1
+agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1; verbose=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) run="$2"; shift 2 ;;
     --agents) agents="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --hazards) hazards=1; shift ;;
+    --verbose) verbose=(--verbose); shift ;;
     --no-setup) do_setup=0; shift ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,9 +46,15 @@ say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 if [ $do_setup -eq 1 ]; then say "setup"; "$here/scripts/setup.sh"; fi
 if [ $do_build -eq 1 ]; then
   say "build ($build)"
-  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "${JOBS:-$(nproc)}" --target dockhand-orchestrator dockhand-agent dockhand-spapi-sim \
-    dockhand-sim-erp dockhand-sim-opship
+  mkdir -p "$build"
+  # The compiler's output goes to a log; only a failure shows it.
+  if ! { cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+         cmake --build "$build" -j "${JOBS:-$(nproc)}" --target dockhand-orchestrator dockhand-agent \
+           dockhand-spapi-sim dockhand-sim-erp dockhand-sim-opship; } >"$build/demo-build.log" 2>&1; then
+    tail -n 40 "$build/demo-build.log" >&2
+    echo "demo: the build failed (whole log: $build/demo-build.log)" >&2
+    exit 1
+  fi
 fi
 orch="$build/orchestrator/cli/dockhand-orchestrator"
 agent_bin="$build/agent/dockhand-agent"
@@ -139,7 +148,7 @@ say "starting the SP-API simulator, the desktops, the orchestrator and $agents a
 start spapi-sim "$sim_bin" --port 0 --port-file "$run/spapi-port" --state "$run/spapi-sim.json" \
   --client-id amzn1.application-oa2-client.dockhanddemo \
   --client-secret "$(cat "$run/secrets/lwa-client-secret")" --refresh-token "$(cat "$run/secrets/lwa-refresh-token")"
-wait_for "the SP-API simulator" 10 test -s "$run/spapi-port"
+wait_for "the SP-API simulator" 60 test -s "$run/spapi-port"
 spapi="http://127.0.0.1:$(tr -d '[:space:]' <"$run/spapi-port")"
 
 # ---- one desktop per agent: Xvfb + openbox + the simulated ERP and OpShip ----
@@ -151,14 +160,14 @@ for i in $(seq 1 "$agents"); do
     >"$run/logs/xvfb$i.log" 2>&1 &
   pids+=($!)
   exec 3>&-
-  wait_for "Xvfb $i" 10 test -s "$run/apps/display$i"
+  wait_for "Xvfb $i" 60 test -s "$run/apps/display$i"
   display=":$(tr -d '[:space:]' <"$run/apps/display$i")"
   echo "$display" >"$run/apps/display$i"
   start "openbox$i" env DISPLAY="$display" openbox --sm-disable
   # A program that maps its window while openbox is still starting is never managed (and never shown):
   # wait until the window manager owns the screen, as scripts/with-xvfb.sh does.
   wm_ready() { env DISPLAY="$display" xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q "window id"; }
-  wait_for "openbox on desktop $i" 10 wm_ready
+  wait_for "openbox on desktop $i" 60 wm_ready
   start "erp$i" env DISPLAY="$display" "$erp_bin" --state "$run/apps/erp$i.json" --backend "$run/apps/erp-backend.json" \
     --orders "$run/apps/erp-orders.json" "${app_flags[@]}"
   start "opship$i" env DISPLAY="$display" "$opship_bin" --state "$run/apps/opship$i.json" \
@@ -167,7 +176,7 @@ done
 # Both programs are on screen on every desktop before any agent looks at it.
 for i in $(seq 1 "$agents"); do
   for title in "Legacy ERP" "OpShip 4.2"; do
-    if ! wait_for "the \"$title\" window on desktop $i" 20 \
+    if ! wait_for "the \"$title\" window on desktop $i" 60 \
          env DISPLAY="$(cat "$run/apps/display$i")" xdotool search --onlyvisible --name "$title" >/dev/null; then
       env DISPLAY="$(cat "$run/apps/display$i")" xwininfo -root -tree >"$run/logs/windows$i.txt" 2>&1 || true
       exit 1
@@ -205,7 +214,7 @@ start serve "$orch" serve --config "$run/orchestrator.json"
 # The fleet binds a free port and says which in its log.
 fleet_endpoint() { grep -o 'jobs go to agents at tcp://127.0.0.1:[0-9]*' "$run/logs/orchestrator.log" 2>/dev/null | head -n1 | sed 's/.* at //'; }
 has_fleet_endpoint() { [ -n "$(fleet_endpoint)" ]; }
-wait_for "the orchestrator's fleet" 15 has_fleet_endpoint
+wait_for "the orchestrator's fleet" 60 has_fleet_endpoint
 endpoint="$(fleet_endpoint)"
 # Keep that port in the config, so a restarted orchestrator is where the agents look for it.
 sed -i "s|tcp://127.0.0.1:\*|$endpoint|" "$run/orchestrator.json"
@@ -216,6 +225,10 @@ for i in $(seq 1 "$agents"); do
     --orchestrator "$endpoint" --server-key "$run/keys/orchestrator.pub" \
     --key "$run/keys/agent$i.key" --id "agent$i" --recordings "$here/recordings" --evidence "$run/evidence/agent$i"
 done
+# Every agent has said READY before any mail arrives, so on a slow machine the first agent up does not take
+# all the work (and --agents N means N agents at work).
+agent_ready() { grep -q "fleet: agent agent$1 (" "$run/logs/orchestrator.log" 2>/dev/null; }
+for i in $(seq 1 "$agents"); do wait_for "agent$i to register with the orchestrator" 60 agent_ready "$i"; done
 
 # ---- three routing requests land in the inbox ----
 say "three routing-request emails land in $run/inbox"
@@ -223,20 +236,17 @@ email 1 "Routing request - 2 POs to ABE8" "$(po_block 2K4GH7QZ ABE8 12 1)$(po_bl
 email 2 "Routing request - PO 9LMN4R8T" "$(po_block 9LMN4R8T MDW2 5 0)"
 email 3 "Fwd: routing request HBRPOIG8" "$(po_block HBRPOIG8 SWF1 6 1)"
 
-say "live timeline (every step of every request)"
+say "live timeline (one line per step${verbose:+, every event})"
 set +e
-"$orch" status --store "$run/dockhand.sqlite" --follow --until-done 3 --timeout "$timeout_s"
+"$orch" status --store "$run/dockhand.sqlite" --follow --until-done 3 --timeout "$timeout_s" "${verbose[@]}"
 rc=$?
 set -e
 echo
-"$orch" status --store "$run/dockhand.sqlite" --brief
+"$orch" status --store "$run/dockhand.sqlite"
 if [ $rc -eq 0 ]; then
   say "all three routing requests are DONE"
-  for id in $("$orch" status --store "$run/dockhand.sqlite" --state DONE --brief | sed -n 's/^#\([0-9]*\) .*/\1/p'); do
-    "$orch" status "$id" --store "$run/dockhand.sqlite" --brief 2>/dev/null | grep -E '^#|outputs' || true
-  done
 else
   say "the demo did not finish (exit $rc): logs in $run/logs, evidence in $run/evidence"
 fi
-echo "demo: store $run/dockhand.sqlite (dockhand-orchestrator status --store ...), evidence $run/evidence, logs $run/logs"
+echo "demo: store $run/dockhand.sqlite (status ID --store ... shows one in full), logs $run/logs"
 exit $rc

@@ -15,7 +15,7 @@ packages=(
   libtesseract-dev tesseract-ocr-eng libfreetype-dev
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libzmq3-dev cppzmq-dev libgtest-dev libgmock-dev libsqlite3-dev sqlite3
-  libgmime-3.0-dev libgumbo-dev libcpp-httplib-dev libfltk1.3-dev
+  libgmime-3.0-dev libgumbo-dev libcpp-httplib-dev libfltk1.3-dev libcli11-dev
   libx11-dev libxext-dev libxtst-dev libxrandr-dev
   # runtime parts used by tests and the demo
   xvfb openbox x11-utils xdotool fonts-dejavu-core

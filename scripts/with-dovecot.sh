@@ -132,7 +132,7 @@ chmod 644 "$tmp/passwd"
 # In the foreground, as our child: stopping it is a kill + wait, even where nothing reaps orphans.
 dovecot -F -c "$conf" >>"$tmp/dovecot.log" 2>&1 &
 dovecot_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do  # up to 30 s: a loaded machine starts it slowly
   kill -0 "$dovecot_pid" 2>/dev/null || { cat "$tmp/dovecot.log" >&2; echo "with-dovecot: dovecot failed to start" >&2; exit 2; }
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null && break
   sleep 0.05

@@ -34,7 +34,7 @@ trap 'exit 130' INT TERM
 
 "$sim" --exit-with-parent --port 0 --port-file "$tmp/port" ${sim_args[@]+"${sim_args[@]}"} >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do  # up to 30 s: a loaded machine starts it slowly
   [ -s "$tmp/port" ] && break
   kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/sim.log" >&2; echo "with-spapi-sim: the simulator failed to start" >&2; exit 2; }
   sleep 0.05

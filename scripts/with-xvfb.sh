@@ -33,7 +33,7 @@ Xvfb -displayfd 3 -screen 0 "$size" -nolisten tcp -nolisten unix -noreset +exten
 pids+=($!)
 exec 3>&-
 export DOCKHAND_XVFB_PID=${pids[0]}
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do  # up to 30 s: a loaded machine starts it slowly
   [ -s "$tmp/displayfd" ] && break
   kill -0 "$DOCKHAND_XVFB_PID" 2>/dev/null || { cat "$tmp/xvfb.log" >&2; echo "with-xvfb: Xvfb failed to start" >&2; exit 2; }
   sleep 0.05
@@ -45,10 +45,12 @@ if [ "$wm" = 1 ]; then
   openbox --sm-disable >"$tmp/openbox.log" 2>&1 &
   pids+=($!)
   # Wait until the window manager owns the screen (_NET_SUPPORTING_WM_CHECK is set).
-  for _ in $(seq 1 100); do
-    xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q "window id" && break
+  wm_up=0
+  for _ in $(seq 1 600); do  # up to 30 s
+    xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q "window id" && { wm_up=1; break; }
     sleep 0.05
   done
+  [ "$wm_up" = 1 ] || { cat "$tmp/openbox.log" >&2; echo "with-xvfb: openbox did not take the screen within 30 s" >&2; exit 2; }
 fi
 
 "$@" &

@@ -25,11 +25,11 @@ int run_find(const std::vector<std::string>& argv) {
                    "--all       every match, best first\n";
       return 0;
     }
-    if (args.is("--score")) fo.min_score = std::stod(args.value());
+    if (args.is("--score")) fo.min_score = dockhand::cli::real_number("--score", args.value(), "--score 0.9");
     else if (args.is("--scales")) {
       fo.scales.clear();
       std::stringstream ss(args.value());
-      for (std::string part; std::getline(ss, part, ',');) fo.scales.push_back(std::stod(part));
+      for (std::string part; std::getline(ss, part, ',');) fo.scales.push_back(dockhand::cli::real_number("--scales", part, "--scales 1,1.25"));
     } else if (args.is("--all")) all = true;
     else if (args.arg().rfind("--", 0) != 0) files.push_back(args.arg());
     else {

@@ -2,6 +2,8 @@
 // backoff, runs each job's screen script and reports progress and the result with its evidence.
 #include "command.h"
 
+#include "agent/cli/args.h"
+
 #include "agent/protocol/worker.h"
 #ifdef DOCKHAND_AGENT_RUNNER
 #include "agent/runner.h"
@@ -253,7 +255,7 @@ int run_serve(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw std::runtime_error(a + " needs a value");
+      if (i + 1 >= args.size()) throw cli::UsageError(a + " needs a value");
       return args[++i];
     };
     if (a == "--help" || a == "-h") {
@@ -270,8 +272,11 @@ int run_serve(const std::vector<std::string>& args) {
     else if (a == "--display") exec.display = value();
     else if (a == "--dry-run") exec.dry_run = true;
     else if (a == "--no-ocr-warmup") warm_ocr = false;
-    else if (a == "--dry-run-ms") exec.dry_run_ms = std::stoi(value());
-    else if (a == "--heartbeat-ms") cfg.heartbeat_interval = std::chrono::milliseconds(std::stoi(value()));
+    else if (a == "--dry-run-ms")
+      exec.dry_run_ms = static_cast<int>(cli::whole_number(a, value(), "a number of milliseconds", "--dry-run-ms 500"));
+    else if (a == "--heartbeat-ms")
+      cfg.heartbeat_interval = std::chrono::milliseconds(
+          cli::whole_number(a, value(), "a number of milliseconds", "--heartbeat-ms 1000", 10));
     else {
       std::cerr << "dockhand-agent serve: unknown argument '" << a << "'\n\n";
       usage(std::cerr);

@@ -1,5 +1,5 @@
-// protocol/: the wire messages between the orchestrator (ROUTER) and desktop agents (DEALER), DESIGN.md
-// "Orchestrator <-> agent". A message is multipart: [TYPE][JSON](+ one frame per image). The JSON carries
+// protocol/: the wire messages between the orchestrator (ROUTER) and desktop agents (DEALER), docs/architecture.md
+// "The agent protocol". A message is multipart: [TYPE][JSON](+ one frame per image). The JSON carries
 // "v" (kVersion); images are described in JSON "images": [{"name","mime","bytes"}] in frame order.
 // Decoding is strict and never throws: anything malformed comes back as an error with a reason.
 #pragma once

@@ -13,6 +13,10 @@ const std::string kStop = "STOP";
 
 std::atomic<unsigned> worker_counter{0};
 
+long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
 class PairControl : public JobControl {
  public:
   PairControl(zmq::socket_t& pair, const std::string& job_id, const std::atomic<bool>& abort)
@@ -138,13 +142,6 @@ void Worker::run(const std::atomic<bool>& stop) {
         continue;  // a signal (e.g. SIGTERM): look at stop again
       }
 
-      if (items[2].revents & ZMQ_POLLIN) {
-        for (const auto& e : monitor->read()) {
-          ++stats_.closed_connections;
-          log->warn("agent {}: {}", cfg.agent_id, e.describe());
-        }
-      }
-
       if (items[0].revents & ZMQ_POLLIN) {
         while (auto frames = recv_frames(dealer)) {
           auto decoded = decode(*frames, cfg.limits);
@@ -195,6 +192,26 @@ void Worker::run(const std::atomic<bool>& stop) {
         }
       }
 
+      // After the orchestrator's messages: what it sent before a connection broke is read first.
+      if (items[2].revents & ZMQ_POLLIN) {
+        for (const auto& e : monitor->read()) {
+          ++stats_.closed_connections;
+          if (e.event != ZMQ_EVENT_DISCONNECTED) {
+            log->warn("agent {}: {}", cfg.agent_id, e.describe());
+            continue;
+          }
+          // libzmq would reconnect this socket on its own, but the orchestrator would then see a new peer
+          // that never said READY. Start a fresh session at once, whatever the quiet timer says.
+          reconnect = true;
+          log->warn("agent {}: connection to {} closed by ZeroMQ: the orchestrator went away, or sent a message "
+                    "over this agent's limit of {} bytes (dropped unread, from its size prefix), or broke the "
+                    "protocol{}; reconnecting with a fresh READY in {} ms",
+                    cfg.agent_id, cfg.endpoint, cfg.limits.max_total_bytes,
+                    heard_since_connect ? fmt::format(" (it had answered {} ms before)", ms_since(last_heard)) : "",
+                    backoff.count());
+        }
+      }
+
       if (items[1].revents & ZMQ_POLLIN) {
         while (auto frames = recv_frames(impl_->pair)) {
           if (!frames->empty() && frames->front() == "RESULT") {
@@ -215,7 +232,7 @@ void Worker::run(const std::atomic<bool>& stop) {
         send(Heartbeat{});
         next_heartbeat = now + interval;
       }
-      if (now - last_heard > silence_limit) {
+      if (!reconnect && now - last_heard > silence_limit) {
         log->warn("agent {}: no word from the orchestrator at {} for {} ms (is this agent's key allow-listed?); "
                   "reconnecting in {} ms",
                   cfg.agent_id, cfg.endpoint, silence_limit.count(), backoff.count());

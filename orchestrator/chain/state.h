@@ -1,4 +1,4 @@
-// The states of one routing request (DESIGN.md, "The chain").
+// The states of one routing request (docs/architecture.md, "The chain of one routing request").
 #pragma once
 
 #include <optional>

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <iterator>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -289,9 +291,100 @@ void Store::limit_size(std::uint64_t max_bytes) {
   db_->exec("PRAGMA max_page_count = " + std::to_string(std::max<std::uint64_t>(max_bytes / page, 1)));
 }
 
-Store::Store(const std::string& path, const Clock& clock)
-    : path_(path), clock_(clock), db_(std::make_unique<sqlite::Database>(path, true)) {
-  db_->exec(kSchema);
+namespace {
+
+const char* const kStoreTables[] = {"events", "evidence", "messages", "requests", "shipments"};
+
+// The schema, version by version: migrations[i] takes a store from version i to i + 1. Version 1 is the
+// schema stores had before they were marked, so adopting one of those only marks it.
+const char* const kMigrations[] = {kSchema};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+
+struct Identity {
+  enum Kind { empty, dockhand, unmarked_dockhand } kind = empty;
+  int version = 0;
+};
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// What the file is; throws StoreFormatError when it is not a store this program can read.
+Identity identify(sqlite::Database& db, const std::string& path) {
+  std::int64_t application_id = 0, version = 0;
+  std::vector<std::string> tables;
+  try {
+    auto q = db.prepare("PRAGMA application_id");
+    if (q.step()) application_id = q.integer(0);
+    auto v = db.prepare("PRAGMA user_version");
+    if (v.step()) version = v.integer(0);
+    auto t = db.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    while (t.step()) tables.push_back(t.text(0));
+  } catch (const sqlite::SqliteError& e) {
+    throw StoreFormatError(path + " is not a Dockhand store: it cannot be read as an SQLite database (" + e.what() +
+                           ")");
+  }
+  const std::string expected = "; give the store serve writes (the config's \"store\", e.g. --store dockhand.sqlite)";
+  if (application_id == Store::kApplicationId) {
+    if (version > Store::kSchemaVersion)
+      throw StoreFormatError(path + " is a Dockhand store of schema version " + std::to_string(version) +
+                             ", newer than this program knows (schema version " +
+                             std::to_string(Store::kSchemaVersion) +
+                             "): it was written by a newer Dockhand; use that version or a later one");
+    return {Identity::dockhand, static_cast<int>(version)};
+  }
+  if (application_id != 0) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08X", static_cast<unsigned>(application_id));
+    throw StoreFormatError(path + " is not a Dockhand store: it is another program's SQLite database (application_id " +
+                           hex + ")" + expected);
+  }
+  if (tables.empty()) return {Identity::empty, 0};
+  bool all = std::all_of(std::begin(kStoreTables), std::end(kStoreTables), [&](const char* name) {
+    return std::find(tables.begin(), tables.end(), name) != tables.end();
+  });
+  if (all) return {Identity::unmarked_dockhand, 0};
+  throw StoreFormatError(path + " is not a Dockhand store: it is an SQLite database with the tables " +
+                         join_names(tables) + expected);
+}
+
+bool has_content(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) > 0;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, const Clock& clock, StoreAccess access) : path_(path), clock_(clock) {
+  if (access == StoreAccess::read_write) {
+    open_for_writing();
+    return;
+  }
+  db_ = std::make_unique<sqlite::Database>(
+      path, access == StoreAccess::read_only ? sqlite::Access::read_only : sqlite::Access::read_once);
+  if (identify(*db_, path).kind == Identity::empty)
+    throw StoreFormatError(path + " is an empty SQLite file, not a Dockhand store yet (serve makes the store)");
+}
+
+void Store::open_for_writing() {
+  // Look before writing anything: another program's database must come out of this unchanged.
+  if (has_content(path_)) {
+    sqlite::Database look(path_, sqlite::Access::read_once);
+    identify(look, path_);
+  }
+  db_ = std::make_unique<sqlite::Database>(path_, sqlite::Access::create);
+  Transaction tx(*db_);
+  auto id = identify(*db_, path_);  // again, under the write lock: another serve may have just made it
+  int version = id.kind == Identity::dockhand ? id.version : 0;
+  if (version == kSchemaVersion) return;
+  for (int v = version; v < kSchemaVersion; ++v) db_->exec(kMigrations[v]);
+  db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+  db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  tx.commit();
+  if (id.kind != Identity::empty) migrated_from_ = version;
 }
 
 Store::~Store() {

@@ -30,6 +30,18 @@ class TransitionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The file given is not a Dockhand store (another program's database, not SQLite at all, empty), or its schema
+// is newer than this program knows. The message says which, and what to do.
+class StoreFormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// read_write: serve (creates the store, migrates an older schema forward). read_only: a reader that stays
+// (status --follow). read_once: a one-shot reader (status): see sqlite::Access. The read-only ways open the
+// file with SQLITE_OPEN_READONLY and never write to it, and refuse a file that is not a Dockhand store.
+enum class StoreAccess { read_write, read_only, read_once };
+
 struct Event {
   std::int64_t id = 0;
   std::int64_t request_id = 0;
@@ -87,12 +99,21 @@ struct Received {
 
 class Store {
  public:
-  Store(const std::string& path, const Clock& clock);
+  // A store is marked with PRAGMA application_id = kApplicationId and its schema version is PRAGMA
+  // user_version. A store written before stores were marked (no application_id, the store's tables) is read
+  // as version 0 and adopted (marked) by the first read_write open.
+  static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
+  static constexpr int kSchemaVersion = 1;
+
+  Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   const std::string& path() const { return path_; }
+  // The schema version the file had when opened read_write, when it was migrated forward (or adopted: 0);
+  // nullopt when it already was current or is new.
+  std::optional<int> migrated_from() const { return migrated_from_; }
 
   // Caps the store's size (PRAGMA max_page_count): beyond it writes fail as on a full disk, so the store
   // never takes a shared disk's last bytes. 0: no cap.
@@ -168,8 +189,11 @@ class Store {
   std::uint64_t room_locked();  // bytes the store can still grow by (size cap and disk)
   void set_health_locked(StoreHealth health);
 
+  void open_for_writing();
+
   std::string path_;
   const Clock& clock_;
+  std::optional<int> migrated_from_;
   std::unique_ptr<sqlite::Database> db_;
   std::recursive_mutex mutex_;
   StoreHealth health_;

@@ -18,12 +18,7 @@ struct Command {
 };
 
 std::map<std::string, Command>& commands();
-
-// The value after option args[i] ("--orders DB"); moves i onto it. Throws std::invalid_argument when missing.
-inline std::string option_value(const std::vector<std::string>& args, std::size_t& i) {
-  if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
-  return args[++i];
-}
+// Subcommands parse their arguments with CLI11 through cli::parse (args.h).
 
 struct Registration {
   Registration(const std::string& name, std::string usage, std::string summary,

@@ -264,18 +264,42 @@ std::string read_secret_file(const fs::path& path, const std::string& what) {
   return secret;
 }
 
+namespace {
+// A secret shorter than any real one is a wrong file (or a placeholder): refused, so the log scrubber never
+// has to hide a value short enough to be part of ordinary words. The message never shows the secret.
+std::string long_enough(std::string secret, const fs::path& file, const std::string& what, std::size_t min,
+                        const std::string& real) {
+  if (secret.size() < min)
+    throw ConfigError(what + ": the secret in " + file.string() + " is " + std::to_string(secret.size()) +
+                      " character" + (secret.size() == 1 ? "" : "s") + " long, too short to be real (at least " +
+                      std::to_string(min) + "; " + real + "): is it the right file?");
+  return secret;
+}
+}  // namespace
+
 void load_secrets(OrchestratorConfig& c) {
   if (c.mail.source == "imap") {
     if (!c.mail.imap_password_file.empty())
-      c.mail.imap.password = read_secret_file(c.mail.imap_password_file, "mail.imap.password_file");
+      c.mail.imap.password = long_enough(read_secret_file(c.mail.imap_password_file, "mail.imap.password_file"),
+                                         c.mail.imap_password_file, "mail.imap.password_file", kMinPasswordLength,
+                                         "a mailbox password");
     if (!c.mail.imap_oauth_token_file.empty())
-      c.mail.imap.xoauth2_bearer = read_secret_file(c.mail.imap_oauth_token_file, "mail.imap.oauth_token_file");
+      c.mail.imap.xoauth2_bearer =
+          long_enough(read_secret_file(c.mail.imap_oauth_token_file, "mail.imap.oauth_token_file"),
+                      c.mail.imap_oauth_token_file, "mail.imap.oauth_token_file", kMinTokenLength,
+                      "OAuth access tokens are far longer");
   }
   if (c.spapi.client_id.empty()) throw ConfigError("spapi.client_id is not set (the LWA application's client id)");
   if (c.spapi_client_secret_file.empty()) throw ConfigError("spapi.client_secret_file is not set");
   if (c.spapi_refresh_token_file.empty()) throw ConfigError("spapi.refresh_token_file is not set");
-  c.spapi.client_secret = read_secret_file(c.spapi_client_secret_file, "spapi.client_secret_file");
-  c.spapi.refresh_token = read_secret_file(c.spapi_refresh_token_file, "spapi.refresh_token_file");
+  c.spapi.client_secret =
+      long_enough(read_secret_file(c.spapi_client_secret_file, "spapi.client_secret_file"),
+                  c.spapi_client_secret_file, "spapi.client_secret_file", kMinTokenLength,
+                  "Login with Amazon client secrets are about 80 characters, amzn1.oa2-cs.v1.<64 hex digits>");
+  c.spapi.refresh_token =
+      long_enough(read_secret_file(c.spapi_refresh_token_file, "spapi.refresh_token_file"), c.spapi_refresh_token_file,
+                  "spapi.refresh_token_file", kMinTokenLength, "Login with Amazon refresh tokens are hundreds of "
+                  "characters, Atzr|...");
 }
 
 json OrchestratorConfig::summary() const {

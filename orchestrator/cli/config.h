@@ -70,6 +70,10 @@ struct OrchestratorConfig {
 OrchestratorConfig config_from_json(const nlohmann::json& document, const std::filesystem::path& base_dir);
 OrchestratorConfig load_config(const std::filesystem::path& file);
 // Reads the secret files the config names (IMAP password or OAuth token, LWA client secret, refresh token).
+// A secret shorter than kMinTokenLength (kMinPasswordLength for the IMAP password) is a ConfigError: no real
+// one is that short, and the log scrubber must never have to hide a value that short.
+inline constexpr std::size_t kMinTokenLength = 16;
+inline constexpr std::size_t kMinPasswordLength = 8;
 void load_secrets(OrchestratorConfig& config);
 
 // The contents of a secret file without its trailing newline. Throws ConfigError when the file is missing,

@@ -1,6 +1,7 @@
 #include "logging.h"
 
 #include "common/folding_sink.h"
+#include "orchestrator/spapi/redactor.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
@@ -17,10 +18,7 @@ namespace dockhand::cli {
 
 namespace {
 
-struct Secrets {
-  std::mutex mutex;
-  std::vector<std::string> values;
-};
+using Secrets = spapi::Redactor;
 
 std::shared_ptr<Secrets>& current_secrets() {
   static std::shared_ptr<Secrets> secrets = std::make_shared<Secrets>();
@@ -32,15 +30,7 @@ class Formatter : public spdlog::formatter {
   Formatter(bool json, std::shared_ptr<Secrets> secrets) : json_(json), secrets_(std::move(secrets)) {}
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    std::string text(msg.payload.data(), msg.payload.size());
-    {
-      std::lock_guard lock(secrets_->mutex);
-      for (const auto& s : secrets_->values) {
-        if (s.empty()) continue;
-        for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 10))
-          text.replace(pos, s.size(), "[redacted]");
-      }
-    }
+    std::string text = (*secrets_)(std::string(msg.payload.data(), msg.payload.size()));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
@@ -82,7 +72,7 @@ void setup_logging(const LoggingConfig& config, const std::vector<std::string>& 
   // Repeated warnings and errors (an attack, a full disk) are folded: the first, then a count a minute.
   auto logger = std::make_shared<spdlog::logger>("orchestrator", common::folding(sink));
   auto scrub = std::make_shared<Secrets>();
-  scrub->values = secrets;
+  for (const auto& s : secrets) scrub->add(s);
   current_secrets() = scrub;
   logger->set_formatter(std::make_unique<Formatter>(config.format == "json", scrub));
   logger->set_level(spdlog::level::from_str(config.level));
@@ -93,9 +83,7 @@ void setup_logging(const LoggingConfig& config, const std::vector<std::string>& 
 
 void add_log_secret(const std::string& secret) {
   if (secret.empty()) return;
-  auto secrets = current_secrets();
-  std::lock_guard lock(secrets->mutex);
-  secrets->values.push_back(secret);
+  current_secrets()->add(secret);
 }
 
 }  // namespace dockhand::cli

@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include "args.h"
+
 #include <iostream>
 
 namespace dockhand::cli {
@@ -14,7 +16,11 @@ void print_help() {
   std::cout << "usage: dockhand-orchestrator COMMAND [ARGS...]\n\ncommands:\n";
   for (const auto& [name, command] : dockhand::cli::commands())
     std::cout << "  " << name << " " << command.usage << "\n      " << command.summary << "\n";
-  std::cout << "\nRun 'dockhand-orchestrator COMMAND --help' for a command's options.\n";
+  std::cout << "\nRun 'dockhand-orchestrator COMMAND --help' for a command's options.\n"
+               "\nExit status, every command: 0 done; 1 it ran and the answer is no (not found, failed, needs a\n"
+               "person); 2 wrong usage, nothing done (the message says what and how); 3 the input cannot be read\n"
+               "(quarantined email, no display); 4 stopped by the rules or the clock; 5 not a routing request.\n"
+               "(docs/operations.md, \"Exit codes\")\n";
 }
 }  // namespace
 
@@ -27,14 +33,19 @@ int main(int argc, char** argv) {
   auto& table = dockhand::cli::commands();
   auto it = table.find(argv[1]);
   if (it == table.end()) {
-    std::cerr << "dockhand-orchestrator: unknown command '" << argv[1] << "'\n\n";
-    print_help();
-    return 2;
+    std::string known;
+    for (const auto& [name, command] : table) known += (known.empty() ? "" : ", ") + name;
+    std::cerr << "dockhand-orchestrator: \"" << argv[1] << "\" is not a command; the commands are " << known
+              << " ('dockhand-orchestrator --help' says what each does)\n";
+    return dockhand::cli::exit_code::usage;
   }
   try {
     return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const dockhand::cli::UsageError& e) {
+    std::cerr << "dockhand-orchestrator " << argv[1] << ": " << e.what() << "\n";
+    return dockhand::cli::exit_code::usage;
   } catch (const std::exception& e) {
     std::cerr << "dockhand-orchestrator " << argv[1] << ": " << e.what() << "\n";
-    return 1;
+    return dockhand::cli::exit_code::failed;
   }
 }

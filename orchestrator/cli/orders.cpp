@@ -1,13 +1,18 @@
 // dockhand-orchestrator orders import CSV... --db DB: fills the warehouse order data from CSV files.
 #include "command.h"
 
+#include "args.h"
+
 #include "orchestrator/pretender/pretender.h"
+#include "orchestrator/pretender/sqlite_db.h"
 
 #include <iostream>
+#include <memory>
 
 namespace {
 
 using namespace dockhand;
+namespace cli = dockhand::cli;
 
 const char* kHelp =
     "usage: dockhand-orchestrator orders import FILE.csv... --db DB\n"
@@ -19,55 +24,54 @@ const char* kHelp =
     "          table it fills: orders (po, vendor_code, ship_from, destination_fc, ship_window_start,\n"
     "          ship_window_end, status), order_lines (po, sku, qty) or cartons (po, carton_id, weight_lb,\n"
     "          length_in, width_in, height_in, pallet_id). All or nothing per file; import orders first.\n"
-    "  show    prints one order with its lines and cartons as JSON\n"
-    "  schema  prints the SQL schema\n";
+    "  show    prints one order with its lines and cartons as JSON (DB is opened read-only)\n"
+    "  schema  prints the SQL schema\n"
+    "\n"
+    "Exit status: 0 done; 1 no such PO (show); 2 bad arguments, or a file cannot be read (the reason is\n"
+    "given) or holds rows that do not fit (nothing of that file is imported).\n";
 
 int run_orders(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kHelp;
-    return args.empty() ? 2 : 0;
-  }
-  std::string verb = args[0], db;
+  std::string verb, db;
   std::vector<std::string> rest;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::cout << kHelp;
-      return 0;
-    } else if (args[i] == "--db" && i + 1 < args.size()) {
-      db = args[++i];
-    } else if (!args[i].empty() && args[i][0] == '-') {
-      std::cerr << "orders: unknown option " << args[i] << "\n\n" << kHelp;
-      return 2;
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
-  if (verb == "schema") {
+  CLI::App app{"", "dockhand-orchestrator orders"};
+  app.add_option("COMMAND", verb)->transform(cli::one_of("an orders command", {"import", "show", "schema"}));
+  app.add_option("ARGS", rest);
+  app.add_option("--db", db);
+  if (auto code = cli::parse(app, args, kHelp)) return *code;
+  if (verb.empty()) throw cli::UsageError("COMMAND is missing: import, show or schema");
+  if (verb == "schema" && rest.empty()) {
     std::cout << pretender::OrderDatabase::schema_sql();
     return 0;
   }
-  if (db.empty()) {
-    std::cerr << "orders " << verb << ": --db DB is required\n";
-    return 2;
-  }
+  if (db.empty()) throw cli::UsageError("orders " + verb + ": --db DB is missing: the order data file (SQLite)");
   if (verb == "import") {
-    if (rest.empty()) {
-      std::cerr << "orders import: no CSV file given\n";
-      return 2;
-    }
+    if (rest.empty()) throw cli::UsageError("orders import: FILE.csv is missing: which CSV files to import?");
+    for (const auto& file : rest) cli::read_input(file, "FILE.csv");  // every file readable before any import
     pretender::OrderDatabase orders(db, true);
     for (const auto& file : rest) {
-      auto n = orders.import_csv(file);
-      std::cout << file << ": " << n << " row(s) imported\n";
+      std::size_t n = 0;
+      try {
+        n = orders.import_csv(file);
+      } catch (const pretender::PretenderError& e) {
+        throw cli::UsageError(e.what());
+      }
+      std::cout << file << ": " << cli::count(static_cast<long long>(n), "row") << " imported\n";
     }
     return 0;
   }
-  if (verb == "show" && rest.size() == 1) {
-    pretender::OrderDatabase orders(db, false);
+  if (verb == "show") {
+    if (rest.size() != 1) throw cli::UsageError("orders show: give one PO (e.g. orders show 2K4GH7QZ --db orders.sqlite)");
+    std::unique_ptr<pretender::OrderDatabase> opened;
+    try {
+      opened = std::make_unique<pretender::OrderDatabase>(db, sqlite::Access::read_once);
+    } catch (const std::exception& e) {
+      throw cli::UsageError(std::string("--db: ") + e.what());
+    }
+    auto& orders = *opened;
     auto order = orders.find(rest[0]);
     if (!order) {
       std::cerr << "orders show: no PO " << rest[0] << " in " << db << "\n";
-      return 1;
+      return cli::exit_code::failed;
     }
     nlohmann::json lines = nlohmann::json::array(), cartons = nlohmann::json::array();
     for (const auto& l : order->lines) lines.push_back({{"sku", l.sku}, {"qty", l.qty}});
@@ -84,8 +88,7 @@ int run_orders(const std::vector<std::string>& args) {
               << "\n";
     return 0;
   }
-  std::cerr << "orders: unknown or incomplete command\n\n" << kHelp;
-  return 2;
+  throw cli::UsageError("orders schema takes no arguments");
 }
 
 const dockhand::cli::Registration reg{"orders", "import FILE.csv... --db DB | show PO --db DB | schema",

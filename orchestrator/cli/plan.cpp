@@ -1,10 +1,13 @@
 // dockhand-orchestrator plan FILE.eml --orders DB: what the chain would submit for one email, or why not.
 #include "command.h"
 
+#include "args.h"
+
 #include "orchestrator/pretender/pretender.h"
+#include "orchestrator/pretender/sqlite_db.h"
 
 #include <chrono>
-#include <fstream>
+#include <memory>
 #include <iostream>
 #include <sstream>
 
@@ -26,21 +29,12 @@ const char* kHelp =
     "  --today DATE       judge ship windows as if today were DATE (default: today, UTC)\n"
     "  --json             print the whole plan as JSON (ok, shipments with counts and payload, findings)\n"
     "\n"
-    "Exit status: 0 the payload was printed (it would be submitted), 4 rule failures (it would not be\n"
-    "submitted; NEEDS_ATTENTION in serve), 5 not a routing request (OTHER), 3 quarantined (cannot be\n"
-    "read), 2 bad arguments or unreadable file, 1 other errors (e.g. no order data).\n";
-
-std::string slurp(const std::string& path) {
-  std::ostringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::invalid_argument("cannot read " + path);
-    ss << in.rdbuf();
-  }
-  return ss.str();
-}
+    "The order data and the rules are only read (the order data is opened read-only).\n"
+    "\n"
+    "Exit status: 0 the payload was printed (it would be submitted); 2 bad arguments, or FILE.eml, DB or\n"
+    "the rules file cannot be read (the reason is given) or is not what it should be; 3 quarantined (the\n"
+    "email cannot be read); 4 rule failures (it would not be submitted; NEEDS_ATTENTION in serve); 5 not a\n"
+    "routing request (OTHER); 1 other errors.\n";
 
 std::chrono::system_clock::time_point parse_day(const std::string& day) {
   int y = 0;
@@ -50,47 +44,57 @@ std::chrono::system_clock::time_point parse_day(const std::string& day) {
   in >> y >> dash1 >> m >> dash2 >> d;
   std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
   if (!in || dash1 != '-' || dash2 != '-' || !in.eof() || !ymd.ok())
-    throw std::invalid_argument("--today wants a date that exists, YYYY-MM-DD, got '" + day + "'");
+    throw std::invalid_argument("\"" + day + "\" is not a date that exists (YYYY-MM-DD, e.g. --today 2026-12-07)");
   return std::chrono::sys_days(ymd) + std::chrono::hours(12);
 }
 
 int run_plan(const std::vector<std::string>& args) {
-  std::string file, orders_path, rules_path;
+  std::string file, orders_path, rules_path, today;
   auto now = std::chrono::system_clock::now();
   bool as_json = false;
+  CLI::App app{"", "dockhand-orchestrator plan"};
+  app.add_option("FILE.eml", file);
+  app.add_option("--orders", orders_path);
+  app.add_option("--rules", rules_path);
+  app.add_option("--today", today)->check(CLI::Validator(
+      [](std::string& day) {
+        try {
+          parse_day(day);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      },
+      "DATE"));
+  app.add_flag("--json", as_json);
+  if (auto code = cli::parse(app, args, kHelp)) return *code;
+  if (file.empty()) throw cli::UsageError("FILE.eml is missing: which email? (\"-\" reads stdin)");
+  if (orders_path.empty())
+    throw cli::UsageError("--orders DB is missing: the warehouse order data to plan against (see 'orders --help')");
+  if (!today.empty()) now = parse_day(today);
+  std::string raw = cli::read_input(file, "FILE.eml");
+  // The order data and the rules before the email: a wrong file named on the command line is a usage error.
+  std::unique_ptr<pretender::OrderDatabase> orders;
   try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto& a = args[i];
-      auto value = [&] { return dockhand::cli::option_value(args, i); };
-      if (a == "--help" || a == "-h") {
-        std::cout << kHelp;
-        return 0;
-      } else if (a == "--orders") orders_path = value();
-      else if (a == "--rules") rules_path = value();
-      else if (a == "--today") now = parse_day(value());
-      else if (a == "--json") as_json = true;
-      else if ((a.empty() || a[0] != '-' || a == "-") && file.empty()) file = a;
-      else throw std::invalid_argument("unknown argument '" + a + "'");
-    }
-    if (file.empty()) throw std::invalid_argument("no email given");
-    if (orders_path.empty()) throw std::invalid_argument("--orders DB is required");
+    orders = std::make_unique<pretender::OrderDatabase>(orders_path, sqlite::Access::read_once);
   } catch (const std::exception& e) {
-    std::cerr << "plan: " << e.what() << "\n\n" << kHelp;
-    return 2;
+    throw cli::UsageError(std::string("--orders: ") + e.what());
   }
-  std::string raw;
-  try {
-    raw = slurp(file);
-  } catch (const std::exception& e) {
-    std::cerr << "plan: " << e.what() << "\n";
-    return 2;
+  pretender::Rules rules = pretender::Rules::defaults();
+  if (!rules_path.empty()) {
+    cli::read_input(rules_path, "--rules");  // says why a file cannot be read
+    try {
+      rules = pretender::Rules::from_file(rules_path);
+    } catch (const std::exception& e) {
+      throw cli::UsageError(std::string("--rules: ") + e.what());
+    }
   }
   intake::RoutingRequest request;
   try {
     request = intake::extract(raw);
   } catch (const intake::QuarantineError& e) {
     std::cout << nlohmann::json{{"quarantined", true}, {"reason", e.what()}, {"file", file}}.dump(2) << "\n";
-    return 3;
+    return cli::exit_code::unreadable;
   }
   for (const auto& w : request.warnings) std::cerr << "plan: intake warning: " << w << "\n";
   if (!request.is_routing_request()) {
@@ -98,20 +102,18 @@ int run_plan(const std::vector<std::string>& args) {
                                 {"reason", request.classification_reason}}
                      .dump(2)
               << "\n";
-    return 5;
+    return cli::exit_code::not_routing;
   }
-  pretender::OrderDatabase orders(orders_path, false);
-  auto rules = rules_path.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(rules_path);
-  auto planned = pretender::plan(request, orders, rules, now);
+  auto planned = pretender::plan(request, *orders, rules, now);
   if (as_json) {
     std::cout << nlohmann::json(planned).dump(2) << "\n";
-    return planned.ok() ? 0 : 4;
+    return planned.ok() ? cli::exit_code::ok : cli::exit_code::stopped;
   }
   if (!planned.ok()) {
     for (const auto& f : planned.findings)
       std::cout << f.severity << " [" << f.rule << "]" << (f.po.empty() ? "" : " PO " + f.po) << ": " << f.message
                 << "\n";
-    return 4;
+    return cli::exit_code::stopped;
   }
   for (const auto& f : planned.findings)
     std::cerr << "plan: " << f.severity << " [" << f.rule << "]" << (f.po.empty() ? "" : " PO " + f.po) << ": "

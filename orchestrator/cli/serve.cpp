@@ -2,16 +2,23 @@
 // intake -> pre-tender -> SP-API -> CONFIRMED (-> close-out when a "fleet" section is configured).
 #include "command.h"
 
+#include "args.h"
+
 #include "config.h"
 #include "logging.h"
 
 #include "agent/protocol/wire.h"
 #include "orchestrator/chain/chain.h"
 #include "orchestrator/fleet/service.h"
+#include "orchestrator/pretender/sqlite_db.h"
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <ctime>
 #include <iostream>
@@ -37,8 +44,15 @@ const char* kHelp =
     "JSON lines (logging.format); secrets are never logged.\n"
     "\n"
     "  --config FILE  the JSON config (docs/configuration.md; every key has a default)\n"
-    "  --check        read the config and the secret files, open the store, order data and mailbox, then exit\n"
+    "  --check        read the config and the secret files, look at the store, order data, rules, mailbox\n"
+    "                 and fleet keys, then exit. It writes nothing anywhere: the store, the log file and\n"
+    "                 the Maildir folders are only looked at (what serve would create is reported), and\n"
+    "                 the IMAP mailbox is only asked for its status (no message is read).\n"
     "  --defaults     print the config with every default and exit\n"
+    "\n"
+    "On start, a store written by an older Dockhand is migrated to this version's schema (a store of a\n"
+    "newer schema is refused by its version, and another program's database is refused: nothing is\n"
+    "written to either).\n"
     "\n"
     "Exit status: 0 stopped by a signal (or --check passed), 1 could not start (the reason is logged),\n"
     "2 bad arguments or config.\n";
@@ -108,29 +122,103 @@ int sleep_for_signal(const sigset_t& set, std::chrono::milliseconds wait) {
   return sig > 0 ? sig : 0;
 }
 
-int run_serve(const std::vector<std::string>& args) {
-  std::string config_file;
-  bool check = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::cout << kHelp;
-      return 0;
-    } else if (args[i] == "--defaults") {
-      std::cout << cli::default_config_json().dump(2) << "\n";
-      return 0;
-    } else if (args[i] == "--config" && i + 1 < args.size()) {
-      config_file = args[++i];
-    } else if (args[i] == "--check") {
-      check = true;
+// Whether serve could write `path` (or create it when missing), without writing: "" or the reason.
+std::string not_writable(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec))
+    return ::access(path.c_str(), W_OK) == 0 ? "" : path.string() + " is not writable (" + std::strerror(errno) + ")";
+  auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  if (!std::filesystem::is_directory(dir, ec)) return "the folder " + dir.string() + " of " + path.string() + " does not exist";
+  if (::access(dir.c_str(), W_OK) != 0)
+    return path.string() + " cannot be created: the folder " + dir.string() + " is not writable (" +
+           std::strerror(errno) + ")";
+  return "";
+}
+
+// serve --check: everything serve needs at start, looked at without writing anything anywhere. Returns the
+// exit code; each finding is logged (stderr).
+int check(const cli::OrchestratorConfig& config) {
+  auto failed = [](const std::string& what) {
+    spdlog::critical("serve --check: {}", what);
+    return cli::exit_code::failed;
+  };
+  chain::SystemClock clock;
+  std::error_code ec;
+  if (std::filesystem::exists(config.store, ec)) {
+    try {
+      chain::Store store(config.store, clock, chain::StoreAccess::read_once);
+      spdlog::info("serve --check: store {} holds {}", config.store,
+                   cli::count(static_cast<long long>(store.count_requests()), "routing request"));
+    } catch (const std::exception& e) {
+      return failed(std::string("the store cannot be used: ") + e.what());
+    }
+  } else {
+    spdlog::info("serve --check: no store at {} yet: serve will create it", config.store);
+  }
+  if (auto why = not_writable(config.store); !why.empty()) return failed("the store: " + why);
+  if (!config.logging.file.empty())
+    if (auto why = not_writable(config.logging.file); !why.empty()) return failed("logging.file: " + why);
+  try {
+    pretender::OrderDatabase orders(config.orders_db, sqlite::Access::read_once);
+    if (!config.rules_file.empty()) pretender::Rules::from_file(config.rules_file);
+    chain::SpapiAmazon amazon(config.spapi);
+  } catch (const std::exception& e) {
+    return failed(e.what());
+  }
+  try {
+    if (config.mail.source == "imap") {
+      auto imap = config.mail.imap;
+      imap.state_file.clear();  // progress is not saved; max 0 below: STATUS and SEARCH only, no message read
+      mail::ImapSource(imap).fetch_new(0);
     } else {
-      std::cerr << "serve: unknown argument '" << args[i] << "'\n\n" << kHelp;
-      return 2;
+      auto maildir = config.mail.maildir;
+      if (!std::filesystem::exists(maildir.root, ec) && maildir.create) {
+        if (auto why = not_writable(maildir.root); !why.empty()) return failed("the Maildir: " + why);
+        spdlog::info("serve --check: no Maildir at {} yet: serve will create it", maildir.root.string());
+      } else {
+        maildir.create = false;
+        mail::MaildirSource(maildir).fetch_new(0);
+      }
+    }
+  } catch (const std::exception& e) {
+    return failed(std::string("the mailbox cannot be read: ") + e.what());
+  }
+  if (!config.fleet.is_null()) {
+    // Keys readable and an allow-list present; the port is not bound (a running serve may hold it).
+    auto resolve = [&config](const std::string& path) { return config.resolve(path); };
+    try {
+      auto settings = fleet::fleet_settings_from_json(config.fleet, resolve);
+      if (!settings.fleet.insecure) {
+        protocol::read_secret_key(settings.fleet.server_secret_key);
+        auto keys = protocol::read_public_keys(settings.fleet.agent_keys);
+        spdlog::info("serve --check: fleet keys fine: {} allow-listed in {}",
+                     cli::count(static_cast<long long>(keys.size()), "agent key"), settings.fleet.agent_keys.string());
+      }
+    } catch (const fleet::SettingsError& e) {
+      std::cerr << "serve: " << config.file.string() << ": " << e.what() << "\n";
+      return cli::exit_code::usage;
+    } catch (const std::exception& e) {
+      return failed(std::string("the fleet: ") + e.what());
     }
   }
-  if (config_file.empty()) {
-    std::cerr << "serve: --config FILE is required (see 'dockhand-orchestrator serve --defaults')\n";
-    return 2;
+  spdlog::info("serve --check: config, secrets, store, order data, rules and mailbox are fine");
+  return cli::exit_code::ok;
+}
+
+int run_serve(const std::vector<std::string>& args) {
+  std::string config_file;
+  bool check_only = false, defaults = false;
+  CLI::App app{"", "dockhand-orchestrator serve"};
+  app.add_option("--config", config_file);
+  app.add_flag("--check", check_only);
+  app.add_flag("--defaults", defaults);
+  if (auto code = cli::parse(app, args, kHelp)) return *code;
+  if (defaults) {
+    std::cout << cli::default_config_json().dump(2) << "\n";
+    return 0;
   }
+  if (config_file.empty())
+    throw cli::UsageError("--config FILE is missing (every key has a default: 'dockhand-orchestrator serve --defaults')");
 
   // First of all, and before any thread exists (libcurl's resolver, the fleet's), so every thread inherits
   // the mask: a SIGTERM from now on is taken by the loop, never the default action.
@@ -145,8 +233,14 @@ int run_serve(const std::vector<std::string>& args) {
     std::cerr << "serve: " << e.what() << "\n";
     return 2;
   }
+  if (check_only) {
+    // Logs to stderr: --check does not even create the log file.
+    auto logging = config.logging;
+    logging.file.clear();
+    cli::setup_logging(logging, config.secrets());
+    return check(config);
+  }
   cli::setup_logging(config.logging, config.secrets());
-
 
   chain::SystemClock clock;
   std::unique_ptr<chain::Store> store;
@@ -157,6 +251,9 @@ int run_serve(const std::vector<std::string>& args) {
   try {
     store = std::make_unique<chain::Store>(config.store, clock);
     store->limit_size(config.store_max_bytes);
+    if (auto from = store->migrated_from())
+      spdlog::info("serve: the store {} was migrated from schema version {} to {}", config.store, *from,
+                   chain::Store::kSchemaVersion);
     orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
     rules = config.rules_file.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(config.rules_file);
     amazon = std::make_unique<chain::SpapiAmazon>(config.spapi);
@@ -179,17 +276,7 @@ int run_serve(const std::vector<std::string>& args) {
     auto resolve = [&config](const std::string& path) { return config.resolve(path); };
     try {
       auto settings = fleet::fleet_settings_from_json(config.fleet, resolve);
-      if (check) {
-        // Keys readable and an allow-list present; the port is not bound (a running serve may hold it).
-        if (!settings.fleet.insecure) {
-          protocol::read_secret_key(settings.fleet.server_secret_key);
-          auto keys = protocol::read_public_keys(settings.fleet.agent_keys);
-          spdlog::info("serve --check: fleet keys fine: {} agent key(s) allow-listed in {}", keys.size(),
-                       settings.fleet.agent_keys.string());
-        }
-      } else {
-        closeout = std::make_unique<fleet::FleetService>(std::move(settings), *store);
-      }
+      closeout = std::make_unique<fleet::FleetService>(std::move(settings), *store);
     } catch (const fleet::SettingsError& e) {
       std::cerr << "serve: " << config.file.string() << ": " << e.what() << "\n";
       return 2;
@@ -200,17 +287,6 @@ int run_serve(const std::vector<std::string>& args) {
   }
   chain.set_closeout(closeout.get());
   // ---- end of the close-out stage ----------------------------------------------------------------------
-
-  if (check) {
-    try {
-      mailbox->source().fetch_new(1);
-    } catch (const std::exception& e) {
-      spdlog::critical("serve --check: the mailbox cannot be read: {}", e.what());
-      return 1;
-    }
-    spdlog::info("serve --check: config, secrets, store, order data and mailbox are fine");
-    return 0;
-  }
 
   spdlog::info("serve: starting (pid {}): {}", ::getpid(), config.summary().dump());
   chain.resume();

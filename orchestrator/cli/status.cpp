@@ -1,13 +1,19 @@
 // dockhand-orchestrator status [ID]: each routing request with its state and timeline (the event log).
 #include "command.h"
 
+#include "args.h"
 #include "config.h"
+#include "timeline.h"
 
 #include "orchestrator/chain/store.h"
+#include "orchestrator/pretender/sqlite_db.h"
 
-#include <filesystem>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 namespace {
@@ -17,49 +23,71 @@ using nlohmann::json;
 
 const char* kHelp =
     "usage: dockhand-orchestrator status [ID] [--store FILE | --config FILE] [--state STATE] [--last N]\n"
-    "                                    [--brief] [--json]\n"
+    "                                    [--json] [--verbose] [--follow [--until-done N] [--timeout S]]\n"
     "\n"
-    "Shows each routing request in the store: its state, why it is there (the reason for NEEDS_ATTENTION,\n"
-    "REJECTED, QUARANTINED, OTHER, DUPLICATE), its shipments with Amazon's answers, and its timeline (the\n"
-    "append-only event log: time, actor, step, detail). With ID, that request only, in full: the extracted\n"
-    "fields, the rule findings, Amazon's errors and shipment details, the evidence kept, the next attempt.\n"
-    "The store can be read while serve runs.\n"
+    "Without ID: one line per routing request, newest first: id, when it was received, vendor, POs, state,\n"
+    "age, and what happens next (for NEEDS_ATTENTION, REJECTED and QUARANTINED: the reason a person must\n"
+    "read). With ID (12 or #12): that request in full: its shipments with Amazon's answers, the extracted\n"
+    "fields, the rule findings, the close-out references, and its timeline. The store is opened read-only:\n"
+    "status never changes it, and can read it while serve runs.\n"
     "\n"
     "  --store FILE   the store (default: the config's \"store\", else ./dockhand.sqlite)\n"
     "  --config FILE  take the store path from this config\n"
-    "  --state STATE  only requests in this state (e.g. NEEDS_ATTENTION)\n"
-    "  --last N       only the N most recent requests\n"
-    "  --brief        one line per request, no timeline\n"
-    "  --json         print JSON instead of text\n"
-    "  --follow       print each event as it is appended (every request; waits for the store to appear)\n"
+    "  --state STATE  only requests in this state, in any case (done, needs_attention, ...)\n"
+    "  --last N       the N most recent requests (default 20; 0: all)\n"
+    "  --json         JSON for programs (numbers and booleans as such), instead of text\n"
+    "  --verbose      the timeline with every event (agents' step progress, dispatches, bookkeeping)\n"
+    "  --follow       print each step as it happens, one line each (every request; waits for the store)\n"
     "  --until-done N with --follow: stop once N requests are DONE (exit 0), or as soon as one is\n"
     "                 NEEDS_ATTENTION, REJECTED or QUARANTINED (exit 1, with its reason)\n"
     "  --timeout S    with --follow: give up after S seconds (exit 4)\n"
     "\n"
-    "Exit status: 0 shown, 1 no such request or no store, 2 bad arguments.\n";
+    "Exit status: 0 shown; 1 no such request, or (--until-done) a request needs a person; 2 bad arguments,\n"
+    "or the store is missing, unreadable or not a Dockhand store; 4 --timeout ran out.\n";
 
-// --follow: a live timeline, one line per event, for the demo and for an operator watching a run.
-int follow(const std::string& store_path, std::size_t until_done, double timeout_s) {
+std::vector<std::string> state_names() {
+  std::vector<std::string> names;
+  for (auto s : {chain::State::RECEIVED, chain::State::EXTRACTED, chain::State::PLANNED, chain::State::SUBMITTED,
+                 chain::State::CONFIRMED, chain::State::CLOSING_OUT, chain::State::DONE, chain::State::NEEDS_ATTENTION,
+                 chain::State::REJECTED, chain::State::DUPLICATE, chain::State::OTHER, chain::State::QUARANTINED})
+    names.emplace_back(chain::to_string(s));
+  return names;
+}
+
+// --follow: a live timeline for the demo and an operator watching a run, one line per step a person cares
+// about (every event with --verbose).
+int follow(const std::string& store_path, std::size_t until_done, double timeout_s, bool verbose) {
   using namespace std::chrono;
   const auto deadline = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(timeout_s));
   auto timed_out = [&] { return timeout_s > 0 && steady_clock::now() >= deadline; };
   while (!std::filesystem::exists(store_path)) {
     if (timed_out()) {
       std::cerr << "status: no store appeared at " << store_path << " within " << timeout_s << " s\n";
-      return 4;
+      return cli::exit_code::stopped;
     }
     std::this_thread::sleep_for(milliseconds(200));
   }
   chain::SystemClock clock;
-  chain::Store store(store_path, clock);
+  std::unique_ptr<chain::Store> opened;
+  // serve may have created the file and not yet its tables: wait for the store to be one.
+  while (!opened) {
+    try {
+      opened = std::make_unique<chain::Store>(store_path, clock, chain::StoreAccess::read_only);
+    } catch (const chain::StoreFormatError& e) {
+      if (std::string(e.what()).find("empty SQLite file") == std::string::npos) throw cli::UsageError(e.what());
+      if (timed_out()) {
+        std::cerr << "status: " << e.what() << "\n";
+        return cli::exit_code::stopped;
+      }
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+  }
+  chain::Store& store = *opened;
   std::int64_t last_event = 0;
   for (bool first = true;; first = false) {
     const std::int64_t seen = last_event;
     for (const auto& e : store.events_after(last_event)) {
-      const std::string hms = e.time.size() >= 23 ? e.time.substr(11, 12) : e.time;
-      std::cout << hms << "  #" << e.request_id << "  " << e.step << "  (" << e.actor << ")";
-      if (!e.detail.empty()) std::cout << "  " << e.detail;
-      std::cout << std::endl;
+      if (auto line = cli::timeline_line(e, store, verbose)) std::cout << *line << std::endl;
       last_event = e.id;
     }
     // Every change of state is an event: the states are looked at again only when events came.
@@ -72,12 +100,12 @@ int follow(const std::string& store_path, std::size_t until_done, double timeout
                     << (r ? r->reason : std::string()) << "\n";
           stuck = true;
         }
-      if (stuck) return 1;
-      if (store.in_state(chain::State::DONE).size() >= until_done) return 0;
+      if (stuck) return cli::exit_code::failed;
+      if (store.in_state(chain::State::DONE).size() >= until_done) return cli::exit_code::ok;
     }
     if (timed_out()) {
       std::cerr << "status: gave up after " << timeout_s << " s\n";
-      return 4;
+      return cli::exit_code::stopped;
     }
     std::this_thread::sleep_for(milliseconds(250));
   }
@@ -104,41 +132,39 @@ json shipment_json(const chain::ShipmentRecord& s) {
   return j;
 }
 
-json request_json(chain::Store& store, const chain::RequestRecord& r, bool full, bool timeline) {
-  json pos = json::array();
-  if (r.extracted.is_object())
-    for (const auto& po : r.extracted.value("purchase_orders", json::array())) pos.push_back(po.value("po", ""));
+json request_json(chain::Store& store, const chain::RequestRecord& r, bool full, std::int64_t now_ms) {
+  auto x = cli::summarize_extracted(r.extracted);
   json j = {{"id", r.id},
             {"state", std::string(chain::to_string(r.state))},
             {"source", r.source_id},
             {"message_id", r.message_id ? json(*r.message_id) : json()},
-            {"created_at", r.created_at},
+            {"received_at", r.created_at},
             {"updated_at", r.updated_at},
-            {"pos", pos}};
+            {"vendor", x.vendor.empty() ? json() : json(x.vendor)},
+            {"pos", x.pos},
+            {"next", cli::next_step(r, now_ms)},
+            {"attempts", r.attempts}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.last_error.empty()) j["last_error"] = r.last_error;
-  if (r.attempts) j["attempts"] = r.attempts;
   if (r.duplicate_of) j["duplicate_of"] = *r.duplicate_of;
-  if (r.next_attempt_ms) j["next_attempt_ms"] = *r.next_attempt_ms;
+  j["next_attempt_ms"] = r.next_attempt_ms ? json(*r.next_attempt_ms) : json();
   json shipments = json::array();
   for (const auto& s : store.shipments(r.id)) shipments.push_back(shipment_json(s));
   j["shipments"] = shipments;
+  if (r.outputs.is_object()) j["outputs"] = r.outputs;
   if (full) {
     j["extracted"] = r.extracted;
     j["findings"] = r.findings;
     j["evidence"] = r.evidence;
-    j["outputs"] = r.outputs;
+    json events = json::array();
+    for (const auto& e : store.events(r.id))
+      events.push_back({{"time", e.time}, {"actor", e.actor}, {"step", e.step}, {"detail", cli::typed_detail(e)}});
+    j["timeline"] = events;
   } else if (r.findings.is_array()) {
     json errors = json::array();
     for (const auto& f : r.findings)
       if (f.value("severity", "") == "error") errors.push_back(f);
     if (!errors.empty()) j["findings"] = errors;
-  }
-  if (timeline) {
-    json events = json::array();
-    for (const auto& e : store.events(r.id))
-      events.push_back({{"time", e.time}, {"actor", e.actor}, {"step", e.step}, {"detail", e.detail}});
-    j["timeline"] = events;
   }
   return j;
 }
@@ -147,24 +173,77 @@ std::string str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
-void print_text(const json& r, bool full) {
-  std::string pos;
-  for (const auto& p : r["pos"]) pos += (pos.empty() ? "" : " ") + p.get<std::string>();
-  std::cout << "#" << r["id"].get<std::int64_t>() << "  " << str(r, "state") << "  received " << str(r, "created_at")
-            << "  updated " << str(r, "updated_at") << "  " << str(r, "source");
-  if (!pos.empty()) std::cout << "  POs " << pos;
-  std::cout << "\n";
-  if (r.contains("reason")) std::cout << "    reason: " << str(r, "reason") << "\n";
-  if (r.contains("last_error"))
-    std::cout << "    last error (" << r.value("attempts", 0) << " attempt(s)): " << str(r, "last_error") << "\n";
-  if (r.contains("findings") && r["findings"].is_array())
+// "2026-12-06T16:40:02.123Z" -> milliseconds since the epoch (0 when it is not that).
+std::int64_t iso_to_ms(const std::string& iso) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &ms) < 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+std::string age(std::int64_t from_ms, std::int64_t now_ms) {
+  if (from_ms <= 0) return "?";
+  auto s = std::max<std::int64_t>(0, (now_ms - from_ms) / 1000);
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m";
+  if (s < 48 * 3600) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+// One line per request, columns padded to the widest value; "what happens next" last, cut to fit.
+void print_table(const std::vector<json>& rows, std::int64_t now_ms) {
+  std::vector<std::vector<std::string>> cells = {{"ID", "RECEIVED (UTC)", "VENDOR", "POS", "STATE", "AGE", "NEXT"}};
+  for (const auto& r : rows) {
+    std::string received = str(r, "received_at");
+    received = received.size() >= 19 ? received.substr(5, 5) + " " + received.substr(11, 8) : received;
+    std::string next = str(r, "next");
+    if (next.size() > 70) next = next.substr(0, 67) + "...";
+    cells.push_back({"#" + std::to_string(r["id"].get<std::int64_t>()), received,
+                     r["vendor"].is_string() ? r["vendor"].get<std::string>() : "-",
+                     std::to_string(r["pos"].size()), str(r, "state"), age(iso_to_ms(str(r, "received_at")), now_ms),
+                     next});
+  }
+  std::vector<std::size_t> width(cells[0].size(), 0);
+  for (const auto& row : cells)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : cells) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      bool right = c == 3;  // counts line up on the right
+      std::string pad(width[c] - row[c].size(), ' ');
+      line += c + 1 == row.size() ? row[c] : (right ? pad + row[c] : row[c] + pad) + "  ";
+    }
+    std::cout << line << "\n";
+  }
+}
+
+// One request in full, for a person.
+void print_request(chain::Store& store, const json& r, bool verbose) {
+  std::cout << "#" << r["id"].get<std::int64_t>() << "  " << str(r, "state") << "  received " << str(r, "received_at")
+            << "  updated " << str(r, "updated_at") << "  " << str(r, "source") << "\n";
+  auto x = cli::summarize_extracted(r["extracted"]);
+  if (!x.pos.empty() || !x.vendor.empty()) {
+    std::cout << "    vendor " << (x.vendor.empty() ? "?" : x.vendor) << ", " << cli::count(x.pos.size(), "PO");
+    for (std::size_t i = 0; i < x.pos.size(); ++i) std::cout << (i ? ", " : " ") << x.pos[i];
+    std::cout << "\n";
+  }
+  std::cout << "    next: " << str(r, "next") << "\n";
+  if (r.contains("last_error") && str(r, "state") != "DONE")
+    std::cout << "    last error (" << cli::count(r["attempts"].get<int>(), "attempt") << "): " << str(r, "last_error")
+              << "\n";
+  if (r["findings"].is_array())
     for (const auto& f : r["findings"])
-      std::cout << "    " << f.value("severity", "") << " [" << f.value("rule", "") << "] " << f.value("message", "")
+      std::cout << "    " << f.value("severity", "") << " [" << f.value("rule", "") << "]"
+                << (f.value("po", "").empty() ? "" : " PO " + f.value("po", "")) << " " << f.value("message", "")
                 << "\n";
   for (const auto& s : r["shipments"]) {
     std::cout << "    shipment " << str(s, "vendor_shipment_identifier") << "  " << str(s, "state") << "  to "
-              << str(s, "destination_fc") << ", " << s["cartons"].get<int>() << " cartons, " << s["pallets"].get<int>()
-              << " pallets";
+              << str(s, "destination_fc") << ", " << cli::count(s["cartons"].get<int>(), "carton") << ", "
+              << cli::count(s["pallets"].get<int>(), "pallet");
     if (s["transaction_id"].is_string()) std::cout << ", transaction " << str(s, "transaction_id");
     if (s.contains("carrier")) std::cout << ", carrier " << str(s, "carrier") << ", pickup " << str(s, "pickup");
     std::cout << "\n";
@@ -175,113 +254,133 @@ void print_text(const json& r, bool full) {
         std::cout << "\n";
       }
   }
-  if (full) {
-    if (r.contains("message_id") && r["message_id"].is_string()) std::cout << "    Message-ID: " << str(r, "message_id") << "\n";
-    if (!r["extracted"].is_null()) std::cout << "    extracted: " << r["extracted"].dump() << "\n";
-    if (!r["evidence"].is_null()) std::cout << "    evidence: " << r["evidence"].dump() << "\n";
-    if (!r["outputs"].is_null()) std::cout << "    outputs: " << r["outputs"].dump() << "\n";
-  }
-  if (r.contains("timeline")) {
-    std::cout << "    timeline:\n";
-    for (const auto& e : r["timeline"]) {
-      std::cout << "      " << str(e, "time") << "  " << str(e, "step") << "  (" << str(e, "actor") << ")";
-      if (!str(e, "detail").empty()) std::cout << "  " << str(e, "detail");
+  if (r.contains("outputs"))
+    for (const auto& s : r["outputs"].value("shipments", json::array())) {
+      std::cout << "    closed out " << s.value("vendor_shipment_identifier", "?") << ": BOL " << s.value("bol", "?");
+      const json erp_refs = s.value("erp", json::object());  // held: items() refers to it
+      for (const auto& [po, ref] : erp_refs.items())
+        std::cout << ", PO " << po << " PT reference " << (ref.is_string() ? ref.get<std::string>() : "?");
       std::cout << "\n";
     }
+  if (r.contains("message_id") && r["message_id"].is_string()) std::cout << "    Message-ID: " << str(r, "message_id") << "\n";
+  if (verbose) {
+    if (!r["extracted"].is_null()) std::cout << "    extracted: " << r["extracted"].dump() << "\n";
+    if (!r["evidence"].is_null()) std::cout << "    evidence: " << r["evidence"].dump() << "\n";
+  } else if (!r["evidence"].is_null()) {
+    std::cout << "    evidence kept (--verbose or --json shows it)\n";
+  }
+  std::cout << "    timeline" << (verbose ? "" : " (--verbose: every event)") << ":\n";
+  for (const auto& e : store.events(r["id"].get<std::int64_t>()))
+    if (auto what = cli::narrate(e, store, verbose))
+      std::cout << "      " << e.time.substr(0, std::min<std::size_t>(e.time.size(), 19)) << "  " << *what << "\n";
+}
+
+// The store to read: --store, else the config's, else ./dockhand.sqlite. A missing file is a usage error.
+chain::Store open_store(const std::string& path, chain::SystemClock& clock) {
+  auto reason = sqlite::unreadable_reason(path);
+  if (reason == "no such file")
+    throw cli::UsageError("no store at " + path + " (serve creates it; pass --store FILE or --config FILE)");
+  if (!reason.empty()) throw cli::UsageError("--store: cannot read \"" + path + "\": " + reason);
+  try {
+    return chain::Store(path, clock, chain::StoreAccess::read_once);
+  } catch (const chain::StoreFormatError& e) {
+    throw cli::UsageError(e.what());
+  } catch (const sqlite::SqliteError& e) {
+    throw cli::UsageError(e.what());
   }
 }
 
 int run_status(const std::vector<std::string>& args) {
-  std::string store_path, config_file, state_filter;
-  std::optional<std::int64_t> id;
-  std::size_t last = 0;
-  bool brief = false, as_json = false, follow_events = false;
-  std::size_t until_done = 0;
+  std::string store_path, config_file, state_filter, id_text;
+  std::size_t last = 20, until_done = 0;
   double timeout_s = 0;
-  try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto& a = args[i];
-      auto value = [&] { return dockhand::cli::option_value(args, i); };
-      if (a == "--help" || a == "-h") {
-        std::cout << kHelp;
-        return 0;
-      } else if (a == "--store") store_path = value();
-      else if (a == "--config") config_file = value();
-      else if (a == "--state") state_filter = value();
-      else if (a == "--last") last = std::stoul(value());
-      else if (a == "--brief") brief = true;
-      else if (a == "--json") as_json = true;
-      else if (a == "--follow") follow_events = true;
-      else if (a == "--until-done") until_done = std::stoul(value());
-      else if (a == "--timeout") timeout_s = std::stod(value());
-      else if (!a.empty() && a[0] != '-' && !id) {
-        std::string digits = a[0] == '#' ? a.substr(1) : a;
-        std::size_t used = 0;
-        id = std::stoll(digits, &used);
-        if (used != digits.size()) throw std::invalid_argument("not a request id: " + a);
-      } else throw std::invalid_argument("unknown argument '" + a + "'");
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "status: " << e.what() << "\n\n" << kHelp;
-    return 2;
-  }
-  if (!state_filter.empty() && !chain::state_from_string(state_filter)) {
-    std::cerr << "status: unknown state '" << state_filter << "'\n";
-    return 2;
-  }
+  bool as_json = false, follow_events = false, verbose = false;
+  CLI::App app{"", "dockhand-orchestrator status"};
+  app.add_option("ID", id_text)
+      ->transform(CLI::Validator(
+          [](std::string& v) {
+            if (!v.empty() && v[0] == '#') v.erase(0, 1);  // "#12", as the timeline writes it
+            return std::string();
+          },
+          ""))
+      ->check(cli::whole_number("a request id", "status 12 or status #12", 1));
+  app.add_option("--store", store_path);
+  app.add_option("--config", config_file);
+  app.add_option("--state", state_filter)->transform(cli::one_of("a state", state_names()));
+  app.add_option("--last", last)->check(cli::whole_number("a number of requests", "--last 20"));
+  app.add_flag("--json", as_json);
+  app.add_flag("--verbose,-v", verbose);
+  app.add_flag("--follow", follow_events);
+  app.add_option("--until-done", until_done)->check(cli::whole_number("a number of requests", "--until-done 3", 1));
+  app.add_option("--timeout", timeout_s)->check(cli::seconds("--timeout 300"));
+  if (auto code = cli::parse(app, args, kHelp)) return *code;
+  if (!store_path.empty() && !config_file.empty())
+    throw cli::UsageError("--store and --config both say where the store is: give one");
+  if ((until_done || timeout_s > 0) && !follow_events)
+    throw cli::UsageError(std::string(until_done ? "--until-done" : "--timeout") + " goes with --follow");
   if (store_path.empty()) {
     if (!config_file.empty()) {
       try {
         store_path = cli::load_config(config_file).store;
       } catch (const cli::ConfigError& e) {
-        std::cerr << "status: " << e.what() << "\n";
-        return 2;
+        throw cli::UsageError(std::string("--config: ") + e.what());
       }
     } else {
       store_path = "dockhand.sqlite";
     }
   }
-  if (follow_events) return follow(store_path, until_done, timeout_s);
-  if (!std::filesystem::exists(store_path)) {
-    std::cerr << "status: no store at " << store_path << " (serve creates it; pass --store or --config)\n";
-    return 1;
-  }
+  if (follow_events) return follow(store_path, until_done, timeout_s, verbose);
+
   chain::SystemClock clock;
-  chain::Store store(store_path, clock);
+  auto store = open_store(store_path, clock);
   // The store's health as serve last saw it; on stderr with --json, so the JSON stays what scripts read.
   if (auto health = chain::Store::read_health(store_path); health && health->state != "ok")
     (as_json ? std::cerr : std::cout) << "store health: " << (health->state == "disk_full" ? "DISK FULL" : health->state)
                                       << " since " << health->since << " (seen by serve, pid " << health->pid
                                       << "): " << health->detail << "; nothing is lost, serve goes on once there is room\n";
-
-  std::vector<chain::RequestRecord> requests;
-  if (id) {
-    auto r = store.request(*id);
+  const auto now_ms = clock.now_ms();
+  if (!id_text.empty()) {
+    auto id = std::stoll(id_text);
+    auto r = store.request(id);
     if (!r) {
-      std::cerr << "status: no routing request #" << *id << " in " << store_path << "\n";
-      return 1;
+      std::cerr << "status: no routing request #" << id << " in " << store_path << " (it holds "
+                << cli::count(static_cast<long long>(store.count_requests()), "request") << ")\n";
+      return cli::exit_code::failed;
     }
-    requests.push_back(*r);
-  } else {
-    for (auto& r : store.requests())
-      if (state_filter.empty() || chain::to_string(r.state) == state_filter) requests.push_back(std::move(r));
-    if (last && requests.size() > last) requests.erase(requests.begin(), requests.end() - static_cast<long>(last));
+    auto j = request_json(store, *r, true, now_ms);
+    if (as_json) std::cout << j.dump(2) << "\n";
+    else print_request(store, j, verbose);
+    return cli::exit_code::ok;
   }
 
-  json out = json::array();
-  for (const auto& r : requests) {
-    auto j = request_json(store, r, id.has_value(), !brief);
-    if (as_json)
-      out.push_back(std::move(j));
-    else
-      print_text(j, id.has_value());
+  auto all = store.requests();
+  std::vector<chain::RequestRecord> matching;
+  for (auto it = all.rbegin(); it != all.rend(); ++it)  // newest first
+    if (state_filter.empty() || chain::to_string(it->state) == state_filter) matching.push_back(std::move(*it));
+  const std::size_t total = matching.size();
+  if (last && matching.size() > last) matching.resize(last);
+  std::vector<json> rows;
+  for (const auto& r : matching) rows.push_back(request_json(store, r, false, now_ms));
+  if (as_json) {
+    std::cout << json(rows).dump(2) << "\n";
+    return cli::exit_code::ok;
   }
-  if (as_json) std::cout << (id ? out[0] : out).dump(2) << "\n";
-  else if (requests.empty()) std::cout << "no routing requests" << (state_filter.empty() ? "" : " in state " + state_filter) << "\n";
-  return 0;
+  const std::string in_state = state_filter.empty() ? "" : " in state " + state_filter;
+  if (rows.empty()) {
+    std::cout << "no routing requests" << in_state << " in " << store_path << "\n";
+    return cli::exit_code::ok;
+  }
+  print_table(rows, now_ms);
+  if (rows.size() < total)
+    std::cout << rows.size() << " of " << cli::count(static_cast<long long>(total), "request") << in_state
+              << ", newest first (--last N shows N, --last 0 all; status ID shows one in full)\n";
+  else
+    std::cout << cli::count(static_cast<long long>(total), "request") << in_state
+              << " (status ID shows one in full)\n";
+  return cli::exit_code::ok;
 }
 
 const dockhand::cli::Registration reg{"status", "[ID] [--store FILE | --config FILE] [--json]",
-                                      "Show each routing request with its state, shipments and timeline", run_status};
+                                      "Show the routing requests (a table, newest first) or one in full", run_status};
 
 }  // namespace

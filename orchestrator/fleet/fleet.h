@@ -1,4 +1,4 @@
-// fleet/: hands screen-script jobs to desktop agents over ZeroMQ (DESIGN.md "Orchestrator <-> agent").
+// fleet/: hands screen-script jobs to desktop agents over ZeroMQ (docs/architecture.md, "The agent protocol").
 // One ROUTER (ZMQ_ROUTER_MANDATORY, so an unroutable send is an error, not a silent drop); agents register
 // with READY and the programs they can drive; a job goes to an idle agent that can drive its app; the agent
 // ACKs it (no ACK in time → dispatched again) and runs it under a lease. Paranoid-Pirate heartbeats: 1 s,

@@ -42,11 +42,29 @@ CREATE INDEX IF NOT EXISTS cartons_po ON cartons(po);
 )sql";
 }
 
-OrderDatabase::OrderDatabase(const std::string& path, bool create) {
-  if (!create && !std::filesystem::exists(path))
-    throw PretenderError("warehouse order data " + path + " does not exist (create it with 'orders import')");
-  db_ = std::make_unique<sqlite::Database>(path, create);
-  if (create) db_->exec(schema_sql());
+OrderDatabase::OrderDatabase(const std::string& path, bool create)
+    : OrderDatabase(path, create ? sqlite::Access::create : sqlite::Access::read_only) {}
+
+OrderDatabase::OrderDatabase(const std::string& path, sqlite::Access access) {
+  if (access != sqlite::Access::create) {
+    auto reason = sqlite::unreadable_reason(path);
+    if (reason == "no such file")
+      throw PretenderError("warehouse order data " + path + " does not exist (create it with 'orders import')");
+    if (!reason.empty()) throw PretenderError("cannot read the warehouse order data " + path + ": " + reason);
+  }
+  db_ = std::make_unique<sqlite::Database>(path, access);
+  if (access == sqlite::Access::create) {
+    db_->exec(schema_sql());
+    return;
+  }
+  try {
+    auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'orders'");
+    if (q.step() && q.integer(0) == 1) return;
+  } catch (const sqlite::SqliteError& e) {
+    throw PretenderError(path + " is not warehouse order data: " + e.what());
+  }
+  throw PretenderError(path + " is not warehouse order data (it has no orders table; 'dockhand-orchestrator orders " +
+                       "schema' shows what it holds, 'orders import' fills it)");
 }
 
 OrderDatabase::~OrderDatabase() = default;

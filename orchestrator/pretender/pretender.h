@@ -19,6 +19,7 @@
 
 namespace dockhand::sqlite {
 class Database;
+enum class Access;  // sqlite_db.h
 }
 
 namespace dockhand::pretender {
@@ -55,8 +56,12 @@ struct Order {
 
 class OrderDatabase {
  public:
-  // Opens the SQLite file; create=true makes the schema when missing (import), false requires the file.
+  // Opens the SQLite file; create=true makes the schema when missing (import), false requires the file and
+  // opens it read-only (serve and plan never write the warehouse's data).
   explicit OrderDatabase(const std::string& path, bool create = false);
+  // As above with the access spelled out (sqlite::Access::read_once for one-shot commands such as plan).
+  // A file that is not order data (no orders table) is a PretenderError saying so.
+  OrderDatabase(const std::string& path, sqlite::Access access);
   ~OrderDatabase();
   OrderDatabase(OrderDatabase&&) noexcept;
 

@@ -1,5 +1,14 @@
 #include "sqlite_db.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
 namespace dockhand::sqlite {
 
 namespace {
@@ -81,17 +90,71 @@ std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(
 double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
-Database::Database(const std::string& path, bool create, int busy_timeout_ms) : path_(path) {
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+namespace {
+std::string lower_first(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+}  // namespace
+
+std::string unreadable_reason(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "no such file" : lower_first(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+  if (::access(path.c_str(), R_OK) != 0) return lower_first(std::strerror(errno));  // "permission denied"
+  return "";
+}
+
+namespace {
+// A file URI for sqlite3_open_v2 (so mode=ro and immutable can be asked for); '?', '#' and '%' in the
+// path must not be read as URI syntax.
+std::string file_uri(const std::string& path, bool immutable) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?mode=ro" + (immutable ? "&immutable=1" : "");
+}
+}  // namespace
+
+Database::Database(const std::string& path, bool create, int busy_timeout_ms)
+    : Database(path, create ? Access::create : Access::read_write, busy_timeout_ms) {}
+
+Database::Database(const std::string& path, Access access, int busy_timeout_ms)
+    : path_(path), read_only_(access == Access::read_only || access == Access::read_once) {
+  std::error_code ec;
+  if (access != Access::create || std::filesystem::exists(path, ec)) {
+    auto reason = unreadable_reason(path);
+    if (!reason.empty()) throw SqliteError("cannot open " + path + ": " + reason);
+  }
+  int flags = SQLITE_OPEN_FULLMUTEX;
+  std::string name = path;
+  if (read_only_) {
+    // Without a -wal file no writer has the database open: reading it as immutable takes no locks and
+    // leaves no -shm/-wal behind. A writer starting meanwhile writes to its own -wal, not to this file.
+    bool at_rest = !std::filesystem::exists(path + "-wal", ec);
+    flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    name = file_uri(path, access == Access::read_once && at_rest);
+  } else {
+    flags |= SQLITE_OPEN_READWRITE | (access == Access::create ? SQLITE_OPEN_CREATE : 0);
+  }
+  if (sqlite3_open_v2(name.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
     throw SqliteError("opening " + path + ": " + message);
   }
   sqlite3_busy_timeout(db_, busy_timeout_ms);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=FULL");
+  if (!read_only_) {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+  }
   exec("PRAGMA foreign_keys=ON");
 }
 

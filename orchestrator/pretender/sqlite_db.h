@@ -57,10 +57,22 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// How a file is opened. The read-only ways open it with SQLITE_OPEN_READONLY: nothing can write to it.
+enum class Access {
+  create,      // read-write, created when missing; set to WAL
+  read_write,  // read-write, must exist; set to WAL
+  read_only,   // read-only, for a reader that stays (sees what writers commit; may add SQLite's -shm/-wal
+               // side files beside a WAL file, as any reader does)
+  read_once,   // read-only, for a one-shot command: when no writer has the file open (no -wal beside it)
+               // it is opened immutable, so not even the side files appear; otherwise like read_only
+};
+
 class Database {
  public:
   // Opens (creating when asked) the file; sets WAL, busy_timeout and foreign keys.
   explicit Database(const std::string& path, bool create = true, int busy_timeout_ms = 10000);
+  // A file that is missing, unreadable or a directory is an SqliteError saying which.
+  Database(const std::string& path, Access access, int busy_timeout_ms = 10000);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -71,11 +83,17 @@ class Database {
   int changes() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }
+  bool read_only() const { return read_only_; }
 
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool read_only_ = false;
 };
+
+// Why `path` cannot be opened for reading, in words ("no such file", "permission denied", "is a directory"),
+// or "" when it can.
+std::string unreadable_reason(const std::string& path);
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed without commit() (an exception unwound it).
 class Transaction {

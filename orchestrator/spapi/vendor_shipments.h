@@ -1,5 +1,5 @@
 // spapi/: Amazon Selling Partner API, Vendor Shipments + Vendor Transaction Status, with LWA tokens,
-// per-operation token buckets and retries (DESIGN.md, "SP-API").
+// per-operation token buckets and retries (docs/architecture.md).
 #pragma once
 
 #include <nlohmann/json.hpp>

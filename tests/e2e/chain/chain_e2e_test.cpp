@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -207,9 +209,51 @@ class Chain : public ::testing::Test {
   std::unique_ptr<Child> demo, restarted;
 };
 
+// The output of a command run through the shell (stdout and stderr).
+std::string output_of(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen((command + " 2>&1").c_str(), "r")) {
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+std::size_t lines_in(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
 TEST_F(Chain, ThreeEmailsToDoneWithTwoAgents) {
   ASSERT_EQ(demo->wait(), 0) << "demo.sh did not bring the three requests to DONE";
   expect_done_exactly_once();
+  // What a person watching the demo sees: about a screen, one line per step, every PT reference and BOL.
+  const std::string shown = read_text(log_file);
+  EXPECT_LE(lines_in(shown), 45u) << shown;
+  EXPECT_EQ(shown.find("JOB_PROGRESS"), std::string::npos) << "agent step detail without --verbose:\n" << shown;
+  EXPECT_EQ(shown.find("\"already_done\""), std::string::npos) << "raw JSON in the output:\n" << shown;
+  {
+    dockhand::chain::SystemClock clock;
+    dockhand::chain::Store store(store_file().string(), clock, dockhand::chain::StoreAccess::read_only);
+    std::size_t named = 0;
+    for (const auto& r : store.requests())
+      for (const auto& s : r.outputs.value("shipments", json::array())) {
+        EXPECT_NE(shown.find("BOL " + s.value("bol", std::string("?"))), std::string::npos) << shown;
+        ++named;
+        const json erp_refs = s.value("erp", json::object());
+        for (const auto& [po, ref] : erp_refs.items()) {
+          EXPECT_NE(shown.find("PO " + po + " done: PT reference " + ref.get<std::string>()), std::string::npos)
+              << shown;
+          ++named;
+        }
+      }
+    EXPECT_EQ(named, 3u + std::size(kPos));
+    for (const char* step : {"received", "extracted  ACMEW", "submitted to Amazon", "confirmed by Amazon", "DONE"})
+      EXPECT_NE(shown.find(step), std::string::npos) << step << " missing:\n" << shown;
+  }
+  // --verbose keeps every event: the agents' step-by-step progress is there.
+  const std::string verbose = output_of(std::string(DOCKHAND_ORCHESTRATOR_BIN) + " status --follow --until-done 3 --verbose --store " +
+                                        store_file().string());
+  EXPECT_NE(verbose.find("JOB_PROGRESS"), std::string::npos) << verbose.substr(0, 2000);
+  EXPECT_GT(lines_in(verbose), lines_in(shown));
   // Both agents took work (jobs go to idle agents that can drive the program).
   dockhand::chain::SystemClock clock;
   dockhand::chain::Store store(store_file().string(), clock);

@@ -126,17 +126,29 @@ TEST_F(Serve, StatusShowsEachRequestWithItsTimeline) {
   ASSERT_TRUE(eventually([&] { return env->all_confirmed(3); })) << states(*env);
   std::string store = (env->dir / "store.sqlite").string();
 
+  // The table, newest first, one line per request.
   auto [rc, text] = env->cli("status --store " + store);
   EXPECT_EQ(rc, 0) << text;
-  for (const char* expected : {"#1  CONFIRMED", "#3  CONFIRMED", "RECEIVED", "EXTRACTED", "PLANNED", "SUBMITTING",
-                               "SUBMITTED", "timeline:", s.shipments[3].c_str(), "carrier "})
+  for (const char* expected : {"ID ", "STATE", "NEXT", "#3 ", "#1 ", "CONFIRMED", "3 requests"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+  EXPECT_LT(text.find("#3 "), text.find("#1 ")) << text;
+  // One request in full, its timeline one line per step a person cares about.
+  auto [rc0, full] = env->cli("status 3 --store " + store);
+  EXPECT_EQ(rc0, 0) << full;
+  for (const char* expected : {"#3  CONFIRMED", "timeline", "received", "extracted", "submitted to Amazon",
+                               "confirmed by Amazon", s.shipments[3].c_str(), "carrier "})
+    EXPECT_NE(full.find(expected), std::string::npos) << expected << " not in:\n" << full;
+  EXPECT_EQ(full.find("SUBMITTING"), std::string::npos) << "bookkeeping without --verbose:\n" << full;
+  auto [rcv, verbose] = env->cli("status 3 --verbose --store " + store);
+  EXPECT_NE(verbose.find("SUBMITTING"), std::string::npos) << verbose;
 
   auto [rc1, one] = env->cli("status 3 --json --config " + (env->dir / "config.json").string());
   EXPECT_EQ(rc1, 0) << one;
   auto j = nlohmann::json::parse(one);
   EXPECT_EQ(j["state"], "CONFIRMED");
+  EXPECT_TRUE(j["id"].is_number()) << one;
   EXPECT_EQ(j["shipments"].size(), 2u);
+  EXPECT_TRUE(j["shipments"][0]["cartons"].is_number()) << one;
   std::vector<std::string> steps;
   for (const auto& e : j["timeline"])
     if (e["step"] != "RETRY") steps.push_back(e["step"]);  // a 429 on the way is fine
@@ -148,7 +160,8 @@ TEST_F(Serve, StatusShowsEachRequestWithItsTimeline) {
   auto [rc2, missing] = env->cli("status 99 --store " + store);
   EXPECT_EQ(rc2, 1) << missing;
   auto [rc3, none] = env->cli("status --store " + (env->dir / "nope.sqlite").string());
-  EXPECT_EQ(rc3, 1) << none;
+  EXPECT_EQ(rc3, 2) << none;
+  EXPECT_NE(none.find("no store at"), std::string::npos) << none;
 }
 
 // ---- IMAP (dovecot on 127.0.0.1, mail seeded with dovecot-lda) -------------------------------------------
@@ -502,5 +515,6 @@ TEST_F(Serve, CheckRefusesOpenSecretFilesAndUnknownKeysWithoutShowingSecrets) {
   env->config["orders_db"] = "missing.sqlite";
   auto [missing, missing_out] = env->cli("serve --check --config " + env->write_config().string());
   EXPECT_EQ(missing, 1) << missing_out;
-  EXPECT_NE(env->logs().find("missing.sqlite does not exist"), std::string::npos) << env->logs();
+  // --check logs to stderr only: it does not even create the log file.
+  EXPECT_NE(missing_out.find("missing.sqlite does not exist"), std::string::npos) << missing_out;
 }

@@ -111,17 +111,64 @@ TEST_F(Config, SecretFilesMustBePrivateAndTheErrorNeverShowsTheSecret) {
             std::string::npos);
 }
 
+// A secret too short to be real is a wrong file: refused with the file, the length and what a real one
+// looks like, never the secret itself.
+TEST_F(Config, LoadSecretsRefusesASecretTooShortToBeReal) {
+  write("cs", "x");
+  write("rt", "refresh-token-0001");
+  auto c = dockhand::cli::config_from_json(
+      json::parse(R"({"spapi": {"client_id": "id", "client_secret_file": "cs", "refresh_token_file": "rt"}})"), dir);
+  auto message = error_of([&] { dockhand::cli::load_secrets(c); });
+  EXPECT_NE(message.find("spapi.client_secret_file"), std::string::npos) << message;
+  EXPECT_NE(message.find("1 character long, too short to be real"), std::string::npos) << message;
+  EXPECT_NE(message.find((dir / "cs").string()), std::string::npos) << message;
+
+  write("cs", "client-secret-0001");
+  write("rt", "Atzr|short");
+  message = error_of([&] { dockhand::cli::load_secrets(c); });
+  EXPECT_NE(message.find("spapi.refresh_token_file"), std::string::npos) << message;
+  EXPECT_EQ(message.find("Atzr|short"), std::string::npos) << "the secret is in the message: " << message;
+
+  write("pw", "pw");
+  write("rt", "refresh-token-0001");
+  auto imap = dockhand::cli::config_from_json(
+      json::parse(R"({"mail": {"source": "imap", "imap": {"url": "imaps://h", "user": "u", "password_file": "pw"}},
+        "spapi": {"client_id": "id", "client_secret_file": "cs", "refresh_token_file": "rt"}})"),
+      dir);
+  message = error_of([&] { dockhand::cli::load_secrets(imap); });
+  EXPECT_NE(message.find("mail.imap.password_file"), std::string::npos) << message;
+}
+
+// The log scrubber replaces whole secret values: a secret that is part of an ordinary word leaves the word
+// alone, and the secret itself is caught beside any punctuation.
+TEST_F(Config, LogRedactionReplacesWholeSecretValuesOnly) {
+  auto file = dir / "words.log";
+  dockhand::cli::LoggingConfig logging;
+  logging.file = file.string();
+  dockhand::cli::setup_logging(logging, {"x", "xis", "ist", "tent"});
+  dockhand::cli::add_log_secret("content");
+  spdlog::info("the file does not exist; its content is intentional; x marks the spot (x)");
+  spdlog::default_logger()->flush();
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("does not exist;"), std::string::npos) << text;
+  EXPECT_NE(text.find("intentional"), std::string::npos) << text;
+  EXPECT_NE(text.find("its [redacted] is"), std::string::npos) << text;
+  EXPECT_NE(text.find("[redacted] marks the spot ([redacted])"), std::string::npos) << text;
+  EXPECT_EQ(text.find("e[redacted]"), std::string::npos) << text;
+}
+
 TEST_F(Config, LoadSecretsReadsEveryNamedFile) {
-  write("cs", "client-secret-1");
-  write("rt", "refresh-token-1");
+  write("cs", "client-secret-0001");
+  write("rt", "refresh-token-0001");
   write("pw", "imap-password-1");
   auto c = dockhand::cli::config_from_json(
       json::parse(R"({"mail": {"source": "imap", "imap": {"url": "imaps://h", "user": "u", "password_file": "pw"}},
         "spapi": {"client_id": "id", "client_secret_file": "cs", "refresh_token_file": "rt"}})"),
       dir);
   dockhand::cli::load_secrets(c);
-  EXPECT_EQ(c.spapi.client_secret, "client-secret-1");
-  EXPECT_EQ(c.spapi.refresh_token, "refresh-token-1");
+  EXPECT_EQ(c.spapi.client_secret, "client-secret-0001");
+  EXPECT_EQ(c.spapi.refresh_token, "refresh-token-0001");
   EXPECT_EQ(c.mail.imap.password, "imap-password-1");
   auto secrets = c.secrets();
   EXPECT_EQ(secrets.size(), 3u);

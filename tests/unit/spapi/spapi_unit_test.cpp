@@ -62,11 +62,25 @@ TEST(TokenBucket, RejectsANonPositiveRate) { EXPECT_THROW(TokenBucket(0, 1), std
 TEST(Redactor, ReplacesSecretsAndTheirUrlEncodedForms) {
   Redactor redact;
   redact.add("Atzr|IwEB/secret+value=");
-  redact.add("abc");  // too short to be a secret: left alone rather than mangling words
   EXPECT_EQ(redact("token Atzr|IwEB/secret+value= end"), "token [redacted] end");
   EXPECT_EQ(redact("body refresh_token=Atzr%7CIwEB%2Fsecret%2Bvalue%3D&x=1"), "body refresh_token=[redacted]&x=1");
-  EXPECT_EQ(redact("abc"), "abc");
   EXPECT_EQ(redact("twice Atzr|IwEB/secret+value= and Atzr|IwEB/secret+value="), "twice [redacted] and [redacted]");
+  EXPECT_EQ(redact("{\"refresh_token\":\"Atzr|IwEB/secret+value=\"}"), "{\"refresh_token\":\"[redacted]\"}");
+}
+
+// Secrets that are parts of ordinary words: the words stay whole; the secret standing alone is replaced,
+// whatever punctuation is around it.
+TEST(Redactor, ReplacesWholeSecretValuesOnlyNeverPartsOfWords) {
+  Redactor redact;
+  for (const char* s : {"x", "xis", "ist", "not", "secret1"}) redact.add(s);
+  EXPECT_EQ(redact("does not exist"), "does [redacted] exist");
+  EXPECT_EQ(redact("the existing list is nothing"), "the existing list is nothing");
+  EXPECT_EQ(redact("x=x&y=(x), 'xis'."), "[redacted]=[redacted]&y=([redacted]), '[redacted]'.");
+  EXPECT_EQ(redact("secret1 secret12 asecret1 secret1."), "[redacted] secret12 asecret1 [redacted].");
+  EXPECT_EQ(redact("caf\xc3\xa9x x\xc3\xa9"), "caf\xc3\xa9x x\xc3\xa9") << "letters beyond ASCII are letters";
+  Redactor none;
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(none("does not exist"), "does not exist");
 }
 
 TEST(Format, Iso8601IsUtcWithZ) {
