@@ -21,14 +21,6 @@ using chain::State;
 
 namespace {
 
-std::string states(ServeEnv& env) {
-  std::string out;
-  for (const auto& r : env.requests())
-    out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) +
-           (r.reason.empty() ? "" : " (" + r.reason + ")") + (r.last_error.empty() ? "" : " [" + r.last_error + "]") + "\n";
-  return out;
-}
-
 // Every byte SQLite keeps for the store: the database file and its write-ahead log.
 std::string store_bytes(ServeEnv& env) {
   return slurp(env.dir / "store.sqlite") + slurp(env.dir / "store.sqlite-wal");

@@ -275,4 +275,13 @@ class ServeEnv {
   std::unique_ptr<chain::Store> store_;
 };
 
+// One line per request: its state, reason and last error (for failure messages).
+inline std::string states(ServeEnv& env) {
+  std::string out;
+  for (const auto& r : env.requests())
+    out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) +
+           (r.reason.empty() ? "" : " (" + r.reason + ")") + (r.last_error.empty() ? "" : " [" + r.last_error + "]") + "\n";
+  return out;
+}
+
 }  // namespace dockhand::serve_testing

@@ -17,14 +17,6 @@ inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
 
 namespace {
 
-std::string states(ServeEnv& env) {
-  std::string out;
-  for (const auto& r : env.requests())
-    out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) +
-           (r.reason.empty() ? "" : " (" + r.reason + ")") + (r.last_error.empty() ? "" : " [" + r.last_error + "]") + "\n";
-  return out;
-}
-
 int count_steps(ServeEnv& env, std::int64_t id, const std::string& step) {
   int n = 0;
   for (const auto& e : env.store().events(id)) n += e.step == step;

@@ -192,6 +192,21 @@ class ChainFixture : public ::testing::Test {
     return out;
   }
   State state(std::int64_t id) { return store->request(id)->state; }
+  // Amazon's 15-minute rule, from the first request's submission: still SUBMITTED at 14 minutes, then
+  // CONFIRMED with "counted as success" once 15 have passed.
+  void expect_confirmed_by_the_fifteen_minute_rule(const std::string& why_waiting) {
+    auto start = clock.now();
+    run_until_idle(std::chrono::minutes(14));
+    auto id = store->requests().at(0).id;
+    EXPECT_EQ(state(id), State::SUBMITTED) << why_waiting;
+    run_until_idle(std::chrono::minutes(5));
+    EXPECT_EQ(state(id), State::CONFIRMED);
+    EXPECT_GE(clock.now() - start, std::chrono::minutes(15));
+    bool noted = false;
+    for (const auto& e : store->events(id))
+      noted |= e.step == "CONFIRMED" && e.detail.find("counted as success") != std::string::npos;
+    EXPECT_TRUE(noted);
+  }
 
   std::filesystem::path dir;
   ManualClock clock{std::chrono::sys_days(std::chrono::year(2026) / 11 / 22) + std::chrono::hours(9)};
