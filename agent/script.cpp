@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -34,16 +35,28 @@ const char* kind_name(Step::Kind kind) {
   return "?";
 }
 
+std::string variant_file(const std::filesystem::path& base, double scale) {
+  char num[32];
+  std::snprintf(num, sizeof num, "%g", scale);
+  return (base.parent_path() / (base.stem().string() + "@" + num + base.extension().string())).string();
+}
+
 std::string Locator::describe() const {
   std::string s;
   switch (kind) {
     case Kind::Image: s = "image \"" + image + "\""; break;
     case Kind::Text: s = "text \"" + text + "\""; break;
     case Kind::Point: s = "point [" + std::to_string(point_x) + ", " + std::to_string(point_y) + "]"; break;
-    case Kind::Region: s = "region"; break;
+    case Kind::Region:
+      s = "region [" + std::to_string(region_x) + ", " + std::to_string(region_y) + ", " + std::to_string(region_w) +
+          ", " + std::to_string(region_h) + "]";
+      break;
+    case Kind::Anchored: s = "the area"; break;
   }
-  if (anchor != Anchor::None && anchor_of)
-    s += std::string(anchor == Anchor::RightOf ? " right of " : " below ") + anchor_of->describe();
+  if (anchor != Anchor::None && anchor_of) {
+    static const char* names[] = {"", " right of ", " below ", " above ", " left of "};
+    s += names[static_cast<int>(anchor)] + anchor_of->describe();
+  }
   if (within) s += " within " + within->describe();
   return s;
 }
@@ -242,8 +255,9 @@ class Parser {
   }
 
   static const std::set<std::string>& locator_keys() {
-    static const std::set<std::string> keys = {"image", "score", "scale", "text", "similarity", "point",
-                                               "right_of", "below", "within", "offset", "size", "comment"};
+    static const std::set<std::string> keys = {"image", "score", "scale", "text", "similarity", "point", "region",
+                                               "right_of", "below", "above", "left_of", "within", "offset", "size",
+                                               "comment"};
     return keys;
   }
 
@@ -253,14 +267,31 @@ class Parser {
     return std::make_shared<Locator>(parse_locator(*it, path + "." + key, {}));
   }
 
+  // "region": [x, y, w, h] with w, h > 0.
+  bool get_rect(const json& obj, const char* key, const std::string& path, Locator& loc) {
+    const json& v = obj[key];
+    auto whole = [](const json& n) { return n.is_number_integer(); };
+    if (!v.is_array() || v.size() != 4 || !std::all_of(v.begin(), v.end(), whole) || v[2].get<int>() <= 0 ||
+        v[3].get<int>() <= 0) {
+      problem(path + "." + key, "must be [x, y, width, height], four whole numbers, width and height > 0");
+      return false;
+    }
+    loc.region_x = v[0].get<int>();
+    loc.region_y = v[1].get<int>();
+    loc.region_w = v[2].get<int>();
+    loc.region_h = v[3].get<int>();
+    return true;
+  }
+
   // Parses a locator object; `extra` are the fields the enclosing step adds (timeout_ms, var, ...),
-  // already checked by the caller.
+  // already checked by the caller. Every field must mean something for the locator's kind: a field the runner
+  // would ignore is an error, so a script never means less than it says.
   Locator parse_locator(const json& j, const std::string& path, const std::set<std::string>& extra) {
     Locator loc;
     loc.path = path;
     if (!j.is_object()) {
-      problem(path, "a locator must be an object (image, text, point, right_of, below, within), not " +
-                        type_name(j));
+      problem(path, "a locator must be an object (image, text, point, region, right_of, below, above, left_of, "
+                    "within), not " + type_name(j));
       return loc;
     }
     std::set<std::string> allowed = locator_keys();
@@ -297,6 +328,10 @@ class Parser {
     } else if (j.contains("point")) {
       ++kinds;
     }
+    if (j.contains("region")) {
+      ++kinds;
+      if (get_rect(j, "region", path, loc)) loc.kind = Locator::Kind::Region;
+    }
     loc.score = get_number(j, "score", path, 0.1, 1.0);
     loc.scales = get_scales(j, "scale", path);
     loc.similarity = get_number(j, "similarity", path, 0.1, 1.0);
@@ -307,21 +342,48 @@ class Parser {
     if (loc.kind != Locator::Kind::Text && j.contains("similarity"))
       problem(path + ".similarity", "only applies to a text locator");
 
-    if (j.contains("right_of") && j.contains("below")) problem(path, "use right_of or below, not both");
-    if (auto a = sub_locator(j, "right_of", path)) {
-      loc.anchor = Locator::Anchor::RightOf;
-      loc.anchor_of = a;
-    } else if (auto b = sub_locator(j, "below", path)) {
-      loc.anchor = Locator::Anchor::Below;
-      loc.anchor_of = b;
+    static const std::pair<const char*, Locator::Anchor> anchors[] = {{"right_of", Locator::Anchor::RightOf},
+                                                                      {"below", Locator::Anchor::Below},
+                                                                      {"above", Locator::Anchor::Above},
+                                                                      {"left_of", Locator::Anchor::LeftOf}};
+    std::string anchor_key;
+    for (const auto& [key, anchor] : anchors) {
+      if (!j.contains(key)) continue;
+      if (!anchor_key.empty()) {
+        problem(path + "." + key, "one anchor per locator (found \"" + anchor_key + "\" and \"" + key +
+                                      "\"): nest them instead");
+        continue;
+      }
+      anchor_key = key;
+      loc.anchor = anchor;
+      loc.anchor_of = sub_locator(j, key, path);
     }
     loc.within = sub_locator(j, "within", path);
     if (auto o = get_pair(j, "offset", path, false)) std::tie(loc.offset_x, loc.offset_y) = *o;
     loc.size = get_pair(j, "size", path, true);
 
-    if (kinds > 1) problem(path, "a locator has one of image, text, point (found several)");
-    if (kinds == 0 && loc.anchor == Locator::Anchor::None && !j.contains("right_of") && !j.contains("below"))
-      problem(path, "a locator needs one of image, text, point, right_of, below");
+    if (kinds > 1) problem(path, "a locator has one of image, text, point, region (found several)");
+    if (kinds == 0 && anchor_key.empty())
+      problem(path, "a locator needs one of image, text, point, region, right_of, below, above, left_of");
+    if (kinds == 1 && loc.kind == Locator::Kind::Anchored) return loc;  // its kind's field was bad: said already
+    if (kinds == 0) loc.kind = Locator::Kind::Anchored;
+
+    // Fields the kind would ignore.
+    const bool fixed = loc.kind == Locator::Kind::Point || loc.kind == Locator::Kind::Region;
+    const char* kind = loc.kind == Locator::Kind::Point ? "a point locator" : "a region locator";
+    if (fixed && !anchor_key.empty())
+      problem(path + "." + anchor_key, std::string(kind) + " is fixed (relative to the window's client area, or to "
+                                       "\"within\"): " + anchor_key + " means nothing for it; use \"within\"");
+    if (j.contains("size")) {
+      if (loc.kind == Locator::Kind::Point)
+        problem(path + ".size", "a point locator has no size; use a region (\"region\": [x, y, width, height])");
+      else if (loc.kind == Locator::Kind::Region)
+        problem(path + ".size", "a region locator has its size in \"region\": [x, y, width, height]");
+      else if (anchor_key.empty() && kinds == 1)
+        problem(path + ".size", std::string(loc.kind == Locator::Kind::Image ? "an image" : "a text") +
+                                    " locator is as big as what it finds; size means something only with an anchor "
+                                    "(right_of, below, above, left_of); for a fixed area use a region");
+    }
     return loc;
   }
 
@@ -373,6 +435,8 @@ class Parser {
         c.regex = get_regex(j, "matches", path);
       }
       if (tests != 1) problem(path, "a var condition needs exactly one of equals, not_equals, matches");
+      if (j.contains("timeout_ms"))
+        problem(path + ".timeout_ms", "a var condition is checked once; timeout_ms only applies to exists/absent");
       ++forms;
     } else if (j.contains("equals") || j.contains("not_equals") || j.contains("matches")) {
       problem(path, "equals / not_equals / matches need \"var\"");
@@ -500,7 +564,11 @@ class Parser {
         break;
       case Step::Kind::Read: {
         if (!need_object("a locator object with \"var\"")) break;
-        s.locator = parse_locator(v, p, {"var", "pattern", "whitelist", "font", "expect", "equals", "timeout_ms"});
+        s.locator = parse_locator(v, p, {"var", "pattern", "whitelist", "font", "expect", "equals", "timeout_ms",
+                                         "settle_ms", "mismatch"});
+        if (s.locator->kind == Locator::Kind::Point)
+          problem(p + ".point", "a read needs an area and a point has none: use a region (\"region\": "
+                                "[x, y, width, height]) or an anchored area");
         s.timeout_ms = get_int(v, "timeout_ms", p);
         auto var = get_string(v, "var", p, true);
         if (var) {
@@ -527,6 +595,14 @@ class Parser {
         s.expect = get_regex(v, "expect", p);
         s.equals = get_string(v, "equals", p);
         if (s.equals) check_refs(*s.equals, p + ".equals");
+        s.settle_ms = get_int(v, "settle_ms", p).value_or(s.settle_ms);
+        if (auto m = get_string(v, "mismatch", p)) {
+          s.mismatch = *m;
+          if (*m != "business" && *m != "application") problem(p + ".mismatch", "must be \"business\" or \"application\"");
+        }
+        for (const char* key : {"settle_ms", "mismatch"})
+          if (v.contains(key) && !v.contains("pattern") && !v.contains("expect"))
+            problem(p + "." + key, "only applies with \"pattern\" or \"expect\" (what a reading must match)");
         break;
       }
       case Step::Kind::Assert:

@@ -36,8 +36,9 @@ struct Regex {
 // Where something is on the screen. The result of resolving a locator is always a region (a rectangle);
 // clicks go to its centre. `text` and `point` fields may contain ${var} references.
 struct Locator {
-  enum class Kind { Region, Image, Text, Point };  // Region: only an anchor (right_of/below) defines it
-  enum class Anchor { None, RightOf, Below };
+  // Anchored: only an anchor (right_of/below/above/left_of) defines it; Region: a fixed rectangle.
+  enum class Kind { Anchored, Image, Text, Point, Region };
+  enum class Anchor { None, RightOf, Below, Above, LeftOf };
 
   std::string path;  // e.g. "steps[2].click"
   Kind kind = Kind::Region;
@@ -50,15 +51,18 @@ struct Locator {
   std::string text;                   // OCR text to find (fuzzy)
   std::optional<double> similarity;   // default from defaults.similarity
 
-  int point_x = 0, point_y = 0;       // relative to `within` if given, else to the window (or screen)
+  int point_x = 0, point_y = 0;       // relative to `within` if given, else to the window's client area (or screen)
+  int region_x = 0, region_y = 0, region_w = 0, region_h = 0;  // Region: [x, y, w, h], relative as point
 
   Anchor anchor = Anchor::None;
-  std::shared_ptr<Locator> anchor_of;  // the locator we are right of / below
+  std::shared_ptr<Locator> anchor_of;  // the locator we are right of / below / above / left of
   std::shared_ptr<Locator> within;     // narrows the search to this locator's region
   int offset_x = 0, offset_y = 0;      // moves the result (UI pixels at scale 1.0)
   std::optional<std::pair<int, int>> size;  // result size for anchor regions (UI pixels at scale 1.0)
 
   std::string describe() const;  // short human text: image "templates/ok.png", text "Status:", ...
+  // Point and Region without `within`: fixed coordinates relative to the target window's client area.
+  bool fixed() const { return (kind == Kind::Point || kind == Kind::Region) && !within; }
 };
 
 struct Step;
@@ -101,6 +105,10 @@ struct Step {
   std::string font;       // read: the program's UI font file ("" = the default, "none" = OCR alone)
   std::optional<Regex> expect;  // the value must match this, else the step fails (application)
   std::optional<std::string> equals;  // read: the value must equal this text (after ${var}), else it keeps looking
+  // read: a reading that does not match `pattern`/`expect` while the area stays unchanged for settle_ms fails
+  // the step then (category `mismatch`), instead of at the timeout. 0: wait for the timeout.
+  int settle_ms = 1500;
+  std::string mismatch = "application";  // read: the category of such a failure (business | application)
   std::string category;         // assert / fail: business | application
 
   Condition condition;  // if / assert
@@ -169,5 +177,9 @@ std::string substitute(std::string_view text, const Vars& vars);
 std::vector<std::string> references(std::string_view text);
 
 const char* kind_name(Step::Kind kind);
+
+// The template for `scale`: "x@1.25.png" beside "x.png" (cut by the script's author at that scale: text does not
+// scale linearly, fonts snap to whole pixel sizes). Whether it exists is the caller's question.
+std::string variant_file(const std::filesystem::path& base, double scale);
 
 }  // namespace dockhand::agent

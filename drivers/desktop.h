@@ -40,7 +40,10 @@ struct WindowInfo {
   std::uint64_t id = 0;
   std::string title;
   Rect rect;            // outer rectangle on screen, in screen pixels (with the window manager's frame)
-  Rect client;          // the program's own area inside the frame, in screen pixels (== rect without a WM)
+  // The program's own area inside the frame, in screen pixels (== rect without a window manager). Every backend
+  // must fill it (X11: the client window; Windows: the client rectangle; VNC: the guest's window): screen
+  // scripts' window-relative coordinates start here, so they do not change with the window manager or platform.
+  Rect client;
   bool visible = true;  // mapped and not minimised
   int pid = 0;          // 0 when unknown
 };

@@ -16,9 +16,12 @@ packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libzmq3-dev cppzmq-dev libgtest-dev libgmock-dev libsqlite3-dev sqlite3
   libgmime-3.0-dev libgumbo-dev libcpp-httplib-dev libfltk1.3-dev libcli11-dev
+  libpoppler-cpp-dev libzip-dev libxml2-dev
   libx11-dev libxext-dev libxtst-dev libxrandr-dev
   # runtime parts used by tests and the demo
   xvfb openbox x11-utils xdotool fonts-dejavu-core
+  # the tutorial's program (docs/tutorial-xclipboard.md) and the X core fonts it draws with
+  x11-apps xfonts-base xfonts-100dpi
   dovecot-core dovecot-imapd openssl
 )
 # Node.js runs Prism. Some images ship nodejs with npm bundled (conflicting with Debian's npm package):

@@ -77,13 +77,7 @@ Pattern Pattern::load(const std::string& path) {
   return p;
 }
 
-namespace {
-
-struct Prepared {
-  cv::Mat templ;  // gray, at `scale`
-  cv::Mat mask;   // empty or same size as templ
-  double scale = 1.0;
-};
+namespace detail {
 
 Prepared prepare(const Pattern& pattern, double scale) {
   if (pattern.image.empty()) throw VisionError("pattern " + pattern.source + ": empty template image");
@@ -116,6 +110,14 @@ void correlate(const cv::Mat& image, const cv::Mat& templ, const cv::Mat& mask, 
     result.setTo(0, bad);
   }
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::correlate;
+using detail::prepare;
+using detail::Prepared;
 
 struct Point3 {
   int x, y;

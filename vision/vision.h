@@ -45,6 +45,30 @@ std::optional<Match> find(const cv::Mat& frame, const Pattern& pattern, const Fi
 std::vector<Match> find_all(const cv::Mat& frame, const Pattern& pattern, const FindOptions& options = {},
                             std::size_t max_matches = 100);
 
+// ---- for script authors: what the finder sees ----
+// How much of a template is its own: the share of its contrast (what zero-mean correlation weighs) in pixels
+// that are neither plain fill nor part of a long straight line (a button's border, a panel edge). A template
+// that is mostly chrome matches every button that shares it.
+struct TemplateDetail {
+  double detail_fraction = 0;  // 0..1 of the template's contrast (0 for a uniform template)
+  bool mostly_chrome = false;  // detail_fraction < kMinDetailFraction
+};
+inline constexpr double kMinDetailFraction = 0.2;
+TemplateDetail template_detail(const Pattern& pattern);
+
+// The best places for a template on a frame whatever their score (so an author can tell "almost" from
+// "nothing"), and whether the template is ambiguous there.
+struct Candidates {
+  std::vector<Match> best;  // best first, overlapping places suppressed; below min_score too
+  bool found = false;       // best[0] is at or above options.min_score
+  bool ambiguous = false;   // see `why`
+  std::string why;          // the runner-up is within `margin` of a found best, or the template is mostly chrome
+  TemplateDetail detail;
+};
+// Exhaustive (no coarse pass: every position is scored), so slower than find(); for authoring tools.
+Candidates find_candidates(const cv::Mat& frame, const Pattern& pattern, const FindOptions& options = {},
+                           std::size_t count = 3, double margin = 0.15);
+
 // ---- OCR (Tesseract). One engine per thread, initialised once, OpenMP threading off. ----
 struct Word {
   std::string text;

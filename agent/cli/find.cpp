@@ -1,4 +1,5 @@
 // dockhand-agent find SCREEN.png TEMPLATE.png [--score S] [--scales 1,1.25,1.5] [--all]
+#include "agent/authoring.h"
 #include "agent/cli/args.h"
 #include "agent/cli/command.h"
 #include "vision/vision.h"
@@ -19,10 +20,12 @@ int run_find(const std::vector<std::string>& argv) {
   while (args.next()) {
     if (args.help()) {
       std::cout << "usage: dockhand-agent find SCREEN.png TEMPLATE.png [--score S] [--scales 1,1.25,1.5] [--all]\n"
-                   "Prints where TEMPLATE appears on SCREEN as JSON (region, score, scale). Exit 1 if nowhere.\n"
+                   "Prints, as JSON, the best places for TEMPLATE on SCREEN whatever their score (best, runner_up,\n"
+                   "candidates: region, center, score, scale), whether one passes the score (found), and whether\n"
+                   "the template is ambiguous there (why). Exit 1 if none passes the score.\n"
                    "--score S   minimum score 0..1 (default 0.9)\n"
                    "--scales    template scales to try (default 1,1.25,1.5)\n"
-                   "--all       every match, best first\n";
+                   "--all       every match at or above the score, best first (a list)\n";
       return 0;
     }
     if (args.is("--score")) fo.min_score = dockhand::cli::real_number("--score", args.value(), "--score 0.9");
@@ -47,16 +50,19 @@ int run_find(const std::vector<std::string>& argv) {
     return 2;
   }
   auto pattern = dockhand::vision::Pattern::load(files[1]);
-  std::vector<dockhand::vision::Match> matches;
-  if (all) matches = dockhand::vision::find_all(screen, pattern, fo);
-  else if (auto m = dockhand::vision::find(screen, pattern, fo)) matches.push_back(*m);
+  if (!all) {
+    auto report = dockhand::agent::find_report(screen, pattern, fo);
+    std::cout << report.dump(2) << "\n";
+    return report["found"].get<bool>() ? 0 : 1;
+  }
+  auto matches = dockhand::vision::find_all(screen, pattern, fo);
   auto out = nlohmann::json::array();
   for (const auto& m : matches)
     out.push_back({{"region", {m.region.x, m.region.y, m.region.width, m.region.height}},
                    {"center", {m.region.x + m.region.width / 2, m.region.y + m.region.height / 2}},
                    {"score", std::round(m.score * 1000) / 1000},
                    {"scale", m.scale}});
-  std::cout << (all ? out.dump(2) : (out.empty() ? std::string("null") : out[0].dump(2))) << "\n";
+  std::cout << out.dump(2) << "\n";
   return matches.empty() ? 1 : 0;
 }
 

@@ -1,4 +1,5 @@
 // dockhand-agent ocr IMAGE.png [--region x,y,w,h] [--pattern RE] [--whitelist CHARS] [--font FILE] [--words] [--find TEXT]
+#include "agent/authoring.h"
 #include "agent/cli/args.h"
 #include "agent/cli/command.h"
 #include "vision/vision.h"
@@ -22,7 +23,8 @@ int run_ocr(const std::vector<std::string>& argv) {
     if (args.help()) {
       std::cout << "usage: dockhand-agent ocr IMAGE.png [--region x,y,w,h] [--pattern RE] [--whitelist CHARS]\n"
                    "                          [--font FILE|none] [--words] [--find TEXT]\n"
-                   "Reads text the way a script's read step does and prints it as JSON.\n"
+                   "Reads text the way a script's read step does and prints it as JSON: the text, whether it\n"
+                   "matches the pattern, the rectangle read (region) and every word with its box and confidence.\n"
                    "--region    read only this part of the image\n"
                    "--pattern   ECMAScript regex the value must match (re-reads until it does)\n"
                    "--whitelist characters allowed\n"
@@ -61,8 +63,7 @@ int run_ocr(const std::vector<std::string>& argv) {
       std::cerr << "dockhand-agent ocr: region lies outside the " << image.cols << "x" << image.rows << " image\n";
       return 2;
     }
-    if (find.empty()) image = image(r);
-    else region = r;
+    region = r;
   }
   nlohmann::json out;
   if (!find.empty()) {
@@ -72,12 +73,12 @@ int run_ocr(const std::vector<std::string>& argv) {
     for (const auto& m : dockhand::vision::locate_text(image, find, lo))
       out.push_back({{"region", rect_json(m.region)}, {"score", m.score}});
   } else if (words) {
+    cv::Rect area = region.value_or(cv::Rect(0, 0, image.cols, image.rows));
     out = nlohmann::json::array();
-    for (const auto& w : dockhand::vision::ocr_words(image))
-      out.push_back({{"text", w.text}, {"box", rect_json(w.box)}, {"confidence", w.confidence}});
+    for (const auto& w : dockhand::vision::ocr_words(image(area)))
+      out.push_back({{"text", w.text}, {"box", rect_json(w.box + area.tl())}, {"confidence", w.confidence}});
   } else {
-    auto r = dockhand::vision::read_field(image, ro);
-    out = {{"text", r.text}, {"confidence", r.confidence}, {"matches_pattern", r.matches_pattern}};
+    out = dockhand::agent::ocr_report(image, region, ro);
   }
   std::cout << out.dump(2) << "\n";
   return 0;

@@ -36,13 +36,90 @@ std::string date_part(const nlohmann::json& value) {
 
 Chain::Chain(Store& store, const Clock& clock, Extractor extract, const pretender::OrderDatabase& orders,
              pretender::Rules rules, AmazonShipments& amazon, ChainOptions options)
+    : Chain(store, clock, std::move(extract), orders, std::move(rules), {Account{{"default", {}, {}}, &amazon}},
+            std::move(options)) {}
+
+Chain::Chain(Store& store, const Clock& clock, Extractor extract, const pretender::OrderDatabase& orders,
+             pretender::Rules rules, std::vector<Account> accounts, ChainOptions options)
     : store_(store),
       clock_(clock),
       extract_(std::move(extract)),
       orders_(orders),
       rules_(std::move(rules)),
-      amazon_(amazon),
-      options_(std::move(options)) {}
+      accounts_(std::move(accounts)),
+      options_(std::move(options)) {
+  for (const auto& a : accounts_) {
+    if (!a.amazon) throw std::invalid_argument("chain: account " + a.rule.brand + " has no Amazon client");
+    account_rules_.push_back(a.rule);
+  }
+}
+
+const Account* Chain::account_of(RequestRecord& r) {
+  if (r.account.empty()) {
+    std::optional<std::string> vendor_code;
+    if (r.extracted.is_object() && r.extracted.contains("vendor_code") && r.extracted["vendor_code"].is_string())
+      vendor_code = r.extracted["vendor_code"].get<std::string>();
+    const auto domain = sender_domain(store_.raw_message(r.id));
+    auto decision = decide_account(account_rules_, vendor_code, domain);
+    if (!decision.brand) {
+      const bool several = decision.problem.find("several") != std::string::npos;
+      stop_for_account(r, several ? account_problem::ambiguous : account_problem::unbound,
+                       "no Amazon account for this request: " + decision.problem +
+                           "; bind it with `dockhand-orchestrator bind " + std::to_string(r.id) + " BRAND`",
+                       {{"vendor_code", vendor_code ? nlohmann::json(*vendor_code) : nlohmann::json()},
+                        {"sender_domain", domain}});
+      return nullptr;
+    }
+    // With a single catch-all account (a config from before accounts) the binding says nothing: no event.
+    const bool only = decision.how == "the only account";
+    store_.bind_account(r.id, *decision.brand, options_.actor, only ? "" : *decision.brand + " (" + decision.how + ")");
+    r.account = *decision.brand;
+  }
+  for (const auto& a : accounts_)
+    if (a.rule.brand == r.account) return &a;
+  stop_for_account(r, account_problem::unknown,
+                   "bound to account " + r.account + ", which the configuration does not have (any more)");
+  return nullptr;
+}
+
+void Chain::stop_for_account(const RequestRecord& r, const std::string& problem, const std::string& reason,
+                             nlohmann::json evidence) {
+  evidence["account_problem"] = problem;
+  evidence["account"] = r.account.empty() ? nlohmann::json() : nlohmann::json(r.account);
+  evidence["resume_state"] = std::string(to_string(r.state));
+  spdlog::warn("chain: routing request #{} needs attention: {}", r.id, reason);
+  store_.needs_attention(r.id, reason, evidence, options_.actor);
+}
+
+bool Chain::stopped_for_authorization(const RequestRecord& r, const std::exception& e) {
+  auto* error = dynamic_cast<const spapi::SpapiError*>(&e);
+  if (!error || !error->authorization_refused()) return false;
+  const bool revoked = error->auth_error != "Unauthorized";
+  stop_for_account(r, revoked ? account_problem::revoked : account_problem::refused,
+                   "authorization for " + r.account + (revoked ? " was revoked" : " was refused by Amazon") + " (" +
+                       error->auth_error + "): " + e.what() + "; once " + r.account +
+                       " authorizes the application again, its requests go on",
+                   {{"error", error->auth_error}, {"http_status", error->http_status}});
+  return true;
+}
+
+std::size_t Chain::resume_account(const std::string& brand, const std::string& detail) {
+  std::size_t resumed = 0;
+  for (auto id : store_.in_state(State::NEEDS_ATTENTION)) {
+    auto r = store_.request(id);
+    if (!r || r->account != brand || !r->evidence.is_object()) continue;
+    const auto problem = r->evidence.value("account_problem", std::string());
+    if (problem != account_problem::revoked && problem != account_problem::refused) continue;
+    try {
+      store_.resume(id, options_.actor, detail);
+      ++resumed;
+    } catch (const TransitionError& e) {
+      spdlog::warn("chain: routing request #{}: {}", id, e.what());
+    }
+  }
+  if (resumed) spdlog::info("chain: {} routing request(s) of {} go on: {}", resumed, brand, detail);
+  return resumed;
+}
 
 std::size_t Chain::intake(mail::MailSource& source, std::size_t max_messages) {
   auto messages = source.fetch_new(max_messages);
@@ -121,13 +198,17 @@ bool Chain::step(std::int64_t id) {
     case State::RECEIVED:
       return extract(*r);
     case State::EXTRACTED:
-      return plan(*r);
+      return account_of(*r) && plan(*r);
     case State::PLANNED:
-      return submit(*r);
     case State::SUBMITTED:
-      return poll(*r);
-    case State::CONFIRMED:
-      return confirm(*r);
+    case State::CONFIRMED: {
+      // Bound already, except a request stored before accounts existed: bound now, before any call.
+      const auto* account = account_of(*r);
+      if (!account) return false;
+      if (r->state == State::PLANNED) return submit(*r, *account->amazon);
+      if (r->state == State::SUBMITTED) return poll(*r, *account->amazon);
+      return confirm(*r, *account->amazon);
+    }
     default:
       store_.schedule(id, std::nullopt);  // final, or CLOSING_OUT (the close-out stage owns it)
       return false;
@@ -143,6 +224,12 @@ bool Chain::extract(const RequestRecord& r) {
     return false;
   } catch (const std::exception& e) {
     store_.quarantine(r.id, std::string("the extractor failed: ") + e.what(), options_.actor);
+    return false;
+  }
+  if (request.needs_attention()) {
+    // Maybe a routing request, not read in full: a human decides, never "other".
+    store_.record_doubtful_extraction(r.id, nlohmann::json(request), request.attention->reason,
+                                      nlohmann::json(*request.attention), options_.actor);
     return false;
   }
   store_.record_extraction(r.id, nlohmann::json(request), request.is_routing_request(),
@@ -162,17 +249,39 @@ bool Chain::plan(const RequestRecord& r) {
                            options_.actor);
     return false;
   }
+  // Whose shipments these are: the vendor the payload names (sellingParty) and the vendor the warehouse
+  // order data gives each PO must be the account's; never submit another vendor's under its authorization.
+  for (const auto& a : account_rules_) {
+    if (a.brand != r.account || a.vendor_codes.empty()) continue;
+    auto held = [&](const std::string& code) {
+      return std::find(a.vendor_codes.begin(), a.vendor_codes.end(), code) != a.vendor_codes.end();
+    };
+    for (const auto& s : planned.shipments) {
+      std::string foreign = held(s.vendor_code) ? "" : "it is for vendor " + s.vendor_code;
+      for (const auto& po : s.pos)
+        if (auto order = orders_.find(po); order && !held(order->vendor_code) && foreign.empty())
+          foreign = "PO " + po + " is vendor " + order->vendor_code + "'s in the warehouse order data";
+      if (foreign.empty()) continue;
+      std::string codes;
+      for (const auto& c : a.vendor_codes) codes += (codes.empty() ? "" : " ") + c;
+      stop_for_account(r, account_problem::vendor_mismatch,
+                       "shipment " + s.vendor_shipment_identifier + ": " + foreign + ", not one of " + a.brand +
+                           "'s vendor codes (" + codes + "): not submitting it under " + a.brand + "'s authorization",
+                       {{"vendor_code", s.vendor_code}, {"pos", s.pos}});
+      return false;
+    }
+  }
   return store_.record_plan(r.id, planned, options_.actor) == State::PLANNED;
 }
 
-bool Chain::submit(const RequestRecord& r) {
+bool Chain::submit(const RequestRecord& r, AmazonShipments& amazon) {
   std::optional<std::int64_t> recheck_ms;  // an uncertain submission to look for again before resending
   for (const auto& s : store_.shipments(r.id)) {
     if (s.state != shipment_state::planned && s.state != shipment_state::submitting) continue;
     try {
       if (s.state == shipment_state::submitting) {
         // We may have sent it before a crash or a timeout: ask Amazon before sending it again.
-        if (amazon_.get_shipment_details(s.vendor_shipment_identifier)) {
+        if (amazon.get_shipment_details(s.vendor_shipment_identifier)) {
           store_.record_submission(s.id, std::nullopt, options_.actor,
                                    "already at Amazon (getShipmentDetails found it after an uncertain submission)");
           continue;
@@ -190,12 +299,13 @@ bool Chain::submit(const RequestRecord& r) {
         store_.mark_submitting(s.id, options_.actor);
       }
       refused_.erase(s.id);
-      auto transaction_id = amazon_.submit_shipments({{"shipments", nlohmann::json::array({s.planned.payload})}});
+      auto transaction_id = amazon.submit_shipments({{"shipments", nlohmann::json::array({s.planned.payload})}});
       detail::crash_point("SENT");
       store_.record_submission(s.id, transaction_id, options_.actor, "");
     } catch (const TransitionError&) {
       throw;
     } catch (const std::exception& e) {
+      if (stopped_for_authorization(r, e)) return false;
       auto* spapi_error = dynamic_cast<const spapi::SpapiError*>(&e);
       if (retryable(e)) {
         if (spapi_error && spapi_error->http_status == 429) refused_.insert(s.id);  // throttled: not taken
@@ -219,7 +329,7 @@ bool Chain::submit(const RequestRecord& r) {
   return now && now->state == State::SUBMITTED;
 }
 
-bool Chain::poll(const RequestRecord& r) {
+bool Chain::poll(const RequestRecord& r, AmazonShipments& amazon) {
   auto now_ms = clock_.now_ms();
   bool waiting = false;
   for (const auto& s : store_.shipments(r.id)) {
@@ -228,8 +338,8 @@ bool Chain::poll(const RequestRecord& r) {
     const std::string asked = s.transaction_id ? "getTransaction " + *s.transaction_id
                                                : "getShipmentDetails " + s.vendor_shipment_identifier;
     try {
-      auto answer = s.transaction_id ? TransactionAnswer::of(amazon_.get_transaction(*s.transaction_id))
-                                     : transaction_from_details(s);
+      auto answer = s.transaction_id ? TransactionAnswer::of(amazon.get_transaction(*s.transaction_id))
+                                     : transaction_from_details(s, amazon);
       if (answer.status == "Success") {
         store_.record_confirmation(s.id, options_.actor, asked + ": " + answer.said);
       } else if (answer.status == "Failure") {
@@ -254,6 +364,7 @@ bool Chain::poll(const RequestRecord& r) {
     } catch (const TransitionError&) {
       throw;
     } catch (const std::exception& e) {
+      if (stopped_for_authorization(r, e)) return false;
       if (retryable(e)) {
         retry_later(r, asked, e);
         return false;
@@ -274,13 +385,13 @@ Chain::TransactionAnswer Chain::TransactionAnswer::of(const spapi::TransactionSt
   return {status.status, status.status, status.errors};
 }
 
-Chain::TransactionAnswer Chain::transaction_from_details(const ShipmentRecord& s) {
+Chain::TransactionAnswer Chain::transaction_from_details(const ShipmentRecord& s, AmazonShipments& amazon) {
   // An uncertain submission found at Amazon has no transactionId. Amazon keeps a shipment "Created" while
   // its transaction is processed and moves it on (TransportationRequested, CarrierAssigned, Shipped) once
   // accepted; a rejected one is not listed. So a later status is the lost transaction's Success, "Created"
   // is Processing (the 15- and 30-minute rules run from when it was sent, as on the normal path), and a
   // shipment no longer listed is "Missing": a human must look, since Amazon's errors are out of reach.
-  auto details = amazon_.get_shipment_details(s.vendor_shipment_identifier);
+  auto details = amazon.get_shipment_details(s.vendor_shipment_identifier);
   if (!details) return {"Missing", "not listed", nlohmann::json::array()};
   auto shipment_status = details->value("currentShipmentStatus", std::string());
   if (shipment_status.empty() || shipment_status == "Created")
@@ -289,18 +400,19 @@ Chain::TransactionAnswer Chain::transaction_from_details(const ShipmentRecord& s
   return {"Success", "shipment " + shipment_status + " (the lost transaction succeeded)", nlohmann::json::array()};
 }
 
-bool Chain::confirm(const RequestRecord& r) {
+bool Chain::confirm(const RequestRecord& r, AmazonShipments& amazon) {
   auto now_ms = clock_.now_ms();
   bool missing = false;
   for (const auto& s : store_.shipments(r.id)) {
     if (!s.details.is_null()) continue;
     try {
-      auto details = amazon_.get_shipment_details(s.vendor_shipment_identifier);
+      auto details = amazon.get_shipment_details(s.vendor_shipment_identifier);
       if (details) {
         store_.record_details(s.id, *details, options_.actor);
         continue;
       }
     } catch (const std::exception& e) {
+      if (stopped_for_authorization(r, e)) return false;
       if (retryable(e)) {
         retry_later(r, "getShipmentDetails " + s.vendor_shipment_identifier, e);
         return false;

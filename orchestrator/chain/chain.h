@@ -3,6 +3,7 @@
 // Amazon are injected so tests run the whole chain against the simulator or a double without waiting.
 #pragma once
 
+#include "orchestrator/chain/accounts.h"
 #include "orchestrator/chain/closeout.h"
 #include "orchestrator/chain/store.h"
 #include "orchestrator/intake/routing_request.h"
@@ -34,9 +35,16 @@ class SpapiAmazon : public AmazonShipments {
   std::string submit_shipments(const nlohmann::json& body) override;
   spapi::TransactionStatus get_transaction(const std::string& transaction_id) override;
   std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier) override;
+  spapi::VendorShipmentsClient& client() { return *client_; }
 
  private:
   std::unique_ptr<spapi::VendorShipmentsClient> client_;
+};
+
+// One selling partner's authorization: who it is for (binding rules) and Amazon under its credentials.
+struct Account {
+  AccountRule rule;
+  AmazonShipments* amazon = nullptr;
 };
 
 struct ChainOptions {
@@ -58,8 +66,13 @@ using Extractor = std::function<intake::RoutingRequest(const std::string& raw_me
 
 class Chain {
  public:
+  // One account ("default") that every request is bound to: a configuration from before accounts.
   Chain(Store& store, const Clock& clock, Extractor extract, const pretender::OrderDatabase& orders,
         pretender::Rules rules, AmazonShipments& amazon, ChainOptions options = {});
+  // Several accounts: each request is bound to one (chain/accounts.h) and every call to Amazon for it
+  // goes through that account's AmazonShipments.
+  Chain(Store& store, const Clock& clock, Extractor extract, const pretender::OrderDatabase& orders,
+        pretender::Rules rules, std::vector<Account> accounts, ChainOptions options = {});
 
   // nullptr: requests stay CONFIRMED (no close-out configured).
   void set_closeout(CloseoutStage* stage) { closeout_ = stage; }
@@ -77,13 +90,17 @@ class Chain {
 
   static CloseoutJob closeout_job(Store& store, std::int64_t request_id, bool resumed);
 
+  // The account authorized again: its requests stopped because its authorization was revoked or refused go
+  // on where they stopped (due now). Returns how many. Uses only the store, so any thread may call it.
+  std::size_t resume_account(const std::string& brand, const std::string& detail);
+
  private:
   bool step(std::int64_t id);  // one transition; false when it must wait (scheduled) or is final
   bool extract(const RequestRecord& r);
   bool plan(const RequestRecord& r);
-  bool submit(const RequestRecord& r);
-  bool poll(const RequestRecord& r);
-  bool confirm(const RequestRecord& r);
+  bool submit(const RequestRecord& r, AmazonShipments& amazon);
+  bool poll(const RequestRecord& r, AmazonShipments& amazon);
+  bool confirm(const RequestRecord& r, AmazonShipments& amazon);
   // What Amazon says of a submitted shipment: Success, Failure (with errors), Processing, or Missing.
   struct TransactionAnswer {
     std::string status;
@@ -91,7 +108,14 @@ class Chain {
     nlohmann::json errors;
     static TransactionAnswer of(const spapi::TransactionStatus& status);
   };
-  TransactionAnswer transaction_from_details(const ShipmentRecord& s);
+  TransactionAnswer transaction_from_details(const ShipmentRecord& s, AmazonShipments& amazon);
+  // The request's account, binding it first when it is not bound yet; nullptr (and NEEDS_ATTENTION with the
+  // reason) when it cannot be bound or its account is not configured.
+  const Account* account_of(RequestRecord& r);
+  void stop_for_account(const RequestRecord& r, const std::string& problem, const std::string& reason,
+                        nlohmann::json evidence = nlohmann::json::object());
+  // Amazon refused the request's account authorization (revoked, missing role): NEEDS_ATTENTION, true.
+  bool stopped_for_authorization(const RequestRecord& r, const std::exception& e);
   void retry_later(const RequestRecord& r, const std::string& what, const std::exception& e);
   std::chrono::milliseconds backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max, int attempts);
 
@@ -100,7 +124,8 @@ class Chain {
   Extractor extract_;
   const pretender::OrderDatabase& orders_;
   pretender::Rules rules_;
-  AmazonShipments& amazon_;
+  std::vector<Account> accounts_;
+  std::vector<AccountRule> account_rules_;
   ChainOptions options_;
   CloseoutStage* closeout_ = nullptr;
   std::set<std::int64_t> refused_;  // shipments whose last send Amazon refused outright (429): not uncertain

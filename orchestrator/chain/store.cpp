@@ -141,9 +141,14 @@ std::optional<std::string> message_id_of(const std::string& raw) {
   return std::nullopt;
 }
 
-const char* kRequestColumns =
-    "r.id, r.message, m.source_id, m.message_id, r.state, r.reason, r.evidence, r.extracted, r.findings, "
-    "r.outputs, r.duplicate_of, r.created_at, r.updated_at, r.next_attempt_ms, r.attempts, r.last_error";
+// A reader of a store from before accounts (schema version 1, opened read-only so not migrated) sees no
+// account: NULL in its place.
+std::string request_columns(bool has_account) {
+  return std::string(
+             "r.id, r.message, m.source_id, m.message_id, r.state, r.reason, r.evidence, r.extracted, r.findings, "
+             "r.outputs, r.duplicate_of, r.created_at, r.updated_at, r.next_attempt_ms, r.attempts, r.last_error, ") +
+         (has_account ? "r.account" : "NULL");
+}
 
 RequestRecord read_request(sqlite::Statement& q) {
   RequestRecord r;
@@ -163,6 +168,7 @@ RequestRecord read_request(sqlite::Statement& q) {
   if (!q.is_null(13)) r.next_attempt_ms = q.integer(13);
   r.attempts = static_cast<int>(q.integer(14));
   r.last_error = q.text(15);
+  if (!q.is_null(16)) r.account = q.text(16);
   return r;
 }
 
@@ -295,9 +301,24 @@ namespace {
 
 const char* const kStoreTables[] = {"events", "evidence", "messages", "requests", "shipments"};
 
+bool has_column(sqlite::Database& db, const char* table, const char* column) {
+  for (auto q = db.prepare(std::string("PRAGMA table_info(") + table + ")"); q.step();)
+    if (q.text(1) == column) return true;
+  return false;
+}
+
+void to_version_1(sqlite::Database& db) { db.exec(kSchema); }
+// Version 2 (issue 22): each request is bound to an account (a brand's Amazon authorization); NULL until
+// the chain binds it, which it does the first time it works on a request stored before.
+void to_version_2(sqlite::Database& db) {
+  if (!has_column(db, "requests", "account")) db.exec("ALTER TABLE requests ADD COLUMN account TEXT");
+  db.exec("CREATE INDEX IF NOT EXISTS requests_account ON requests(account)");
+}
+
 // The schema, version by version: migrations[i] takes a store from version i to i + 1. Version 1 is the
 // schema stores had before they were marked, so adopting one of those only marks it.
-const char* const kMigrations[] = {kSchema};
+using Migration = void (*)(sqlite::Database&);
+const Migration kMigrations[] = {to_version_1, to_version_2};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {
@@ -367,6 +388,7 @@ Store::Store(const std::string& path, const Clock& clock, StoreAccess access) : 
       path, access == StoreAccess::read_only ? sqlite::Access::read_only : sqlite::Access::read_once);
   if (identify(*db_, path).kind == Identity::empty)
     throw StoreFormatError(path + " is an empty SQLite file, not a Dockhand store yet (serve makes the store)");
+  has_account_ = has_column(*db_, "requests", "account");
 }
 
 void Store::open_for_writing() {
@@ -380,7 +402,7 @@ void Store::open_for_writing() {
   auto id = identify(*db_, path_);  // again, under the write lock: another serve may have just made it
   int version = id.kind == Identity::dockhand ? id.version : 0;
   if (version == kSchemaVersion) return;
-  for (int v = version; v < kSchemaVersion; ++v) db_->exec(kMigrations[v]);
+  for (int v = version; v < kSchemaVersion; ++v) kMigrations[v](*db_);
   db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
   db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   tx.commit();
@@ -502,6 +524,20 @@ void Store::record_extraction(std::int64_t id, const nlohmann::json& extracted, 
       .run();
   tx.commit();
   detail::crash_point(to_string(to));
+}
+
+void Store::record_doubtful_extraction(std::int64_t id, const nlohmann::json& extracted, const std::string& reason,
+                                       const nlohmann::json& evidence, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  transition_locked(id, {State::RECEIVED}, State::NEEDS_ATTENTION, actor, reason);
+  db_->prepare("UPDATE requests SET extracted = ?2, reason = ?3, evidence = ?4 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, extracted.dump())
+      .bind(3, reason)
+      .bind(4, evidence.dump())
+      .run();
+  tx.commit();
 }
 
 void Store::quarantine(std::int64_t id, const std::string& reason, const std::string& actor) {
@@ -737,6 +773,56 @@ void Store::finish_closeout(std::int64_t id, const nlohmann::json& outputs, cons
   tx.commit();
 }
 
+void Store::bind_account(std::int64_t id, const std::string& account, const std::string& actor,
+                         const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  auto q = db_->prepare("SELECT state, account FROM requests WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.step()) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
+  const auto state = state_from_string(q.text(0)).value_or(State::NEEDS_ATTENTION);
+  const std::string current = q.is_null(1) ? "" : q.text(1);
+  if (is_final(state) && state != State::NEEDS_ATTENTION)
+    throw TransitionError("routing request #" + std::to_string(id) + " is " + std::string(to_string(state)) +
+                          ": nothing more is sent for it, so it is not bound again");
+  if (!current.empty() && current != account) {
+    auto sent = db_->prepare("SELECT COUNT(*) FROM shipments WHERE request = ?1 AND state != ?2");
+    sent.bind(1, id).bind(2, shipment_state::planned);
+    sent.step();
+    if (sent.integer(0) > 0)
+      throw TransitionError("routing request #" + std::to_string(id) + " already went to Amazon under " + current +
+                            "'s authorization; it cannot move to " + account);
+  }
+  db_->prepare("UPDATE requests SET account = ?2, updated_at = ?3 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, account)
+      .bind(3, iso_ms(clock_.now()))
+      .run();
+  if (!detail.empty()) event_locked(id, actor, "BOUND", detail);
+  tx.commit();
+}
+
+State Store::resume(std::int64_t id, const std::string& actor, const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  auto q = db_->prepare("SELECT state, evidence, reason FROM requests WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.step()) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
+  const auto evidence = parse_or_null(q.optional_text(1));
+  const auto to = evidence.is_object() && evidence.contains("resume_state") && evidence["resume_state"].is_string()
+                      ? state_from_string(evidence["resume_state"].get<std::string>())
+                      : std::nullopt;
+  if (q.text(0) != to_string(State::NEEDS_ATTENTION) || !to)
+    throw TransitionError("routing request #" + std::to_string(id) + " is " + q.text(0) +
+                          (q.text(2).empty() ? "" : " (" + q.text(2) + ")") +
+                          ", not stopped for an account problem: nothing to resume");
+  const State target = *to;
+  transition_locked(id, {State::NEEDS_ATTENTION}, target, actor, "resumed: " + detail);
+  db_->prepare("UPDATE requests SET reason = '', evidence = NULL WHERE id = ?1").bind(1, id).run();
+  tx.commit();
+  return target;
+}
+
 void Store::add_event(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
@@ -806,7 +892,7 @@ void Store::record_retry(std::int64_t id, std::int64_t next_attempt_ms, const st
 
 std::optional<RequestRecord> Store::request(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  auto q = db_->prepare(std::string("SELECT ") + kRequestColumns +
+  auto q = db_->prepare("SELECT " + request_columns(has_account_) +
                         " FROM requests r JOIN messages m ON m.id = r.message WHERE r.id = ?1");
   q.bind(1, id);
   if (!q.step()) return std::nullopt;
@@ -815,7 +901,7 @@ std::optional<RequestRecord> Store::request(std::int64_t id) {
 
 std::vector<RequestRecord> Store::requests(std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto q = db_->prepare(std::string("SELECT ") + kRequestColumns +
+  auto q = db_->prepare("SELECT " + request_columns(has_account_) +
                         " FROM requests r JOIN messages m ON m.id = r.message ORDER BY r.id" +
                         (limit ? " LIMIT " + std::to_string(limit) : std::string()));
   std::vector<RequestRecord> out;

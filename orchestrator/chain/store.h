@@ -79,6 +79,7 @@ struct RequestRecord {
   std::optional<std::int64_t> next_attempt_ms;  // null: nothing scheduled
   int attempts = 0;
   std::string last_error;
+  std::string account;  // the brand whose authorization it runs under ("" until bound)
 };
 
 // Whether the store can be written. "disk_full" while writes fail with SQLITE_FULL (the disk is full, or
@@ -103,7 +104,7 @@ class Store {
   // user_version. A store written before stores were marked (no application_id, the store's tables) is read
   // as version 0 and adopted (marked) by the first read_write open.
   static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: requests.account (issue 22)
 
   Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
@@ -129,6 +130,10 @@ class Store {
   // --- transitions (each: check the current state, change it, append the event, one transaction) -------
   void record_extraction(std::int64_t id, const nlohmann::json& extracted, bool routing_request,
                          const std::string& reason, const std::string& actor);
+  // RECEIVED -> NEEDS_ATTENTION: the intake found signs of a routing request it could not read in full.
+  // The extraction is stored beside the reason and the evidence (what was found, what is missing).
+  void record_doubtful_extraction(std::int64_t id, const nlohmann::json& extracted, const std::string& reason,
+                                  const nlohmann::json& evidence, const std::string& actor);
   void quarantine(std::int64_t id, const std::string& reason, const std::string& actor);
   // EXTRACTED -> PLANNED with one row per shipment, or NEEDS_ATTENTION when the plan has errors or a shipment
   // identifier belongs to another live request (so the same shipment is never submitted twice).
@@ -151,6 +156,13 @@ class Store {
   void begin_closeout(std::int64_t id, const std::string& actor, const std::string& detail);
   void finish_closeout(std::int64_t id, const nlohmann::json& outputs, const std::string& actor,
                        const std::string& detail);
+  // Binds the request to an account (event BOUND with `detail`; none when `detail` is empty). Refused (TransitionError) when the request
+  // is final (other than NEEDS_ATTENTION), or when a shipment of it already went to Amazon under another
+  // account (polling it under a new one would ask the wrong selling partner).
+  void bind_account(std::int64_t id, const std::string& account, const std::string& actor, const std::string& detail);
+  // NEEDS_ATTENTION for an account problem (evidence "resume_state", chain/accounts.h) -> back to the state
+  // it stopped in, due now (its event says "resumed: DETAIL"). TransitionError for any other request.
+  State resume(std::int64_t id, const std::string& actor, const std::string& detail);
 
   // --- bookkeeping -------------------------------------------------------------------------------------
   void add_event(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail);
@@ -194,6 +206,7 @@ class Store {
   std::string path_;
   const Clock& clock_;
   std::optional<int> migrated_from_;
+  bool has_account_ = true;  // false: a store from before accounts, read without migrating
   std::unique_ptr<sqlite::Database> db_;
   std::recursive_mutex mutex_;
   StoreHealth health_;

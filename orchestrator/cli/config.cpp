@@ -1,6 +1,11 @@
 #include "config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include <cerrno>
 #include <cstring>
@@ -41,6 +46,16 @@ class Section {
     if (auto v = find(key)) {
       if (!v->is_string()) throw ConfigError(path(key) + " must be a string");
       out = v->get<std::string>();
+    }
+  }
+  void strings(const std::string& key, std::vector<std::string>& out) {
+    if (auto v = find(key)) {
+      if (!v->is_array()) throw ConfigError(path(key) + " must be a list of strings");
+      out.clear();
+      for (const auto& item : *v) {
+        if (!item.is_string()) throw ConfigError(path(key) + " must be a list of strings");
+        out.push_back(item.get<std::string>());
+      }
     }
   }
   void boolean(const std::string& key, bool& out) {
@@ -93,6 +108,60 @@ class Section {
   std::set<std::string> known_;
 };
 
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+AccountConfig parse_account(const json& value, const std::string& where, const OrchestratorConfig& c) {
+  Section a(value, where);
+  AccountConfig account;
+  account.sandbox = c.spapi.sandbox;
+  a.string("brand", account.brand);
+  a.strings("vendor_codes", account.vendor_codes);
+  a.strings("sender_domains", account.sender_domains);
+  a.string("region", account.region);
+  a.string("marketplace_id", account.marketplace_id);
+  a.boolean("sandbox", account.sandbox);
+  a.string("refresh_token_file", account.refresh_token_file);
+  a.string("selling_partner_id", account.selling_partner_id);
+  a.finish();
+  if (account.brand.empty() || account.brand.size() > 64)
+    throw ConfigError(a.path("brand") + " must be a name of 1 to 64 characters");
+  for (unsigned char ch : account.brand)
+    if (std::iscntrl(ch)) throw ConfigError(a.path("brand") + " must not hold control characters");
+  for (auto& code : account.vendor_codes) {
+    code = upper(code);
+    if (code.empty() || code.size() > 16 ||
+        !std::all_of(code.begin(), code.end(), [](unsigned char ch) { return std::isalnum(ch); }))
+      throw ConfigError(a.path("vendor_codes") + ": '" + code + "' is not a vendor code (letters and digits)");
+  }
+  for (auto& domain : account.sender_domains) {
+    domain = lower(domain);
+    if (domain.find('.') == std::string::npos || domain.front() == '.' ||
+        !std::all_of(domain.begin(), domain.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '.' || ch == '-'; }))
+      throw ConfigError(a.path("sender_domains") + ": '" + domain + "' is not a domain name (e.g. acme-brands.com)");
+  }
+  const std::string from_marketplace = region_of_marketplace(account.marketplace_id);
+  if (!account.marketplace_id.empty() && from_marketplace.empty() && account.region.empty())
+    throw ConfigError(a.path("marketplace_id") + ": '" + account.marketplace_id +
+                      "' is not a marketplace this program knows; give the account's region too");
+  if (!account.region.empty() && account.region != "na" && account.region != "eu" && account.region != "fe")
+    throw ConfigError(a.path("region") + " must be one of na, eu, fe, got '" + account.region + "'");
+  if (!account.region.empty() && !from_marketplace.empty() && account.region != from_marketplace)
+    throw ConfigError(where + ": marketplace " + account.marketplace_id + " is in region " + from_marketplace +
+                      ", not " + account.region);
+  if (account.region.empty()) account.region = from_marketplace.empty() ? c.spapi.region : from_marketplace;
+  if (account.refresh_token_file.empty())
+    throw ConfigError(a.path("refresh_token_file") + " is not set (the secret file with " + account.brand +
+                      "'s refresh token)");
+  return account;
+}
+
 std::string resolve_against(const fs::path& base, const std::string& p) {
   if (p.empty()) return p;
   fs::path path(p);
@@ -107,7 +176,59 @@ std::vector<std::string> OrchestratorConfig::secrets() const {
   std::vector<std::string> out;
   for (const auto* s : {&mail.imap.password, &mail.imap.xoauth2_bearer, &spapi.client_secret, &spapi.refresh_token})
     if (!s->empty()) out.push_back(*s);
+  for (const auto& a : accounts)
+    if (!a.refresh_token.empty() && std::find(out.begin(), out.end(), a.refresh_token) == out.end())
+      out.push_back(a.refresh_token);
   return out;
+}
+
+spapi::SpapiConfig OrchestratorConfig::spapi_for(const AccountConfig& account) const {
+  auto s = spapi;
+  s.region = account.region;
+  s.sandbox = account.sandbox;
+  s.refresh_token = account.refresh_token;
+  s.account = account.implicit ? "" : account.brand;
+  return s;
+}
+
+const AccountConfig* OrchestratorConfig::account(const std::string& brand) const {
+  for (const auto& a : accounts)
+    if (a.brand == brand) return &a;
+  for (const auto& a : accounts)
+    if (lower(a.brand) == lower(brand)) return &a;
+  return nullptr;
+}
+
+spapi::AuthorizationSettings OrchestratorConfig::authorization_settings() const {
+  if (!authorization) throw ConfigError("spapi.authorization is not configured");
+  spapi::AuthorizationSettings s;
+  const auto colon = authorization->listen.rfind(':');
+  s.listen_host = authorization->listen.substr(0, colon);
+  s.listen_port = std::stoi(authorization->listen.substr(colon + 1));
+  s.public_url = authorization->public_url;
+  s.application_id = authorization->application_id;
+  s.consent_url = authorization->consent_url;
+  s.beta = authorization->beta;
+  s.session_ttl = authorization->session_ttl;
+  s.lwa_endpoint = spapi.lwa_endpoint;
+  s.client_id = spapi.client_id;
+  s.client_secret = spapi.client_secret;
+  s.timeout = spapi.request_timeout;
+  return s;
+}
+
+std::string region_of_marketplace(const std::string& marketplace_id) {
+  // Amazon's marketplace ids (SP-API "Marketplace IDs"), by the region whose endpoint serves them.
+  static const std::pair<const char*, const char*> known[] = {
+      {"ATVPDKIKX0DER", "na"},  {"A2EUQ1WTGCTBG2", "na"}, {"A1AM78C64UM0Y8", "na"}, {"A2Q3Y263D00KWC", "na"},
+      {"A1RKKUPIHCS9HS", "eu"}, {"A1F83G8C2ARO7P", "eu"}, {"A13V1IB3VIYZZH", "eu"}, {"AMEN7PMS3EDWL", "eu"},
+      {"A1805IZSGTT6HS", "eu"}, {"A1PA6795UKMFR9", "eu"}, {"APJ6JRA9NG5V4", "eu"},  {"A2NODRKZP88ZB9", "eu"},
+      {"AE08WJ6YKNBMC", "eu"},  {"A1C3SOZRARQ6R3", "eu"}, {"ARBP9OOSHTCHU", "eu"},  {"A33AVAJ2PDY3EV", "eu"},
+      {"A17E79C6D8DWNP", "eu"}, {"A2VIGQ35RCS4UG", "eu"}, {"A21TJRUUN4KGV", "eu"},  {"A19VAU5U5O7RUS", "fe"},
+      {"A39IBJ37TRP1C6", "fe"}, {"A1VC38T7YXB528", "fe"}};
+  for (const auto& [id, region] : known)
+    if (marketplace_id == id) return region;
+  return "";
 }
 
 OrchestratorConfig config_from_json(const json& document, const fs::path& base_dir) {
@@ -168,8 +289,55 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     s.integer("max_retries", c.spapi.max_retries, 0, 100);
     s.duration("backoff_base_ms", c.spapi.backoff_base, 1, 600000);
     s.duration("backoff_cap_ms", c.spapi.backoff_cap, 1, 3600000);
+    s.duration("throttle_wait_max_ms", c.spapi.throttle_wait_max, 0, 600000);
+    if (auto accounts = s.find("accounts")) {
+      if (!accounts->is_array()) throw ConfigError("spapi.accounts must be a list of accounts");
+      for (std::size_t i = 0; i < accounts->size(); ++i)
+        c.accounts.push_back(parse_account((*accounts)[i], "spapi.accounts[" + std::to_string(i) + "]", c));
+    }
+    if (auto auth = s.find("authorization")) {
+      Section a(*auth, "spapi.authorization");
+      AuthorizationConfig ac;
+      long long ttl = ac.session_ttl.count();
+      a.string("listen", ac.listen);
+      a.string("public_url", ac.public_url);
+      a.string("application_id", ac.application_id);
+      a.string("consent_url", ac.consent_url);
+      a.boolean("beta", ac.beta);
+      a.integer("session_ttl_s", ttl, 60, 3600);
+      a.finish();
+      ac.session_ttl = std::chrono::seconds(ttl);
+      if (ac.application_id.empty())
+        throw ConfigError("spapi.authorization.application_id is not set (the SP-API application's id, "
+                          "amzn1.sp.solution...)");
+      const auto colon = ac.listen.rfind(':');
+      if (colon == std::string::npos || colon == 0 || ac.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+          colon + 1 == ac.listen.size())
+        throw ConfigError("spapi.authorization.listen must be HOST:PORT, got '" + ac.listen + "'");
+      c.authorization = ac;
+    }
     s.finish();
   }
+  if (!c.accounts.empty() && !c.spapi_refresh_token_file.empty())
+    throw ConfigError("spapi.refresh_token_file and spapi.accounts both given: with accounts, each account names "
+                      "its own refresh_token_file");
+  if (c.accounts.empty() && !c.spapi_refresh_token_file.empty()) {
+    AccountConfig implicit;
+    implicit.brand = "default";
+    implicit.implicit = true;
+    implicit.region = c.spapi.region;
+    implicit.sandbox = c.spapi.sandbox;
+    implicit.refresh_token_file = c.spapi_refresh_token_file;
+    c.accounts.push_back(implicit);
+  }
+  for (std::size_t i = 0; i < c.accounts.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      if (lower(c.accounts[i].brand) == lower(c.accounts[j].brand))
+        throw ConfigError("spapi.accounts: brand '" + c.accounts[i].brand + "' is named twice");
+      if (c.resolve(c.accounts[i].refresh_token_file) == c.resolve(c.accounts[j].refresh_token_file))
+        throw ConfigError("spapi.accounts: " + c.accounts[j].brand + " and " + c.accounts[i].brand +
+                          " name the same refresh_token_file; each brand authorizes separately");
+    }
   {
     auto ch = top.child("chain");
     ch.duration("poll_initial_ms", c.chain.poll_initial, 1, 3600000);
@@ -219,6 +387,7 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
   c.mail.imap_oauth_token_file = c.resolve(c.mail.imap_oauth_token_file).string();
   c.spapi_client_secret_file = c.resolve(c.spapi_client_secret_file).string();
   c.spapi_refresh_token_file = c.resolve(c.spapi_refresh_token_file).string();
+  for (auto& a : c.accounts) a.refresh_token_file = c.resolve(a.refresh_token_file).string();
   c.logging.file = c.resolve(c.logging.file).string();
   return c;
 }
@@ -291,15 +460,43 @@ void load_secrets(OrchestratorConfig& c) {
   }
   if (c.spapi.client_id.empty()) throw ConfigError("spapi.client_id is not set (the LWA application's client id)");
   if (c.spapi_client_secret_file.empty()) throw ConfigError("spapi.client_secret_file is not set");
-  if (c.spapi_refresh_token_file.empty()) throw ConfigError("spapi.refresh_token_file is not set");
+  if (c.accounts.empty())
+    throw ConfigError("no Amazon account: spapi.accounts is empty (or, for one account, set spapi.refresh_token_file)");
   c.spapi.client_secret =
       long_enough(read_secret_file(c.spapi_client_secret_file, "spapi.client_secret_file"),
                   c.spapi_client_secret_file, "spapi.client_secret_file", kMinTokenLength,
                   "Login with Amazon client secrets are about 80 characters, amzn1.oa2-cs.v1.<64 hex digits>");
-  c.spapi.refresh_token =
-      long_enough(read_secret_file(c.spapi_refresh_token_file, "spapi.refresh_token_file"), c.spapi_refresh_token_file,
-                  "spapi.refresh_token_file", kMinTokenLength, "Login with Amazon refresh tokens are hundreds of "
-                  "characters, Atzr|...");
+  for (auto& a : c.accounts) {
+    a.refresh_token = read_refresh_token(a);
+    if (a.implicit) c.spapi.refresh_token = a.refresh_token;
+  }
+}
+
+std::string read_refresh_token(const AccountConfig& a) {
+  const std::string what = a.implicit ? "spapi.refresh_token_file" : a.brand + "'s refresh_token_file";
+  return long_enough(read_secret_file(a.refresh_token_file, what), a.refresh_token_file, what, kMinTokenLength,
+                     "Login with Amazon refresh tokens are hundreds of characters, Atzr|...");
+}
+
+void write_secret_file(const fs::path& path, const std::string& secret, const std::string& what) {
+  std::error_code ec;
+  if (!path.parent_path().empty() && !fs::exists(path.parent_path(), ec)) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) throw ConfigError(what + ": cannot create the folder " + path.parent_path().string() + " (" + ec.message() + ")");
+    fs::permissions(path.parent_path(), fs::perms::owner_all, ec);
+  }
+  const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw ConfigError(what + ": cannot write " + tmp.string() + " (" + std::strerror(errno) + ")");
+  ::fchmod(fd, 0600);  // O_CREAT's mode only applies to a new file
+  const std::string content = secret + "\n";
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw ConfigError(what + ": cannot write the secret file " + path.string() + " (" + why + ")");
+  }
 }
 
 json OrchestratorConfig::summary() const {
@@ -312,6 +509,9 @@ json OrchestratorConfig::summary() const {
                          {"auth", mail.imap_password_file.empty() ? "xoauth2" : "password"}};
   else
     mail_json["maildir"] = {{"path", mail.maildir.root.string()}, {"handled_folder", mail.maildir.handled_folder}};
+  json accounts_summary = json::array();
+  for (const auto& a : accounts)
+    accounts_summary.push_back({{"brand", a.brand}, {"vendor_codes", a.vendor_codes}, {"region", a.region}});
   std::string endpoint;
   try {
     endpoint = spapi::base_url(spapi);
@@ -323,7 +523,12 @@ json OrchestratorConfig::summary() const {
           {"orders_db", orders_db},
           {"rules", rules_file.empty() ? "built-in" : rules_file},
           {"mail", mail_json},
-          {"spapi", {{"endpoint", endpoint}, {"lwa_endpoint", spapi.lwa_endpoint}, {"client_id", spapi.client_id}}},
+          {"spapi",
+           {{"endpoint", endpoint},
+            {"lwa_endpoint", spapi.lwa_endpoint},
+            {"client_id", spapi.client_id},
+            {"accounts", accounts_summary},
+            {"authorization", authorization ? json(authorization->listen) : json("off")}}},
           {"chain",
            {{"poll_initial_ms", chain.poll_initial.count()},
             {"poll_max_ms", chain.poll_max.count()},
@@ -377,7 +582,10 @@ json default_config_json() {
         {"connect_timeout_ms", s.connect_timeout.count()},
         {"max_retries", s.max_retries},
         {"backoff_base_ms", s.backoff_base.count()},
-        {"backoff_cap_ms", s.backoff_cap.count()}}},
+        {"backoff_cap_ms", s.backoff_cap.count()},
+        {"throttle_wait_max_ms", s.throttle_wait_max.count()},
+        {"accounts", json::array()},
+        {"authorization", nullptr}}},
       {"chain",
        {{"poll_initial_ms", d.chain.poll_initial.count()},
         {"poll_max_ms", d.chain.poll_max.count()},

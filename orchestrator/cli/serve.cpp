@@ -11,6 +11,7 @@
 #include "orchestrator/chain/chain.h"
 #include "orchestrator/fleet/service.h"
 #include "orchestrator/pretender/sqlite_db.h"
+#include "orchestrator/spapi/authorization.h"
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
 
 namespace {
@@ -245,7 +247,9 @@ int run_serve(const std::vector<std::string>& args) {
   chain::SystemClock clock;
   std::unique_ptr<chain::Store> store;
   std::unique_ptr<pretender::OrderDatabase> orders;
-  std::unique_ptr<chain::SpapiAmazon> amazon;
+  // One SP-API client per account: its own LWA token, token buckets and redaction (issue 22).
+  std::map<std::string, std::unique_ptr<chain::SpapiAmazon>> amazon;
+  std::vector<chain::Account> accounts;
   std::unique_ptr<Mailbox> mailbox;
   pretender::Rules rules;
   try {
@@ -256,7 +260,10 @@ int run_serve(const std::vector<std::string>& args) {
                    chain::Store::kSchemaVersion);
     orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
     rules = config.rules_file.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(config.rules_file);
-    amazon = std::make_unique<chain::SpapiAmazon>(config.spapi);
+    for (const auto& a : config.accounts) {
+      auto& client = amazon[a.brand] = std::make_unique<chain::SpapiAmazon>(config.spapi_for(a));
+      accounts.push_back({a.rule(), client.get()});
+    }
     mailbox = std::make_unique<Mailbox>(config);
   } catch (const std::exception& e) {
     spdlog::critical("serve: cannot start: {}", e.what());
@@ -265,7 +272,39 @@ int run_serve(const std::vector<std::string>& args) {
   auto extract_options = config.intake;
   chain::Chain chain(*store, clock, [extract_options](const std::string& raw) {
     return intake::extract(raw, extract_options);
-  }, *orders, rules, *amazon, config.chain);
+  }, *orders, rules, accounts, config.chain);
+
+  // ---- THE WEBSITE AUTHORIZATION WORKFLOW (spapi.authorization) -----------------------------------------
+  // A brand authorizes the application in its browser; the new refresh token goes to the account's secret
+  // file (0600) and into use at once, and the brand's requests stopped for a revoked authorization go on.
+  std::unique_ptr<spapi::AuthorizationServer> authorization;
+  if (config.authorization) {
+    std::vector<std::string> brands;
+    for (const auto& a : config.accounts) brands.push_back(a.brand);
+    auto accept = [&config, &amazon, &chain](const spapi::NewAuthorization& n) {
+      const auto* account = config.account(n.brand);
+      if (!account) throw std::runtime_error("no account " + n.brand);
+      cli::add_log_secret(n.refresh_token);
+      if (!account->selling_partner_id.empty() && n.selling_partner_id != account->selling_partner_id)
+        throw std::runtime_error("the authorization came from selling partner " + n.selling_partner_id + ", but " +
+                                 n.brand + " is selling partner " + account->selling_partner_id +
+                                 " (spapi.accounts[].selling_partner_id); nothing was changed");
+      cli::write_secret_file(account->refresh_token_file, n.refresh_token, n.brand + "'s refresh_token_file");
+      amazon.at(account->brand)->client().set_refresh_token(n.refresh_token);
+      const auto resumed = chain.resume_account(account->brand, account->brand + " authorized the application again");
+      spdlog::info("serve: {} authorized (selling partner {}); refresh token stored in {}; {} request(s) go on",
+                   account->brand, n.selling_partner_id, account->refresh_token_file, resumed);
+      return "Dockhand now acts for " + account->brand + " (selling partner " + n.selling_partner_id + "). " +
+             std::to_string(resumed) + " routing request(s) that waited for this authorization go on.";
+    };
+    try {
+      authorization = std::make_unique<spapi::AuthorizationServer>(config.authorization_settings(), brands, accept);
+      authorization->start();
+    } catch (const std::exception& e) {
+      spdlog::critical("serve: cannot start the authorization workflow: {}", e.what());
+      return 1;
+    }
+  }
 
   // ---- CLOSE-OUT STAGE --------------------------------------------------------------------------------
   // A "fleet" section turns the close-out on (docs/configuration.md): the fleet binds its ROUTER (CURVE with
@@ -336,6 +375,7 @@ int run_serve(const std::vector<std::string>& args) {
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
   chain.set_closeout(nullptr);
   closeout.reset();
+  authorization.reset();
   spdlog::info("serve: stopped");
   return 0;
 }

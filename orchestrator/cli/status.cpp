@@ -23,9 +23,11 @@ using nlohmann::json;
 
 const char* kHelp =
     "usage: dockhand-orchestrator status [ID] [--store FILE | --config FILE] [--state STATE] [--last N]\n"
-    "                                    [--json] [--verbose] [--follow [--until-done N] [--timeout S]]\n"
+    "                                    [--brand BRAND] [--counts] [--json] [--verbose]\n"
+    "                                    [--follow [--until-done N] [--timeout S]]\n"
     "\n"
-    "Without ID: one line per routing request, newest first: id, when it was received, vendor, POs, state,\n"
+    "Without ID: one line per routing request, newest first: id, when it was received, vendor, brand (the\n"
+    "account whose Amazon authorization it runs under), POs, state,\n"
     "age, and what happens next (for NEEDS_ATTENTION, REJECTED and QUARANTINED: the reason a person must\n"
     "read). With ID (12 or #12): that request in full: its shipments with Amazon's answers, the extracted\n"
     "fields, the rule findings, the close-out references, and its timeline. The store is opened read-only:\n"
@@ -35,6 +37,8 @@ const char* kHelp =
     "  --config FILE  take the store path from this config\n"
     "  --state STATE  only requests in this state, in any case (done, needs_attention, ...)\n"
     "  --last N       the N most recent requests (default 20; 0: all)\n"
+    "  --brand BRAND  only requests bound to this brand's account (\"-\": bound to none yet)\n"
+    "  --counts       the number of requests per brand and state, instead of the requests\n"
     "  --json         JSON for programs (numbers and booleans as such), instead of text\n"
     "  --verbose      the timeline with every event (agents' step progress, dispatches, bookkeeping)\n"
     "  --follow       print each step as it happens, one line each (every request; waits for the store)\n"
@@ -143,7 +147,8 @@ json request_json(chain::Store& store, const chain::RequestRecord& r, bool full,
             {"vendor", x.vendor.empty() ? json() : json(x.vendor)},
             {"pos", x.pos},
             {"next", cli::next_step(r, now_ms)},
-            {"attempts", r.attempts}};
+            {"attempts", r.attempts},
+            {"account", r.account.empty() ? json() : json(r.account)}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.last_error.empty()) j["last_error"] = r.last_error;
   if (r.duplicate_of) j["duplicate_of"] = *r.duplicate_of;
@@ -196,7 +201,8 @@ std::string age(std::int64_t from_ms, std::int64_t now_ms) {
 
 // One line per request, columns padded to the widest value; "what happens next" last, cut to fit.
 void print_table(const std::vector<json>& rows, std::int64_t now_ms) {
-  std::vector<std::vector<std::string>> cells = {{"ID", "RECEIVED (UTC)", "VENDOR", "POS", "STATE", "AGE", "NEXT"}};
+  std::vector<std::vector<std::string>> cells = {
+      {"ID", "RECEIVED (UTC)", "VENDOR", "BRAND", "POS", "STATE", "AGE", "NEXT"}};
   for (const auto& r : rows) {
     std::string received = str(r, "received_at");
     received = received.size() >= 19 ? received.substr(5, 5) + " " + received.substr(11, 8) : received;
@@ -204,7 +210,7 @@ void print_table(const std::vector<json>& rows, std::int64_t now_ms) {
     if (next.size() > 70) next = next.substr(0, 67) + "...";
     cells.push_back({"#" + std::to_string(r["id"].get<std::int64_t>()), received,
                      r["vendor"].is_string() ? r["vendor"].get<std::string>() : "-",
-                     std::to_string(r["pos"].size()), str(r, "state"), age(iso_to_ms(str(r, "received_at")), now_ms),
+                     r["account"].is_string() ? r["account"].get<std::string>() : "-", std::to_string(r["pos"].size()), str(r, "state"), age(iso_to_ms(str(r, "received_at")), now_ms),
                      next});
   }
   std::vector<std::size_t> width(cells[0].size(), 0);
@@ -213,7 +219,7 @@ void print_table(const std::vector<json>& rows, std::int64_t now_ms) {
   for (const auto& row : cells) {
     std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) {
-      bool right = c == 3;  // counts line up on the right
+      bool right = c == 4;  // counts line up on the right
       std::string pad(width[c] - row[c].size(), ' ');
       line += c + 1 == row.size() ? row[c] : (right ? pad + row[c] : row[c] + pad) + "  ";
     }
@@ -225,6 +231,7 @@ void print_table(const std::vector<json>& rows, std::int64_t now_ms) {
 void print_request(chain::Store& store, const json& r, bool verbose) {
   std::cout << "#" << r["id"].get<std::int64_t>() << "  " << str(r, "state") << "  received " << str(r, "received_at")
             << "  updated " << str(r, "updated_at") << "  " << str(r, "source") << "\n";
+  if (r["account"].is_string()) std::cout << "    brand " << str(r, "account") << "\n";
   auto x = cli::summarize_extracted(r["extracted"]);
   if (!x.pos.empty() || !x.vendor.empty()) {
     std::cout << "    vendor " << (x.vendor.empty() ? "?" : x.vendor) << ", " << cli::count(x.pos.size(), "PO");
@@ -290,8 +297,31 @@ chain::Store open_store(const std::string& path, chain::SystemClock& clock) {
   }
 }
 
+// Per brand, per state: what an operator of many brands looks at first.
+int print_counts(const std::vector<chain::RequestRecord>& requests, bool as_json) {
+  json table = json::object();
+  for (const auto& r : requests) {
+    auto& row = table[r.account.empty() ? "-" : r.account];
+    if (!row.is_object()) row = json::object();
+    const std::string state(chain::to_string(r.state));
+    row[state] = row.value(state, 0) + 1;
+  }
+  if (as_json) {
+    std::cout << table.dump(2) << "\n";
+    return cli::exit_code::ok;
+  }
+  for (auto it = table.begin(); it != table.end(); ++it) {
+    std::cout << (it.key() == "-" ? "(no brand)" : it.key()) << ":";
+    for (auto s = it->begin(); s != it->end(); ++s) std::cout << "  " << s.key() << " " << s->get<int>();
+    std::cout << "\n";
+  }
+  if (table.empty()) std::cout << "no routing requests\n";
+  return cli::exit_code::ok;
+}
+
 int run_status(const std::vector<std::string>& args) {
-  std::string store_path, config_file, state_filter, id_text;
+  std::string store_path, config_file, state_filter, id_text, brand_filter;
+  bool counts = false;
   std::size_t last = 20, until_done = 0;
   double timeout_s = 0;
   bool as_json = false, follow_events = false, verbose = false;
@@ -308,6 +338,8 @@ int run_status(const std::vector<std::string>& args) {
   app.add_option("--config", config_file);
   app.add_option("--state", state_filter)->transform(cli::one_of("a state", state_names()));
   app.add_option("--last", last)->check(cli::whole_number("a number of requests", "--last 20"));
+  app.add_option("--brand", brand_filter);
+  app.add_flag("--counts", counts);
   app.add_flag("--json", as_json);
   app.add_flag("--verbose,-v", verbose);
   app.add_flag("--follow", follow_events);
@@ -356,7 +388,10 @@ int run_status(const std::vector<std::string>& args) {
   auto all = store.requests();
   std::vector<chain::RequestRecord> matching;
   for (auto it = all.rbegin(); it != all.rend(); ++it)  // newest first
-    if (state_filter.empty() || chain::to_string(it->state) == state_filter) matching.push_back(std::move(*it));
+    if ((state_filter.empty() || chain::to_string(it->state) == state_filter) &&
+        (brand_filter.empty() || it->account == brand_filter || (brand_filter == "-" && it->account.empty())))
+      matching.push_back(std::move(*it));
+  if (counts) return print_counts(matching, as_json);
   const std::size_t total = matching.size();
   if (last && matching.size() > last) matching.resize(last);
   std::vector<json> rows;

@@ -66,7 +66,8 @@ void append_entity_decoded(std::string& out, std::string_view text) {
         const char* value;
       };
       static const E entities[] = {{"&amp;", "&"}, {"&lt;", "<"},  {"&gt;", ">"},
-                                   {"&quot;", "\""}, {"&#39;", "'"}, {"&nbsp;", " "}};
+                                   {"&quot;", "\""}, {"&#39;", "'"}, {"&nbsp;", " "},
+                                   {"&ndash;", "-"}, {"&mdash;", "-"}, {"&#8211;", "-"}};
       bool done = false;
       for (const E& e : entities) {
         if (text.compare(i, std::strlen(e.name), e.name) == 0) {
@@ -131,7 +132,7 @@ bool is_block(GumboTag tag) {
     case GUMBO_TAG_OL: case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
     case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_TABLE: case GUMBO_TAG_BLOCKQUOTE:
     case GUMBO_TAG_PRE: case GUMBO_TAG_HR: case GUMBO_TAG_SECTION: case GUMBO_TAG_ARTICLE:
-    case GUMBO_TAG_HEADER: case GUMBO_TAG_FOOTER: case GUMBO_TAG_DL: case GUMBO_TAG_DT: case GUMBO_TAG_DD:
+    case GUMBO_TAG_HEADER: case GUMBO_TAG_FOOTER: case GUMBO_TAG_DL:
     case GUMBO_TAG_CENTER: case GUMBO_TAG_ADDRESS: case GUMBO_TAG_BODY:
       return true;
     default:
@@ -160,6 +161,38 @@ class Renderer {
       return;
     if (el.tag == GUMBO_TAG_TR) {
       render_row(node, out, depth);
+      return;
+    }
+    if (el.tag == GUMBO_TAG_BLOCKQUOTE) {
+      // Quoted history in HTML replies: marked like a plain-text quote so the reader can tell it apart.
+      std::string inner;
+      for (unsigned i = 0; i < el.children.length; ++i)
+        render(static_cast<const GumboNode*>(el.children.data[i]), inner, depth + 1);
+      newline(out);
+      std::size_t start = 0;
+      while (start < inner.size()) {
+        std::size_t nl = inner.find('\n', start);
+        if (nl == std::string::npos) nl = inner.size();
+        out += "> ";
+        out.append(inner, start, nl - start);
+        out += '\n';
+        start = nl + 1;
+      }
+      return;
+    }
+    if (el.tag == GUMBO_TAG_DT) {
+      // <dt>Ship window</dt><dd>Feb 2 - Feb 6</dd> reads as "Ship window: Feb 2 - Feb 6"
+      newline(out);
+      for (unsigned i = 0; i < el.children.length; ++i)
+        render(static_cast<const GumboNode*>(el.children.data[i]), out, depth + 1);
+      while (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
+      out += ": ";
+      return;
+    }
+    if (el.tag == GUMBO_TAG_DD) {
+      for (unsigned i = 0; i < el.children.length; ++i)
+        render(static_cast<const GumboNode*>(el.children.data[i]), out, depth + 1);
+      newline(out);
       return;
     }
     bool block = is_block(el.tag);

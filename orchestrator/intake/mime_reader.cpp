@@ -1,5 +1,6 @@
 #include "mime_reader.h"
 
+#include "attachments.h"
 #include "html_text.h"
 #include "text_scan.h"
 
@@ -75,73 +76,65 @@ std::size_t encoded_size(GMimePart* part) {
   return len > 0 ? std::size_t(len) : 0;
 }
 
-// CSV (RFC 4180 quoting; ',' or ';' separated) -> tab-separated lines.
-void csv_to_lines(const std::string& csv, std::vector<std::string>& lines) {
-  std::size_t first_nl = csv.find('\n');
-  std::string_view head(csv.data(), first_nl == std::string::npos ? csv.size() : first_nl);
-  std::size_t commas = 0, semis = 0;
-  for (char c : head) commas += c == ',', semis += c == ';';
-  char sep = semis > commas ? ';' : ',';
-  std::string line, cell;
-  bool quoted = false;
-  auto end_cell = [&] {
-    for (char& c : cell)
-      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-    if (!line.empty() || !cell.empty() || true) {
-      line += cell;
-      line += '\t';
-    }
-    cell.clear();
-  };
-  auto end_line = [&] {
-    end_cell();
-    line.pop_back();
-    lines.push_back(line);
-    line.clear();
-  };
-  std::size_t start = csv.size() >= 3 && csv.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // BOM
-  for (std::size_t i = start; i < csv.size(); ++i) {
-    char c = csv[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < csv.size() && csv[i + 1] == '"') {
-          cell += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == sep) {
-      end_cell();
-    } else if (c == '\n') {
-      end_line();
-    } else if (c != '\r') {
-      cell += c;
-    }
-  }
-  if (!cell.empty() || !line.empty()) end_line();
-}
-
-// Plain text -> lines, with reply quote markers removed ("> > text" -> "text").
-void text_to_lines(std::string_view text, std::vector<std::string>& lines) {
+// Plain text -> lines. Reply history is marked quoted: "> " lines (markers removed), everything after
+// "On ... wrote:", "-----Original Message-----" or an Outlook "From:/Sent:" block, and a signature after
+// "-- ". A forwarded message ("Forwarded message", "Begin forwarded message") is content, not history.
+void text_to_lines(std::string_view text, std::vector<std::string>& lines, std::vector<bool>& quoted) {
+  std::vector<std::string_view> raw;
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t nl = text.find('\n', start);
     std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    raw.push_back(line);
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  bool history = false;
+  for (std::size_t n = 0; n < raw.size(); ++n) {
+    std::string_view line = raw[n];
     std::size_t i = 0;
     while (i < line.size() && (line[i] == '>' || (line[i] == ' ' && i + 1 < line.size() && line[i + 1] == '>'))) {
       ++i;
       if (i < line.size() && line[i] == ' ') ++i;
     }
-    lines.emplace_back(line.substr(i));
-    if (nl == std::string_view::npos) break;
-    start = nl + 1;
+    std::string_view body = line.substr(i);
+    std::string l = scan::lower(scan::trim(body));
+    if (l.find("forwarded message") != std::string::npos || l.find("begin forwarded") != std::string::npos) {
+      history = false;
+    } else if (i == 0) {
+      bool wrote = l.rfind("on ", 0) == 0 && l.size() > 6 && l.compare(l.size() - 6, 6, "wrote:") == 0;
+      bool original = l.find("original message") != std::string::npos && l.rfind("---", 0) == 0;
+      bool signature = scan::trim(body) == "--" && (body == "-- " || body == "--");
+      bool outlook = false;
+      if (l.rfind("from:", 0) == 0 && n > 0)
+        for (std::size_t k = n + 1; k < raw.size() && k <= n + 3; ++k)
+          outlook |= scan::lower(scan::trim(raw[k])).rfind("sent:", 0) == 0;
+      if (wrote || original || signature || outlook) history = true;
+    }
+    lines.emplace_back(body);
+    quoted.push_back(history || i > 0);
   }
+}
+
+// Dashes and spaces as plain ASCII: en/em dashes (ranges), no-break spaces, curly quotes.
+std::string plain_punctuation(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    unsigned char c = in[i];
+    if (c == 0xE2 && i + 2 < in.size() && (unsigned char)in[i + 1] == 0x80) {
+      unsigned char d = in[i + 2];
+      if (d >= 0x90 && d <= 0x95) { out += '-'; i += 2; continue; }      // hyphens and dashes
+      if (d == 0x98 || d == 0x99) { out += '\''; i += 2; continue; }
+      if (d == 0x9C || d == 0x9D) { out += '"'; i += 2; continue; }
+      if (d == 0xAF || d == 0x89 || d == 0x8A) { out += ' '; i += 2; continue; }  // narrow/thin spaces
+    }
+    if (c == 0xC2 && i + 1 < in.size() && (unsigned char)in[i + 1] == 0xA0) { out += ' '; ++i; continue; }
+    if (c == 0) { out += ' '; continue; }  // NUL bytes read as spaces, never as the end of the text
+    out += char(c);
+  }
+  return out;
 }
 
 class Walker {
@@ -157,8 +150,8 @@ class Walker {
       GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
       if (!inner) return;
       if (const char* s = g_mime_message_get_subject(inner)) doc_.inner_subjects.emplace_back(s);
-      add_lines({"", "---------- Attached message ----------"});
-      if (const char* s = g_mime_message_get_subject(inner)) add_lines({std::string("Subject: ") + s});
+      add_text({"", "---------- Forwarded message (attached) ----------"}, "body", false);
+      if (const char* s = g_mime_message_get_subject(inner)) add_text({std::string("Subject: ") + s}, "body", false);
       walk(g_mime_message_get_mime_part(inner), depth + 1);
       return;
     }
@@ -166,7 +159,20 @@ class Walker {
       GMimeMultipart* mp = GMIME_MULTIPART(obj);
       int count = g_mime_multipart_get_count(mp);
       if (count == 0) {
-        doc_.warnings.push_back("broken MIME: a multipart has no parts");
+        // No boundary, or none found: GMime keeps the text as the prologue. Read it as plain text, flagged.
+        doc_.broken_mime = true;
+        const char* prologue = g_mime_multipart_get_prologue(mp);
+        std::string text = prologue ? prologue : "";
+        if (const char* epilogue = g_mime_multipart_get_epilogue(mp)) text += epilogue;
+        if (!scan::trim(text).empty()) {
+          doc_.warnings.push_back("broken MIME: a multipart has no parts (no boundary found); its text was read as plain text");
+          std::vector<std::string> lines;
+          std::vector<bool> quoted;
+          text_to_lines(text, lines, quoted);
+          add_text(std::move(lines), "body", false, &quoted);
+        } else {
+          doc_.warnings.push_back("broken MIME: a multipart has no parts");
+        }
         return;
       }
       GMimeContentType* ct = g_mime_object_get_content_type(obj);
@@ -187,6 +193,7 @@ class Walker {
   MailDocument& doc_;
   std::size_t parts_ = 0;
   std::size_t text_bytes_ = 0;
+  int body_lines_ = 0;
 
   // Prefers HTML (tables keep their structure there), then plain text, then whatever is last.
   static GMimeObject* pick_alternative(GMimeMultipart* mp, int count) {
@@ -202,15 +209,43 @@ class Walker {
     return plain ? plain : g_mime_multipart_get_part(mp, count - 1);
   }
 
-  void add_lines(std::vector<std::string> lines) {
-    for (auto& l : lines) {
-      if (text_bytes_ + l.size() > options_.max_text_bytes) {
-        truncated = true;
-        return;
-      }
-      text_bytes_ += l.size() + 1;
-      doc_.lines.push_back(std::move(l));
+  bool room_for(std::size_t bytes) {
+    if (text_bytes_ + bytes > options_.max_text_bytes) {
+      truncated = true;
+      return false;
     }
+    text_bytes_ += bytes + 1;
+    return true;
+  }
+
+  // Body text: numbered across all inline parts ("body line N").
+  void add_text(std::vector<std::string> lines, const std::string& where, bool all_quoted,
+                const std::vector<bool>* quoted = nullptr) {
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+      if (!room_for(lines[k].size())) return;
+      TextLine line;
+      line.text = plain_punctuation(lines[k]);
+      line.where = where;
+      line.number = where == "body" ? ++body_lines_ : int(k + 1);
+      line.quoted = all_quoted || (quoted && k < quoted->size() && (*quoted)[k]);
+      doc_.has_text |= !scan::trim(line.text).empty();
+      doc_.lines.push_back(std::move(line));
+    }
+  }
+
+  void add_rows(const std::vector<AttachmentRow>& rows) {
+    doc_.lines.push_back({"", rows.empty() ? "" : rows.front().where, 0, false, false});
+    for (const auto& r : rows) {
+      if (!room_for(r.text.size())) return;
+      doc_.has_text |= !scan::trim(r.text).empty();
+      doc_.lines.push_back({plain_punctuation(r.text), r.where, r.number, false, r.cells});
+    }
+  }
+
+  void unreadable(const std::string& name, const std::string& why) {
+    std::string w = "attachment " + name + " could not be read: " + why;
+    doc_.warnings.push_back(w);
+    doc_.unreadable.push_back(w);
   }
 
   void read_part(GMimePart* part) {
@@ -222,40 +257,85 @@ class Walker {
     const char* fname = g_mime_part_get_filename(part);
     std::string name = fname ? fname : "";
     bool attachment = g_mime_part_is_attachment(part);
-    bool html = type == "text/html";
+    bool html = type == "text/html" && !(attachment && !name.empty() && !ends_with_ci(name, ".htm") && !ends_with_ci(name, ".html"));
     bool plain = type == "text/plain" && (!attachment || name.empty() || ends_with_ci(name, ".txt"));
-    bool csv = type == "text/csv" || type == "text/comma-separated-values" || ends_with_ci(name, ".csv");
-    if (!html && !plain && !csv) return;  // images, PDFs, signatures: nothing we read
+    AttachmentKind kind = AttachmentKind::None;
+    if (!html && !plain) {
+      kind = attachment_kind(type, name, "");
+      if (kind == AttachmentKind::None && (type == "application/octet-stream" || type.empty())) {
+        // Unnamed or oddly typed: look at the first bytes.
+        std::string head = decoded_content(part).substr(0, 8);
+        kind = attachment_kind("", "", head);
+      }
+      if (kind == AttachmentKind::Text) plain = true;
+    }
+    if (!html && !plain && kind == AttachmentKind::None) return;  // images, signatures: nothing we read
+    std::string label = name.empty() ? type : name;
+    if (kind == AttachmentKind::Unsupported) {
+      unreadable(label, "Dockhand does not read this file format (" + type + ")");
+      return;
+    }
 
     std::size_t size = encoded_size(part);
     // base64 grows 4/3: compare the encoded size with the decoded limit accordingly.
     if (size > options_.max_part_bytes / 3 * 4 + 1024) {
-      doc_.warnings.push_back("part " + (name.empty() ? type : name) + " (" + mb(size) + ") skipped: over the " +
-                              mb(options_.max_part_bytes) + " part limit");
+      std::string w = "part " + label + " (" + mb(size) + ") skipped: over the " + mb(options_.max_part_bytes) + " part limit";
+      doc_.warnings.push_back(w);
+      if (kind != AttachmentKind::None) doc_.unreadable.push_back(w);
       return;
     }
-    std::string text;
-    if (GMIME_IS_TEXT_PART(part)) {
-      char* t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));  // charset -> UTF-8
-      if (t) {
-        text = t;
-        g_free(t);
+    if (kind == AttachmentKind::Pdf || kind == AttachmentKind::Xlsx || kind == AttachmentKind::Csv) {
+      std::string bytes = decoded_content(part);
+      try {
+        if (kind == AttachmentKind::Pdf) add_rows(read_pdf(bytes, label, 50));
+        else if (kind == AttachmentKind::Xlsx) add_rows(read_xlsx(bytes, label, options_.max_part_bytes));
+        else add_rows(read_csv(text_of(part, bytes), label));
+      } catch (const AttachmentError& e) {
+        unreadable(label, e.what());
       }
-    } else {
-      text = decoded_content(part);
+      return;
     }
+    std::string text = text_of(part, "");
     std::vector<std::string> lines;
-    if (csv) {
-      lines.emplace_back("");
-      csv_to_lines(text, lines);
-    } else if (html) {
+    std::vector<bool> quoted;
+    if (html) {
       std::string rendered =
           html_to_text(text, options_.max_html_depth, options_.max_part_bytes / 2, doc_.warnings);
-      text_to_lines(rendered, lines);
+      text_to_lines(rendered, lines, quoted);
     } else {
-      text_to_lines(text, lines);
+      text_to_lines(text, lines, quoted);
     }
-    add_lines(std::move(lines));
+    bool is_attachment = attachment && !name.empty();
+    add_text(std::move(lines), is_attachment ? name : "body", false, &quoted);
+  }
+
+  // Text of a part in UTF-8 (GMime converts the declared charset). GMime hands text out as a C string, so a
+  // part with NUL bytes is converted here instead, NULs read as spaces: nothing after them is lost.
+  static std::string text_of(GMimePart* part, const std::string& decoded_in) {
+    std::string decoded = decoded_in.empty() ? decoded_content(part) : decoded_in;
+    if (decoded.find('\0') != std::string::npos) {
+      for (char& c : decoded)
+        if (c == '\0') c = ' ';
+      const char* cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+      std::string charset = cs ? scan::lower(cs) : "utf-8";
+      if (charset != "utf-8" && charset != "us-ascii" && charset != "utf8") {
+        gsize written = 0;
+        if (gchar* utf8 = g_convert(decoded.data(), gssize(decoded.size()), "UTF-8", charset.c_str(), nullptr, &written, nullptr)) {
+          decoded.assign(utf8, written);
+          g_free(utf8);
+        }
+      }
+      return decoded;
+    }
+    if (GMIME_IS_TEXT_PART(part)) {
+      char* t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+      if (t) {
+        std::string text = t;
+        g_free(t);
+        return text;
+      }
+    }
+    return decoded;
   }
 };
 
@@ -302,9 +382,13 @@ MailDocument read_mail(const std::string& raw, const ExtractOptions& options) {
     has_headers |= g_mime_object_get_header(mobj, h) != nullptr;
   if (!has_headers) throw QuarantineError("not an email: none of From, To, Subject, Date, Message-ID headers");
 
-  if (const char* s = g_mime_message_get_subject(message.get())) doc.subject = s;
+  if (const char* s = g_mime_message_get_subject(message.get())) doc.subject = plain_punctuation(s);
   if (const char* id = g_mime_message_get_message_id(message.get())) doc.message_id = id;
-
+  if (GDateTime* date = g_mime_message_get_date(message.get())) {
+    doc.date.year = g_date_time_get_year(date);
+    doc.date.month = g_date_time_get_month(date);
+    doc.date.day = g_date_time_get_day_of_month(date);
+  }
   std::string auto_submitted = scan::lower(header(mobj, "Auto-Submitted"));
   if (!auto_submitted.empty() && auto_submitted != "no") doc.auto_reply = "Auto-Submitted: " + auto_submitted;
   else if (!header(mobj, "X-Autoreply").empty() || !header(mobj, "X-Autorespond").empty())
@@ -316,22 +400,10 @@ MailDocument read_mail(const std::string& raw, const ExtractOptions& options) {
 
   Walker walker(options, doc);
   walker.walk(g_mime_message_get_mime_part(message.get()), 0);
+  doc.broken_mime |= !parse_warnings.items.empty();
   for (auto& w : parse_warnings.items) doc.warnings.push_back(std::move(w));
   if (walker.truncated)
     doc.warnings.push_back("body text over " + mb(options.max_text_bytes) + " was cut; the rest was not read");
-
-  bool any_text = false;
-  for (const auto& l : doc.lines) {
-    if (!scan::trim(l).empty()) {
-      any_text = true;
-      break;
-    }
-  }
-  if (!any_text) {
-    std::string why = "message has no readable text";
-    for (const auto& w : doc.warnings) why += "; " + w;
-    throw QuarantineError(why);
-  }
   return doc;
 }
 

@@ -23,7 +23,8 @@ void to_json(nlohmann::json& j, const PurchaseOrderRequest& po) {
                      {"ship_window_end", opt(po.ship_window_end)},
                      {"cartons", opt(po.cartons)},
                      {"pallets", opt(po.pallets)},
-                     {"weight_lb", opt(po.weight_lb)}};
+                     {"weight_lb", opt(po.weight_lb)},
+                     {"sources", po.sources}};
 }
 
 void from_json(const nlohmann::json& j, PurchaseOrderRequest& po) {
@@ -34,6 +35,17 @@ void from_json(const nlohmann::json& j, PurchaseOrderRequest& po) {
   read_opt(j, "cartons", po.cartons);
   read_opt(j, "pallets", po.pallets);
   read_opt(j, "weight_lb", po.weight_lb);
+  po.sources = j.value("sources", std::map<std::string, std::string>{});
+}
+
+void to_json(nlohmann::json& j, const Attention& a) {
+  j = nlohmann::json{{"reason", a.reason}, {"found", a.found}, {"missing", a.missing}};
+}
+
+void from_json(const nlohmann::json& j, Attention& a) {
+  a.reason = j.value("reason", std::string());
+  a.found = j.value("found", std::vector<std::string>{});
+  a.missing = j.value("missing", std::vector<std::string>{});
 }
 
 void to_json(nlohmann::json& j, const RoutingRequest& rr) {
@@ -45,7 +57,9 @@ void to_json(nlohmann::json& j, const RoutingRequest& rr) {
                      {"ship_from", opt(rr.ship_from)},
                      {"freight_ready_date", opt(rr.freight_ready_date)},
                      {"purchase_orders", rr.purchase_orders},
-                     {"warnings", rr.warnings}};
+                     {"warnings", rr.warnings},
+                     {"sources", rr.sources},
+                     {"attention", opt(rr.attention)}};
 }
 
 void from_json(const nlohmann::json& j, RoutingRequest& rr) {
@@ -58,6 +72,8 @@ void from_json(const nlohmann::json& j, RoutingRequest& rr) {
   read_opt(j, "freight_ready_date", rr.freight_ready_date);
   rr.purchase_orders = j.value("purchase_orders", std::vector<PurchaseOrderRequest>{});
   rr.warnings = j.value("warnings", std::vector<std::string>{});
+  rr.sources = j.value("sources", std::map<std::string, std::string>{});
+  read_opt(j, "attention", rr.attention);
 }
 
 }  // namespace dockhand::intake

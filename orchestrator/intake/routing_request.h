@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,10 +20,22 @@ struct PurchaseOrderRequest {
   std::optional<int> cartons;
   std::optional<int> pallets;
   std::optional<double> weight_lb;
+  // Where each value came from, field name -> place ("body line 12", "routing.csv row 3, column 'FC'",
+  // "routing.pdf page 1 line 4", "subject"), so the console can show it. The PO itself is under "po".
+  std::map<std::string, std::string> sources;
+};
+
+// Why a mail that may be a routing request was not read fully: it goes to a human (NEEDS_ATTENTION).
+struct Attention {
+  std::string reason;                 // one sentence for the operator
+  std::vector<std::string> found;     // the routing-request signals seen ("'routing request' in the subject", ...)
+  std::vector<std::string> missing;   // what could not be read, and why
 };
 
 struct RoutingRequest {
-  std::string classification = "other";  // "amazon_routing_request" or "other"
+  // "amazon_routing_request", "possible_routing_request" (signals of one, but not readable as one) or
+  // "other" (no routing-request signal at all: newsletters, chargebacks, auto-replies, cancellations).
+  std::string classification = "other";
   std::string classification_reason;     // why, in words an operator understands
   std::optional<std::string> message_id;
   std::optional<std::string> subject;
@@ -31,12 +44,19 @@ struct RoutingRequest {
   std::optional<std::string> freight_ready_date;  // ISO date
   std::vector<PurchaseOrderRequest> purchase_orders;  // deduplicated, in order of appearance
   std::vector<std::string> warnings;  // fields flagged while extracting (bad PO, impossible date, ...)
+  std::map<std::string, std::string> sources;  // where vendor_code, ship_from, freight_ready_date came from
+  // Set when the mail may be a routing request that was not fully read: the chain sends it to a human
+  // (NEEDS_ATTENTION) instead of planning it or filing it as "other".
+  std::optional<Attention> attention;
 
   bool is_routing_request() const { return classification == "amazon_routing_request"; }
+  bool needs_attention() const { return attention.has_value(); }
 };
 
 void to_json(nlohmann::json& j, const PurchaseOrderRequest& po);
 void from_json(const nlohmann::json& j, PurchaseOrderRequest& po);
+void to_json(nlohmann::json& j, const Attention& a);
+void from_json(const nlohmann::json& j, Attention& a);
 void to_json(nlohmann::json& j, const RoutingRequest& rr);
 void from_json(const nlohmann::json& j, RoutingRequest& rr);
 

@@ -2,14 +2,12 @@
 
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 namespace dockhand::intake::scan {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
 char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 
 bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -18,9 +16,11 @@ int days_in_month(int y, int m) {
   return (m == 2 && leap(y)) ? 29 : days[m - 1];
 }
 
-DateHit make_date(std::string raw, int y, int m, int d) {
+DateHit make_date(std::string_view raw, std::size_t begin, std::size_t end, int y, int m, int d) {
   DateHit hit;
-  hit.raw = std::move(raw);
+  hit.raw = std::string(raw);
+  hit.begin = begin;
+  hit.end = end;
   if (y < 100) y += 2000;
   if (m < 1 || m > 12) {
     hit.problem = "month " + std::to_string(m) + " does not exist";
@@ -38,11 +38,29 @@ DateHit make_date(std::string raw, int y, int m, int d) {
   return hit;
 }
 
+// A date written without its year: the year that puts it nearest after the email's date (a date up to
+// three months before the email is taken as past, in the email's year).
+DateHit make_yearless(std::string_view raw, std::size_t begin, std::size_t end, int m, int d, const DateContext& ctx) {
+  if (ctx.year == 0) {
+    DateHit hit;
+    hit.raw = std::string(raw);
+    hit.begin = begin;
+    hit.end = end;
+    hit.problem = "no year written and the email has no date to take it from";
+    return hit;
+  }
+  int y = ctx.year;
+  int diff = (m - ctx.month) * 31 + (d - ctx.day);
+  if (diff < -92) ++y;
+  else if (diff > 275) --y;
+  return make_date(raw, begin, end, y, m, d);
+}
+
 // Month number for a month name or abbreviation ("nov", "november", "sept"), 0 if none.
 int month_from_word(std::string_view w) {
   static const std::array<const char*, 12> names{"january", "february", "march",     "april",   "may",      "june",
                                                  "july",    "august",   "september", "october", "november", "december"};
-  if (w.size() < 3) return 0;
+  if (w.size() < 3 || w.size() > 9) return 0;
   std::string l = lower(w);
   for (int i = 0; i < 12; ++i) {
     std::string_view full = names[i];
@@ -65,8 +83,24 @@ std::size_t skip(std::string_view s, std::size_t i, std::string_view chars) {
   while (i < s.size() && chars.find(s[i]) != std::string_view::npos) ++i;
   return i;
 }
+// After a day number: "st", "nd", "rd", "th".
+std::size_t skip_ordinal(std::string_view s, std::size_t k) {
+  if (k + 1 < s.size() && is_alpha(s[k]) && is_alpha(s[k + 1]) && (k + 2 >= s.size() || !is_alpha(s[k + 2]))) {
+    std::string l = lower(s.substr(k, 2));
+    if (l == "st" || l == "nd" || l == "rd" || l == "th") return k + 2;
+  }
+  return k;
+}
+// A four-digit year at s[y] standing alone.
+bool year_at(std::string_view s, std::size_t y) {
+  return digits_at(s, y) == 4 && (y + 4 >= s.size() || !is_alnum(s[y + 4]));
+}
 
 }  // namespace
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -99,13 +133,13 @@ bool contains_word(std::string_view hay, std::string_view word) {
   return false;
 }
 
-std::vector<DateHit> find_dates(std::string_view s) {
+std::vector<DateHit> find_dates(std::string_view s, const DateContext& ctx, bool loose) {
   std::vector<DateHit> hits;
   std::size_t i = 0;
   while (i < s.size()) {
     char c = s[i];
     bool boundary = i == 0 || !is_alnum(s[i - 1]);
-    if (boundary && is_digit(c)) {
+    if (boundary && is_digit(c) && (i == 0 || (s[i - 1] != '/' && s[i - 1] != '.'))) {
       std::size_t n1 = digits_at(s, i);
       std::size_t j = i + n1;
       // Numeric forms: A<sep>B<sep>C with the same separator twice.
@@ -118,17 +152,17 @@ std::vector<DateHit> find_dates(std::string_view s) {
           std::size_t end = k + 1 + n3;
           bool right = end >= s.size() || !is_alnum(s[end]);
           int a = to_int(s.substr(i, n1)), b = to_int(s.substr(j + 1, n2)), c3 = to_int(s.substr(k + 1, n3));
-          std::string raw(s.substr(i, end - i));
+          std::string_view raw = s.substr(i, end - i);
           if (right && n1 == 4 && n3 >= 1 && n3 <= 2 && sep != '.') {
-            hits.push_back(make_date(raw, a, b, c3));
+            hits.push_back(make_date(raw, i, end, a, b, c3));
             i = end;
             continue;
           }
           if (right && n1 <= 2 && (n3 == 4 || n3 == 2)) {
             if (sep == '.') {
-              hits.push_back(make_date(raw, c3, b, a));  // 24.11.2026 is day-first by convention
+              hits.push_back(make_date(raw, i, end, c3, b, a));  // 24.11.2026 is day-first by convention
             } else {
-              DateHit hit = make_date(raw, c3, a, b);
+              DateHit hit = make_date(raw, i, end, c3, a, b);
               if (!hit.valid && a > 12 && b <= 12) hit.problem = "not a month/day/year date (day first?)";
               hits.push_back(hit);
             }
@@ -136,28 +170,45 @@ std::vector<DateHit> find_dates(std::string_view s) {
             continue;
           }
         }
-      }
-      // "24 Nov 2026" / "24th November, 2026"
-      if (n1 <= 2) {
-        std::size_t k = j;
-        if (k + 1 < s.size() && is_alpha(s[k]) && is_alpha(s[k + 1])) {
-          std::string_view suf = s.substr(k, 2);
-          std::string l = lower(suf);
-          if (l == "st" || l == "nd" || l == "rd" || l == "th") k += 2;
-        }
-        std::size_t w = skip(s, k, " ");
-        std::size_t we = w;
-        while (we < s.size() && is_alpha(s[we])) ++we;
-        int month = we > w ? month_from_word(s.substr(w, we - w)) : 0;
-        if (month && we > k) {
-          std::size_t y = skip(s, we, " .,");
-          std::size_t ny = digits_at(s, y);
-          if (ny == 4 && (y + 4 >= s.size() || !is_alnum(s[y + 4]))) {
-            hits.push_back(make_date(std::string(s.substr(i, y + 4 - i)), to_int(s.substr(y, 4)), month,
-                                     to_int(s.substr(i, n1))));
-            i = y + 4;
+        // "2/6" (month/day) in a value labelled as a date.
+        if (loose && sep == '/' && n1 <= 2 && n2 >= 1 && n2 <= 2 && (k >= s.size() || (!is_alnum(s[k]) && s[k] != '/'))) {
+          int a = to_int(s.substr(i, n1)), b = to_int(s.substr(j + 1, n2));
+          if (a >= 1 && a <= 12 && b >= 1 && b <= 31) {
+            hits.push_back(make_yearless(s.substr(i, k - i), i, k, a, b, ctx));
+            i = k;
             continue;
           }
+        }
+      }
+      // "24 Nov 2026", "24th November, 2026", "2nd of February", "2-6 Feb 2027"
+      if (n1 <= 2) {
+        std::size_t k = skip_ordinal(s, j);
+        std::size_t d2_begin = 0, n_d2 = 0;
+        if (k < s.size() && s[k] == '-' && digits_at(s, k + 1) >= 1 && digits_at(s, k + 1) <= 2) {
+          d2_begin = k + 1;
+          n_d2 = digits_at(s, d2_begin);
+          k = skip_ordinal(s, d2_begin + n_d2);
+        }
+        std::size_t w = skip(s, k, " ");
+        if (w + 3 <= s.size() && lower(s.substr(w, 3)) == "of ") w = skip(s, w + 3, " ");
+        std::size_t we = w;
+        while (we < s.size() && is_alpha(s[we])) ++we;
+        int month = (we > w && w > k) ? month_from_word(s.substr(w, we - w)) : 0;
+        if (month) {
+          std::size_t y = skip(s, we, " .,");
+          int day = to_int(s.substr(i, n1));
+          int day2 = n_d2 ? to_int(s.substr(d2_begin, n_d2)) : 0;
+          if (year_at(s, y)) {
+            int year = to_int(s.substr(y, 4));
+            hits.push_back(make_date(s.substr(i, y + 4 - i), i, y + 4, year, month, day));
+            if (day2) hits.push_back(make_date(s.substr(i, y + 4 - i), i, y + 4, year, month, day2));
+            i = y + 4;
+          } else {
+            hits.push_back(make_yearless(s.substr(i, we - i), i, we, month, day, ctx));
+            if (day2) hits.push_back(make_yearless(s.substr(i, we - i), i, we, month, day2, ctx));
+            i = we;
+          }
+          continue;
         }
       }
       i = j;
@@ -168,23 +219,41 @@ std::vector<DateHit> find_dates(std::string_view s) {
       while (we < s.size() && is_alpha(s[we])) ++we;
       int month = month_from_word(s.substr(i, we - i));
       if (month) {
-        // "Nov 24, 2026", "November 24th 2026", "Nov. 24 2026"
+        // "Nov 24, 2026", "November 24th 2026", "Nov. 24 2026", "Feb 2", "Feb 2-6, 2027"
         std::size_t d = skip(s, we, " .");
         std::size_t nd = digits_at(s, d);
-        if (nd >= 1 && nd <= 2 && d > we) {
-          std::size_t k = d + nd;
-          if (k + 1 < s.size() && is_alpha(s[k]) && is_alpha(s[k + 1])) {
-            std::string l = lower(s.substr(k, 2));
-            if (l == "st" || l == "nd" || l == "rd" || l == "th") k += 2;
+        if (nd >= 1 && nd <= 2 && d > we && (d + nd >= s.size() || (s[d + nd] != '/' && s[d + nd] != ':' && s[d + nd] != '.') ||
+                                             (s[d + nd] == '.' && !(d + nd + 1 < s.size() && is_digit(s[d + nd + 1]))))) {
+          int day = to_int(s.substr(d, nd));
+          std::size_t k = skip_ordinal(s, d + nd);
+          int day2 = 0;
+          std::size_t after_range = k;
+          {
+            std::size_t r = skip(s, k, " ");
+            if (r < s.size() && s[r] == '-') {
+              std::size_t r2 = skip(s, r + 1, " ");
+              std::size_t n2 = digits_at(s, r2);
+              if (n2 >= 1 && n2 <= 2 && (r2 + n2 >= s.size() || !is_alnum(s[r2 + n2]) || is_alpha(s[r2 + n2]))) {
+                std::size_t k2 = skip_ordinal(s, r2 + n2);
+                if (k2 >= s.size() || !is_alpha(s[k2])) {
+                  day2 = to_int(s.substr(r2, n2));
+                  after_range = k2;
+                }
+              }
+            }
           }
-          std::size_t y = skip(s, k, " ,");
-          std::size_t ny = digits_at(s, y);
-          if (y > k && ny == 4 && (y + 4 >= s.size() || !is_alnum(s[y + 4]))) {
-            hits.push_back(make_date(std::string(s.substr(i, y + 4 - i)), to_int(s.substr(y, 4)), month,
-                                     to_int(s.substr(d, nd))));
+          std::size_t y = skip(s, after_range, " ,");
+          if (y > after_range && year_at(s, y)) {
+            int year = to_int(s.substr(y, 4));
+            hits.push_back(make_date(s.substr(i, y + 4 - i), i, y + 4, year, month, day));
+            if (day2) hits.push_back(make_date(s.substr(i, y + 4 - i), i, y + 4, year, month, day2));
             i = y + 4;
-            continue;
+          } else {
+            hits.push_back(make_yearless(s.substr(i, after_range - i), i, after_range, month, day, ctx));
+            if (day2) hits.push_back(make_yearless(s.substr(i, after_range - i), i, after_range, month, day2, ctx));
+            i = after_range;
           }
+          continue;
         }
       }
       i = we;
@@ -192,81 +261,169 @@ std::vector<DateHit> find_dates(std::string_view s) {
     }
     ++i;
   }
+  // A range written "Dec 28 - Jan 3": the end takes the year after when inference put it before the start.
   return hits;
 }
 
-std::optional<long long> first_integer(std::string_view s) {
+std::string excel_serial_date(double serial) {
+  if (!(serial > 36526 && serial < 73051)) return {};  // 2000 .. 2099
+  long days = long(serial) - 25569;                     // Excel day 25569 = 1970-01-01
+  // civil_from_days (H. Hinnant)
+  long z = days + 719468;
+  long era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = unsigned(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long y = long(yoe) + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04ld-%02u-%02u", y, m, d);
+  return buf;
+}
+
+std::optional<Number> number_at(std::string_view s, std::size_t i) {
+  if (i >= s.size() || !is_digit(s[i])) return std::nullopt;
+  std::size_t j = i;
+  std::string digits;  // with '.' as the decimal point once decided
+  std::vector<std::pair<char, std::size_t>> seps;  // separator and how many digits follow it
+  std::string raw;
+  while (j < s.size()) {
+    if (is_digit(s[j])) {
+      raw += s[j++];
+      continue;
+    }
+    if ((s[j] == ',' || s[j] == '.') && j + 1 < s.size() && is_digit(s[j + 1])) {
+      std::size_t n = digits_at(s, j + 1);
+      seps.emplace_back(s[j], n);
+      raw += s[j++];
+      continue;
+    }
+    break;
+  }
+  // Decide which separator (if any) is the decimal point.
+  char decimal = 0;
+  if (!seps.empty()) {
+    char last = seps.back().first;
+    bool mixed = false;
+    for (auto& [c, n] : seps) mixed |= c != last;
+    if (mixed) decimal = last;
+    else if (seps.size() == 1 && (last == '.' || seps.back().second != 3)) decimal = last;
+  }
+  double v = 0, scale = 0;
+  for (char ch : raw) {
+    if (is_digit(ch)) {
+      if (scale > 0) {
+        v += (ch - '0') / scale;
+        scale *= 10;
+      } else {
+        v = v * 10 + (ch - '0');
+      }
+    } else if (ch == decimal) {
+      scale = 10;
+    }
+  }
+  return Number{v, i, j};
+}
+
+std::optional<Number> first_number(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (!is_digit(s[i])) continue;
-    if (i > 0 && (is_alpha(s[i - 1]))) {  // part of a code like ABE8
+    if (i > 0 && is_alpha(s[i - 1])) {  // part of a code like ABE8
       while (i < s.size() && is_alnum(s[i])) ++i;
       continue;
     }
-    long long v = 0;
-    std::size_t j = i;
-    while (j < s.size() && (is_digit(s[j]) || (s[j] == ',' && j + 3 < s.size() + 0 && digits_at(s, j + 1) == 3))) {
-      if (s[j] != ',') v = v * 10 + (s[j] - '0');
-      ++j;
-      if (v > 1000000000LL) return std::nullopt;
+    auto n = number_at(s, i);
+    std::size_t j = n->end;
+    if (j < s.size() && is_alpha(s[j]) && j + 1 < s.size() && is_digit(s[j + 1])) {  // "2K4..." style token
+      while (j < s.size() && is_alnum(s[j])) ++j;
+      i = j;
+      continue;
     }
-    if (j < s.size() && is_alpha(s[j]) && !(j + 1 < s.size() && is_alpha(s[j + 1]))) {
-      continue;  // "2K4..." style token, not a count
-    }
-    return v;
+    return n;
   }
   return std::nullopt;
 }
 
-std::optional<double> first_weight_lb(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (!is_digit(s[i]) || (i > 0 && is_alpha(s[i - 1]))) continue;
-    std::string num;
-    std::size_t j = i;
-    while (j < s.size() && (is_digit(s[j]) || s[j] == '.' || (s[j] == ',' && digits_at(s, j + 1) == 3))) {
-      if (s[j] != ',') num += s[j];
-      ++j;
-    }
-    if (!num.empty() && num.back() == '.') num.pop_back();
-    double v = 0;
-    try {
-      v = std::stod(num);
-    } catch (...) {
-      return std::nullopt;
-    }
-    std::size_t u = skip(s, j, " ");
-    std::size_t ue = u;
-    while (ue < s.size() && is_alpha(s[ue])) ++ue;
-    std::string unit = lower(s.substr(u, ue - u));
-    if (unit == "kg" || unit == "kgs" || unit == "kilograms" || unit == "kilogram") {
-      v = v * 2.2046226218;
-      v = double((long long)(v * 10 + 0.5)) / 10;  // one decimal, as written weights are
-    }
-    return v;
+std::optional<long long> first_integer(std::string_view s) {
+  auto n = first_number(s);
+  if (!n || n->value > 1e9) return std::nullopt;
+  return (long long)std::floor(n->value + 1e-9);
+}
+
+double kg_to_lb(double kg) {
+  double v = kg * 2.2046226218;
+  return double((long long)(v * 10 + 0.5)) / 10;  // one decimal, as written weights are
+}
+
+int weight_unit_at(std::string_view s, std::size_t i, std::size_t* end) {
+  if (i < s.size() && s[i] == '#') {
+    if (end) *end = i + 1;
+    return 1;
   }
-  return std::nullopt;
+  std::size_t u = skip(s, i, " ");
+  if (u < s.size() && s[u] == '(') ++u;
+  std::size_t ue = u;
+  while (ue < s.size() && is_alpha(s[ue])) ++ue;
+  std::string unit = lower(s.substr(u, ue - u));
+  if (ue < s.size() && s[ue] == '.') ++ue;
+  if (end) *end = ue;
+  if (unit == "lb" || unit == "lbs" || unit == "pounds" || unit == "pound" || unit == "lbr") return 1;
+  if (unit == "kg" || unit == "kgs" || unit == "kilograms" || unit == "kilogram" || unit == "kilos" || unit == "kilo")
+    return 2;
+  return 0;
+}
+
+std::optional<double> first_weight_lb(std::string_view s, bool default_kg) {
+  auto n = first_number(s);
+  if (!n) return std::nullopt;
+  int unit = weight_unit_at(s, n->end);
+  if (unit == 2 || (unit == 0 && default_kg)) return kg_to_lb(n->value);
+  return n->value;
+}
+
+bool is_po_shaped(std::string_view tok) {
+  if (tok.size() != 8) return false;
+  bool digit = false, alpha = false;
+  for (char c : tok) {
+    if (!is_alnum(c)) return false;
+    digit |= is_digit(c);
+    alpha |= is_alpha(c);
+  }
+  return digit && alpha;
+}
+
+bool is_fc_shaped(std::string_view tok) {
+  return tok.size() == 4 && is_alpha(tok[0]) && is_alpha(tok[1]) && is_alpha(tok[2]) && is_digit(tok[3]);
 }
 
 std::vector<PoToken> split_po_list(std::string_view s) {
   std::vector<PoToken> out;
-  std::size_t stop = s.find('(');
-  if (stop != std::string_view::npos) s = s.substr(0, stop);
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && !is_alnum(s[i]) && s[i] != '-' && s[i] != '_') ++i;
+    while (i < s.size() && !is_alnum(s[i]) && s[i] != '(') {
+      // '.' or ':' right after a token ends the list ("2K4GH7QZ. Thanks"), a ':' before any token does not.
+      if ((s[i] == '.' && (i + 1 >= s.size() || s[i + 1] == ' ')) && !out.empty()) return out;
+      ++i;
+    }
+    if (i >= s.size() || s[i] == '(') break;
     std::size_t j = i;
-    while (j < s.size() && (is_alnum(s[j]) || s[j] == '-' || s[j] == '_')) ++j;
+    while (j < s.size() && (is_alnum(s[j]) || ((s[j] == '-' || s[j] == '_') && j + 1 < s.size() && is_alnum(s[j + 1])))) ++j;
     std::string_view tok = s.substr(i, j - i);
+    std::size_t begin = i;
     i = j;
-    while (!tok.empty() && (tok.back() == '-' || tok.back() == '_')) tok.remove_suffix(1);
-    while (!tok.empty() && (tok.front() == '-' || tok.front() == '_')) tok.remove_prefix(1);
-    if (tok.empty()) continue;
-    bool has_digit = false;
-    for (char c : tok) has_digit |= is_digit(c);
-    if (!has_digit) continue;
+    std::string l = lower(tok);
+    if (l == "and" || l == "po" || l == "pos" || l == "no" || l == "nos" || l == "number" || l == "numbers" || l == "amp")
+      continue;
+    bool has_digit = false, alnum = true;
+    for (char c : tok) has_digit |= is_digit(c), alnum &= is_alnum(c);
+    if (!has_digit || tok.size() < 6 || tok.size() > 12) break;  // not a PO candidate: the list ended
     PoToken t;
     t.po = upper(tok);
-    bool alnum = true;
-    for (char c : tok) alnum &= is_alnum(c);
+    t.begin = begin;
+    t.end = j;
     if (!alnum) {
       t.problem = "PO " + t.po + " has characters other than letters and digits";
     } else if (t.po.size() != 8) {
@@ -288,7 +445,8 @@ bool is_po_list_line(std::string_view s) {
   std::size_t tokens = 0;
   std::size_t i = 0;
   while (i < s.size()) {
-    if (s[i] == ',' || s[i] == ';' || s[i] == ' ' || s[i] == '\t' || s[i] == '#' || s[i] == '/' || s[i] == '|' || s[i] == '&') {
+    if (s[i] == ',' || s[i] == ';' || s[i] == ' ' || s[i] == '\t' || s[i] == '#' || s[i] == '/' || s[i] == '|' ||
+        s[i] == '&' || (s[i] == '.' && i + 1 == s.size())) {
       ++i;
       continue;
     }
@@ -300,12 +458,12 @@ bool is_po_list_line(std::string_view s) {
     for (char c : tok) digit |= is_digit(c);
     std::string l = lower(tok);
     // "1." numbering is fine; anything else must look like a PO.
-    if (j < s.size() && s[j] == '.' && tokens == 0 && tok.size() <= 2 && digit) {
+    if (j < s.size() && (s[j] == '.' || s[j] == ')') && tokens == 0 && tok.size() <= 2 && digit) {
       i = j + 1;
       continue;
     }
-    if (!digit && l != "and") return false;
-    if (digit && (tok.size() < 5 || tok.size() > 12)) return false;
+    if (!digit && l != "and" && l != "po") return false;
+    if (digit && (tok.size() < 6 || tok.size() > 12)) return false;
     if (digit) ++tokens;
     i = j;
   }
@@ -313,17 +471,22 @@ bool is_po_list_line(std::string_view s) {
 }
 
 std::string find_fc_code(std::string_view s) {
+  for (const auto& w : words(s))
+    if (is_fc_shaped(w.text)) return upper(w.text);
+  return {};
+}
+
+std::vector<Word> words(std::string_view s) {
+  std::vector<Word> out;
   std::size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && !is_alnum(s[i])) ++i;
     std::size_t j = i;
     while (j < s.size() && is_alnum(s[j])) ++j;
-    std::string_view tok = s.substr(i, j - i);
-    if (tok.size() == 4 && is_alpha(tok[0]) && is_alpha(tok[1]) && is_alpha(tok[2]) && is_digit(tok[3]))
-      return upper(tok);
+    if (j > i) out.push_back({s.substr(i, j - i), i, j});
     i = j;
   }
-  return {};
+  return out;
 }
 
 std::vector<std::string> split_cells(std::string_view line) {
@@ -367,7 +530,7 @@ bool is_rule_line(std::string_view line) {
   line = trim(line);
   if (line.size() < 3) return false;
   for (char c : line)
-    if (c != '-' && c != '=' && c != '+' && c != '|' && c != ':' && c != ' ' && c != '\t') return false;
+    if (c != '-' && c != '=' && c != '+' && c != '|' && c != ':' && c != ' ' && c != '\t' && c != '_') return false;
   return true;
 }
 

@@ -1,11 +1,67 @@
 #include "orchestrator/spapi/lwa_token_provider.h"
 
-#include "orchestrator/spapi/vendor_shipments.h"
-
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace dockhand::spapi {
+
+namespace {
+HttpRequest lwa_request(const LwaConfig& config, std::string body) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = config.endpoint;
+  request.headers = {"Content-Type: application/x-www-form-urlencoded;charset=UTF-8", "Accept: application/json"};
+  request.body = std::move(body) + "&client_id=" + url_encode(config.client_id) +
+                 "&client_secret=" + url_encode(config.client_secret);
+  request.timeout = config.timeout;
+  request.connect_timeout = config.connect_timeout;
+  return request;
+}
+}  // namespace
+
+SpapiError lwa_refusal(const HttpResponse& response, const std::string& endpoint, const Redactor& redact) {
+  // LWA answers {"error": "invalid_grant", "error_description": "..."}; keep those, never the body whole.
+  std::string code = "HTTP " + std::to_string(response.status), description, lwa_code;
+  auto parsed = nlohmann::json::parse(response.body, nullptr, false);
+  if (parsed.is_object()) {
+    if (parsed.contains("error") && parsed["error"].is_string()) lwa_code = parsed["error"].get<std::string>();
+    if (!lwa_code.empty()) code = lwa_code;
+    if (parsed.contains("error_description") && parsed["error_description"].is_string())
+      description = parsed["error_description"].get<std::string>();
+  }
+  auto errors = nlohmann::json::array({{{"code", redact(code)}, {"message", redact(description)}}});
+  const std::string what = redact("LWA token request refused (HTTP " + std::to_string(response.status) + " from " +
+                                  endpoint + "): " + code + (description.empty() ? "" : " - " + description));
+  SpapiError error(what, static_cast<int>(response.status), errors);
+  if (lwa_code == "invalid_grant" || lwa_code == "invalid_client" || lwa_code == "unauthorized_client")
+    error.auth_error = lwa_code;
+  return error;
+}
+
+std::string exchange_authorization_code(HttpTransport& transport, const LwaConfig& lwa, const std::string& code,
+                                        const std::string& redirect_uri, Redactor& redact) {
+  redact.add(code);
+  redact.add(lwa.client_secret);
+  if (code.empty()) throw SpapiError("LWA: no spapi_oauth_code to exchange", 400);
+  auto request = lwa_request(lwa, "grant_type=authorization_code&code=" + url_encode(code) +
+                                      "&redirect_uri=" + url_encode(redirect_uri));
+  HttpResponse response;
+  try {
+    response = transport.perform(request);
+  } catch (const TransportError& e) {
+    throw SpapiError(redact("LWA authorization code exchange failed: " + std::string(e.what())), 0);
+  }
+  if (response.status < 200 || response.status >= 300) throw lwa_refusal(response, lwa.endpoint, redact);
+  auto parsed = nlohmann::json::parse(response.body, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("refresh_token") || !parsed["refresh_token"].is_string() ||
+      parsed["refresh_token"].get<std::string>().empty())
+    throw SpapiError("LWA answer from " + lwa.endpoint + " to the authorization code has no refresh_token", 502);
+  const auto token = parsed["refresh_token"].get<std::string>();
+  redact.add(token);
+  if (parsed.contains("access_token") && parsed["access_token"].is_string())
+    redact.add(parsed["access_token"].get<std::string>());
+  return token;
+}
 
 LwaTokenProvider::LwaTokenProvider(LwaConfig config, HttpTransport& transport, Redactor& redact,
                                    std::function<Clock::time_point()> now)
@@ -17,6 +73,7 @@ LwaTokenProvider::LwaTokenProvider(LwaConfig config, HttpTransport& transport, R
 std::string LwaTokenProvider::access_token() {
   std::lock_guard lock(mutex_);
   const auto now = now_();
+  if (refusal_ && now < refusal_until_) throw *refusal_;
   if (!token_.empty() && now < refresh_at_) return token_;
   if (!token_.empty() && now < expires_at_) {
     try {
@@ -35,6 +92,14 @@ void LwaTokenProvider::invalidate(const std::string& token) {
   if (token == token_) token_.clear();
 }
 
+void LwaTokenProvider::set_refresh_token(const std::string& refresh_token) {
+  std::lock_guard lock(mutex_);
+  redact_.add(refresh_token);
+  config_.refresh_token = refresh_token;
+  token_.clear();
+  refusal_.reset();
+}
+
 int LwaTokenProvider::refreshes() const {
   std::lock_guard lock(mutex_);
   return refreshes_;
@@ -43,15 +108,7 @@ int LwaTokenProvider::refreshes() const {
 void LwaTokenProvider::refresh_locked() {
   if (config_.client_id.empty() || config_.client_secret.empty() || config_.refresh_token.empty())
     throw SpapiError("LWA: client_id, client_secret and refresh_token must all be configured", 400);
-  HttpRequest request;
-  request.method = "POST";
-  request.url = config_.endpoint;
-  request.headers = {"Content-Type: application/x-www-form-urlencoded;charset=UTF-8", "Accept: application/json"};
-  request.body = "grant_type=refresh_token&refresh_token=" + url_encode(config_.refresh_token) +
-                 "&client_id=" + url_encode(config_.client_id) +
-                 "&client_secret=" + url_encode(config_.client_secret);
-  request.timeout = config_.timeout;
-  request.connect_timeout = config_.connect_timeout;
+  auto request = lwa_request(config_, "grant_type=refresh_token&refresh_token=" + url_encode(config_.refresh_token));
   const auto started = now_();
   HttpResponse response;
   try {
@@ -60,18 +117,12 @@ void LwaTokenProvider::refresh_locked() {
     throw SpapiError(redact_("LWA token request failed: " + std::string(e.what())), 0);
   }
   if (response.status < 200 || response.status >= 300) {
-    // LWA answers {"error": "invalid_grant", "error_description": "..."}; keep those, never the body whole.
-    std::string code = "HTTP " + std::to_string(response.status), description;
-    auto parsed = nlohmann::json::parse(response.body, nullptr, false);
-    if (parsed.is_object()) {
-      code = parsed.value("error", code);
-      description = parsed.value("error_description", std::string());
+    auto error = lwa_refusal(response, config_.endpoint, redact_);
+    if (error.authorization_refused()) {
+      refusal_ = error;
+      refusal_until_ = now_() + kRefusalRemembered;
     }
-    auto errors = nlohmann::json::array({{{"code", redact_(code)}, {"message", redact_(description)}}});
-    const std::string what = redact_("LWA token request refused (HTTP " + std::to_string(response.status) +
-                                     " from " + config_.endpoint + "): " + code +
-                                     (description.empty() ? "" : " - " + description));
-    throw SpapiError(what, static_cast<int>(response.status), errors);
+    throw error;
   }
   auto parsed = nlohmann::json::parse(response.body, nullptr, false);
   if (!parsed.is_object() || !parsed.contains("access_token") || !parsed["access_token"].is_string())

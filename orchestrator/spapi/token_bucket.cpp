@@ -22,10 +22,22 @@ void TokenBucket::refill(Clock::time_point now) {
 
 TokenBucket::Clock::duration TokenBucket::reserve() {
   std::lock_guard lock(mutex_);
-  refill(now_());
+  const auto now = now_();
+  refill(now);
   tokens_ -= 1.0;  // may go negative: that is the queue of callers already waiting
-  if (tokens_ >= 0) return Clock::duration::zero();
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(-tokens_ / rate_));
+  const auto paused = paused_until_ > now ? paused_until_ - now : Clock::duration::zero();
+  if (tokens_ >= 0) return paused;
+  return std::max(paused, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(-tokens_ / rate_)));
+}
+
+void TokenBucket::pause_for(Clock::duration pause) {
+  std::lock_guard lock(mutex_);
+  paused_until_ = std::max(paused_until_, now_() + pause);
+}
+
+void TokenBucket::give_back() {
+  std::lock_guard lock(mutex_);
+  tokens_ = std::min(burst_, tokens_ + 1.0);
 }
 
 void TokenBucket::acquire() {

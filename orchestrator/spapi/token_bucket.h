@@ -20,6 +20,10 @@ class TokenBucket {
   void acquire();
   void set_rate(double rate);  // from x-amzn-RateLimit-Limit
   void drain();                // Amazon said 429: the bucket is empty, whatever we thought
+  // Amazon said 429 again: no token for `pause` from now (the backoff), whatever the rate says.
+  void pause_for(Clock::duration pause);
+  // Returns a token reserve() took when the caller decided not to wait for it after all.
+  void give_back();
   double rate() const;
   double burst() const;
 
@@ -27,7 +31,7 @@ class TokenBucket {
   void refill(Clock::time_point now);
   mutable std::mutex mutex_;
   double rate_, burst_, tokens_;
-  Clock::time_point last_;
+  Clock::time_point last_, paused_until_{};
   std::function<Clock::time_point()> now_;
 };
 

@@ -63,6 +63,7 @@ std::string query_escape(const std::string& v) { return url_encode(v); }
 struct VendorShipmentsClient::Impl {
   explicit Impl(SpapiConfig c)
       : config(std::move(c)),
+        prefix(config.account.empty() ? "" : "[" + config.account + "] "),
         base(base_url(config)),
         lwa(LwaConfig{config.lwa_endpoint, config.client_id, config.client_secret, config.refresh_token,
                       config.request_timeout, config.connect_timeout},
@@ -85,7 +86,7 @@ struct VendorShipmentsClient::Impl {
   }
 
   // Full jitter: a uniform wait in [0, min(cap, base * 2^attempt)].
-  void backoff(int attempt) {
+  std::chrono::microseconds backoff_delay(int attempt) {
     const double ceiling = std::min<double>(static_cast<double>(config.backoff_cap.count()),
                                             static_cast<double>(config.backoff_base.count()) * std::ldexp(1.0, attempt));
     double wait_ms;
@@ -93,7 +94,17 @@ struct VendorShipmentsClient::Impl {
       std::lock_guard lock(rng_mutex);
       wait_ms = std::uniform_real_distribution<double>(0, std::max(0.0, ceiling))(rng);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(wait_ms * 1000)));
+    return std::chrono::microseconds(static_cast<long long>(wait_ms * 1000));
+  }
+  void backoff(int attempt) { std::this_thread::sleep_for(backoff_delay(attempt)); }
+
+  // The rate limit asks for a longer wait than this call may spend: give up now (retryable), so the chain
+  // reschedules the request and goes on with other requests (other selling partners' above all).
+  SpapiError throttled(const std::string& what, std::chrono::steady_clock::duration wait, bool after_429) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+    return SpapiError(what + ": " + (after_429 ? "throttled by Amazon (HTTP 429)" : "rate limit reached") +
+                          ", next slot in " + std::to_string(ms) + " ms; not waiting here (spapi.throttle_wait_max_ms)",
+                      429, nlohmann::json::array({{{"code", "QuotaExceeded"}, {"message", "throttled"}}}));
   }
 
   void note_rate_limit(Operation op, const HttpResponse& response) {
@@ -115,16 +126,29 @@ struct VendorShipmentsClient::Impl {
   // submitShipments: an answer lost after the request was sent is then reported as uncertain, not repeated.
   HttpResponse call(Operation op, const std::string& method, const std::string& path, const std::string& body,
                     bool idempotent) {
-    const std::string what = std::string(name_of(op)) + " " + method + " " + path;
-    bool refreshed_after_expiry = false;
+    const std::string what = prefix + name_of(op) + " " + method + " " + path;
+    bool refreshed_after_refusal = false, throttled_by_amazon = false;
+    auto throttle_budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(config.throttle_wait_max);
     for (int attempt = 0;; ++attempt) {
       const bool last = attempt >= config.max_retries;
-      bucket(op).acquire();
+      const auto wait = bucket(op).reserve();
+      if (wait > throttle_budget) {
+        bucket(op).give_back();
+        throw throttled(what, wait, throttled_by_amazon);
+      }
+      if (wait > std::chrono::steady_clock::duration::zero()) {
+        std::this_thread::sleep_for(wait);
+        throttle_budget -= wait;
+      }
       std::string token;
       try {
         token = lwa.access_token();
       } catch (const SpapiError& e) {
-        if (!e.retryable() || last) throw SpapiError(redact(what + ": " + e.what()), e.http_status, e.errors);
+        if (!e.retryable() || last) {
+          SpapiError error(redact(what + ": " + e.what()), e.http_status, e.errors);
+          error.auth_error = e.auth_error;
+          throw error;
+        }
         spdlog::warn("spapi: {} waiting for LWA (attempt {}/{}): {}", what, attempt + 1, config.max_retries + 1,
                      redact(e.what()));
         backoff(attempt);
@@ -167,22 +191,36 @@ struct VendorShipmentsClient::Impl {
       if (status >= 200 && status < 300) return response;
 
       const auto errors = errors_of(response, redact);
-      if (status == 403 && !refreshed_after_expiry && says_token_expired(errors)) {
-        // Once per call: a second "expired" right after a fresh token is a real problem, not a race.
-        spdlog::info("spapi: {} access token expired, refreshing it", what);
-        refreshed_after_expiry = true;
+      const bool refused = status == 401 || status == 403;
+      if (refused && !refreshed_after_refusal) {
+        // Once per call: the token expired (or was revoked): a fresh one from LWA settles it, or LWA itself
+        // says the authorization is gone (invalid_grant). A second refusal right after is a real problem.
+        spdlog::info("spapi: {} access token refused (HTTP {}: {}), getting a new one", what, status, describe(errors));
+        refreshed_after_refusal = true;
         lwa.invalidate(token);
         --attempt;
         continue;
       }
       const bool retryable = status == 429 || status >= 500;
-      if (status == 429) bucket(op).drain();
+      if (status == 429) {
+        // Amazon's bucket is empty: ours too, and nothing is sent before the backoff is over.
+        throttled_by_amazon = true;
+        bucket(op).drain();
+        bucket(op).pause_for(backoff_delay(attempt));
+        if (!last) {
+          spdlog::warn("spapi: {} HTTP 429 (attempt {}/{}): {}", what, attempt + 1, config.max_retries + 1,
+                       describe(errors));
+          continue;
+        }
+      }
       if (!retryable || last) {
         std::string message = what + ": HTTP " + std::to_string(status);
         if (retryable) message += " after " + std::to_string(attempt + 1) + " attempts";
         message += ": " + describe(errors);
         spdlog::error("spapi: {}", redact(message));
-        throw SpapiError(redact(message), status, errors);
+        SpapiError error(redact(message), status, errors);
+        if (refused && !says_token_expired(errors)) error.auth_error = "Unauthorized";
+        throw error;
       }
       spdlog::warn("spapi: {} HTTP {} (attempt {}/{}), backing off: {}", what, status, attempt + 1,
                    config.max_retries + 1, describe(errors));
@@ -198,6 +236,7 @@ struct VendorShipmentsClient::Impl {
   }
 
   SpapiConfig config;
+  std::string prefix;  // "[BRAND] " when the account is named
   std::string base;
   HttpTransport transport;
   Redactor redact;
@@ -266,6 +305,17 @@ std::optional<nlohmann::json> VendorShipmentsClient::get_shipment_details(const 
       if (s.is_object() && s.value("vendorShipmentIdentifier", std::string()) == vendor_shipment_identifier) return s;
   }
   return std::nullopt;
+}
+
+void VendorShipmentsClient::check_access() {
+  auto response = impl_->call(Operation::GetShipmentDetails, "GET", "/vendor/shipping/v1/shipments?limit=1", "", true);
+  auto parsed = impl_->parse_json(response, "getShipmentDetails");
+  if (!parsed.is_object() || !parsed.contains("payload"))
+    throw SpapiError("getShipmentDetails (access check): response has no payload", 502);
+}
+
+void VendorShipmentsClient::set_refresh_token(const std::string& refresh_token) {
+  impl_->lwa.set_refresh_token(refresh_token);
 }
 
 }  // namespace dockhand::spapi

@@ -26,6 +26,12 @@ struct SpapiConfig {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds backoff_base{250};
   std::chrono::milliseconds backoff_cap{30000};
+  // The longest one call waits for a rate limit (its bucket, or the backoff after a 429). Beyond that the
+  // call gives up at once with a retryable 429 and the chain reschedules the request, so a throttled
+  // selling partner never holds up the others' requests (they share the chain's loop).
+  std::chrono::milliseconds throttle_wait_max{200};
+  // Who these credentials act for, for messages ("authorization for BRAND was revoked"); "" if unnamed.
+  std::string account;
 };
 
 // A 4xx other than 429 (or retries exhausted): carries the HTTP status and Amazon's error list.
@@ -39,6 +45,12 @@ class SpapiError : public std::runtime_error {
   // Added: true when submitShipments may have reached Amazon although no answer came back (timeout or
   // connection dropped after the request was sent). Never resubmit blindly: ask getShipmentDetails first.
   bool uncertain = false;
+  // Added (brands): the selling partner's authorization itself was refused: LWA said invalid_grant (the
+  // refresh token was revoked or is wrong), invalid_client or unauthorized_client, or SP-API answered 401/403
+  // for a reason other than an expired access token (a missing role, a token for another selling partner).
+  // Waiting does not help; a human must re-authorize. `auth_error` is LWA's error code or "Unauthorized".
+  std::string auth_error;
+  bool authorization_refused() const { return !auth_error.empty(); }
 };
 
 struct TransactionStatus {
@@ -61,6 +73,13 @@ class VendorShipmentsClient {
   // GET /vendor/shipping/v1/shipments?vendorShipmentIdentifier=... ; the shipment, or nullopt if Amazon
   // has none with that identifier (used to resolve an uncertain submission).
   std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier);
+  // One harmless read (getShipmentDetails with limit=1): proves the token exchange works and the
+  // authorization covers the Vendor Shipments API. Throws SpapiError (authorization_refused() for a revoked
+  // token or a missing role).
+  void check_access();
+  // The selling partner authorized again (a new refresh token): forget the cached access token and any
+  // remembered refusal.
+  void set_refresh_token(const std::string& refresh_token);
 
  private:
   struct Impl;

@@ -29,6 +29,10 @@
 #include <thread>
 #include <vector>
 
+namespace dockhand::chain {
+inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
+}  // namespace dockhand::chain
+
 namespace dockhand::serve_testing {
 
 namespace fs = std::filesystem;
@@ -49,12 +53,13 @@ inline std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-// A PO in the warehouse data: vendor ABCDE, ship-from ORL1, window from tomorrow for 5 days, `cartons`
-// cartons of 20 lb, 16x12x10 in, on one pallet. Passes every default rule.
-inline void add_order(pretender::OrderDatabase& db, const std::string& po, const std::string& fc, int cartons = 4) {
+// A PO in the warehouse data: vendor ABCDE (or `vendor`), ship-from ORL1, window from tomorrow for 5 days,
+// `cartons` cartons of 20 lb, 16x12x10 in, on one pallet. Passes every default rule.
+inline void add_order(pretender::OrderDatabase& db, const std::string& po, const std::string& fc, int cartons = 4,
+                      const std::string& vendor = "ABCDE") {
   pretender::Order o;
   o.po = po;
-  o.vendor_code = "ABCDE";
+  o.vendor_code = vendor;
   o.ship_from = "ORL1";
   o.destination_fc = fc;
   o.ship_window_start = iso_day(1);
@@ -68,13 +73,16 @@ inline void add_order(pretender::OrderDatabase& db, const std::string& po, const
   db.upsert(o);
 }
 
-// A routing-request email in the "key: value" style, one block per PO.
+// A routing-request email in the "key: value" style, one block per PO. `vendor` "" names no vendor code.
 inline std::string routing_email(const std::string& message_id, const std::vector<std::pair<std::string, std::string>>& pos,
-                                 int cartons = 4) {
-  std::string m = "From: Amazon Routing <routing-requests@amazon.example>\r\nTo: routing@dockhand-3pl.example\r\n"
-                  "Subject: Routing request for vendor ABCDE\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\n"
+                                 int cartons = 4, const std::string& vendor = "ABCDE",
+                                 const std::string& from = "Amazon Routing <routing-requests@amazon.example>") {
+  std::string m = "From: " + from + "\r\nTo: routing@dockhand-3pl.example\r\n"
+                  "Subject: Routing request" + (vendor.empty() ? "" : " for vendor " + vendor) +
+                  "\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\n"
                   "Message-ID: <" + message_id + ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-                  "Hello,\r\n\r\nPlease submit the routing request below.\r\n\r\nVendor code: ABCDE\r\nShip from: ORL1\r\n"
+                  "Hello,\r\n\r\nPlease submit the routing request below.\r\n\r\n" +
+                  (vendor.empty() ? "" : "Vendor code: " + vendor + "\r\n") + "Ship from: ORL1\r\n"
                   "Freight ready date: " + iso_day(1) + "\r\n\r\n";
   for (const auto& [po, fc] : pos)
     m += "PO: " + po + "\r\nDestination FC: " + fc + "\r\nShip window: " + iso_day(1) + " - " + iso_day(6) +
@@ -83,9 +91,10 @@ inline std::string routing_email(const std::string& message_id, const std::vecto
   return m + "Thank you,\r\nAmazon Transportation\r\n";
 }
 
-// The shipment identifier the pre-tender gives these POs (vendor ABCDE, ship-from ORL1).
-inline std::string shipment_id(const std::string& fc, const std::vector<std::string>& pos) {
-  return pretender::vendor_shipment_identifier("ABCDE", "ORL1", fc, pos);
+// The shipment identifier the pre-tender gives these POs (vendor ABCDE or `vendor`, ship-from ORL1).
+inline std::string shipment_id(const std::string& fc, const std::vector<std::string>& pos,
+                               const std::string& vendor = "ABCDE") {
+  return pretender::vendor_shipment_identifier(vendor, "ORL1", fc, pos);
 }
 
 // Polls `predicate` until it holds. The bound only guards against a hang; nothing is timed.
@@ -220,6 +229,7 @@ class ServeEnv {
     if (!store_) store_ = std::make_unique<chain::Store>((dir / "store.sqlite").string(), clock_);
     return *store_;
   }
+  void close_store() { store_.reset(); }
   std::vector<chain::RequestRecord> requests() {
     if (!fs::exists(dir / "store.sqlite")) return {};
     return store().requests();
@@ -275,12 +285,13 @@ class ServeEnv {
   std::unique_ptr<chain::Store> store_;
 };
 
-// One line per request: its state, reason and last error (for failure messages).
+// Every request of the store, one line each, for failure messages: "#3 NEEDS_ATTENTION [Acme] (reason) {last error}".
 inline std::string states(ServeEnv& env) {
   std::string out;
   for (const auto& r : env.requests())
     out += "#" + std::to_string(r.id) + " " + std::string(chain::to_string(r.state)) +
-           (r.reason.empty() ? "" : " (" + r.reason + ")") + (r.last_error.empty() ? "" : " [" + r.last_error + "]") + "\n";
+           (r.account.empty() ? "" : " [" + r.account + "]") + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+           (r.last_error.empty() ? "" : " {" + r.last_error + "}") + "\n";
   return out;
 }
 

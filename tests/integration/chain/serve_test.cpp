@@ -11,10 +11,6 @@ using namespace dockhand;
 using namespace dockhand::serve_testing;
 using chain::State;
 
-namespace dockhand::chain {
-inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
-}  // namespace dockhand::chain
-
 namespace {
 
 int count_steps(ServeEnv& env, std::int64_t id, const std::string& step) {
@@ -413,8 +409,9 @@ TEST_F(Serve, BadInputIsQuarantinedOrFlaggedWithItsReasonNothingDroppedNothingCr
   std::vector<Case> cases = {
       {"empty", "", {State::QUARANTINED}, "empty"},
       {"20 MB attachment", big, {State::QUARANTINED}, "MB limit"},
-      {"broken MIME, no boundary", fixture("43-broken-mime-no-boundary.eml"), {State::QUARANTINED}, "no readable text"},
-      {"broken MIME, unterminated", fixture("44-broken-mime-unterminated.eml"), {State::QUARANTINED, State::NEEDS_ATTENTION, State::OTHER}, ""},
+      // A routing request with broken MIME is read as far as it goes and handed to a human.
+      {"broken MIME, no boundary", fixture("43-broken-mime-no-boundary.eml"), {State::NEEDS_ATTENTION}, "broken MIME"},
+      {"broken MIME, unterminated", fixture("44-broken-mime-unterminated.eml"), {State::NEEDS_ATTENTION}, "truncated"},
       {"HTML bomb", fixture("45-html-bomb.eml"), {State::NEEDS_ATTENTION}, "levels deep"},
       {"PO not 8 characters", fixture("20-bad-po-length.eml"), {State::NEEDS_ATTENTION}, "7 characters"},
       {"dates that do not exist", fixture("21-impossible-dates.eml"), {State::NEEDS_ATTENTION}, "does not exist"},
@@ -448,6 +445,73 @@ TEST_F(Serve, BadInputIsQuarantinedOrFlaggedWithItsReasonNothingDroppedNothingCr
     }
   }
   EXPECT_EQ(sim.stats()["submissions"].size(), 1u) << "only the good email was submitted";
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
+// ---- doubt goes to a human ---------------------------------------------------------------------------
+
+TEST_F(Serve, DoubtfulRoutingRequestsNeedAttentionWithTheReasonNeverOther) {
+  const std::string head = "From: Sam Lee <sam@vendor.example>\r\nTo: routing@dockhand-3pl.example\r\n"
+                           "Date: Tue, 01 Dec 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\n";
+  auto mail = [&](const std::string& id, const std::string& subject, const std::string& rest) {
+    return head + "Message-ID: <" + id + "@vendor.example>\r\nSubject: " + subject + "\r\n" + rest;
+  };
+  struct Case {
+    std::string name, bytes, reason;
+  };
+  std::vector<Case> cases = {
+      {"truncated MIME",
+       mail("cut", "Routing request PO 2K4GH7QZ",
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+            "PO: 2K4GH7QZ\r\nDestination FC: ABE8\r\nCartons: 4\r\n--b\r\nContent-Type: text/csv\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\nUE8sRkMKM0w1"),
+       "broken MIME"},
+      {"PO only in the subject",
+       mail("subject-only", "Routing request PO 3L5HJ8RA",
+            "Content-Type: text/plain\r\n\r\nFreight is ready next week, please route.\r\nDestination FC: ABE8\r\n"
+            "Ship window: 12/02/2026 - 12/06/2026\r\n"),
+       "PO 3L5HJ8RA is in the subject but not in the body"},
+      {"attachment that cannot be read",
+       mail("bad-pdf", "Routing request",
+            "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n"
+            "Routing request attached.\r\n--m\r\nContent-Type: application/pdf; name=\"routing.pdf\"\r\n"
+            "Content-Disposition: attachment; filename=\"routing.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            "JVBERi0xLjQKZ2FyYmFnZSBvbmx5Cg==\r\n--m--\r\n"),
+       "routing.pdf could not be read"},
+      {"unknown layout, only PO-shaped tokens",
+       mail("unknown", "Freight for next week",
+            "Content-Type: text/plain\r\n\r\nHi,\r\n\r\nNext week 4M6JK9SB and 5N7KL0TC go out, ABE8 both, about a dozen each.\r\n"),
+       "PO-shaped tokens not read in any known layout: 4M6JK9SB"},
+  };
+  auto serve = env->start();
+  for (const auto& c : cases) env->deliver(c.bytes);
+  std::string newsletter = mail("news", "Freight Insights", "List-Unsubscribe: <https://news.example/u>\r\n"
+                                "Content-Type: text/plain\r\n\r\nHow vendors write routing requests.\r\n");
+  env->deliver(newsletter);
+  ASSERT_TRUE(eventually([&] { return env->none_in_progress(cases.size() + 1); })) << states(*env) << env->logs();
+  EXPECT_TRUE(serve->running());
+  std::string store = (env->dir / "store.sqlite").string();
+  for (const auto& r : env->requests()) {
+    std::string raw = env->store().raw_message(r.id);
+    if (raw == newsletter) {
+      // Mail without any routing-request signal stays "other", with its reason in `status`.
+      EXPECT_EQ(r.state, State::OTHER) << r.reason;
+      auto [rc, text] = env->cli("status " + std::to_string(r.id) + " --store " + store);
+      EXPECT_NE(text.find("bulk mail"), std::string::npos) << text;
+      continue;
+    }
+    auto it = std::find_if(cases.begin(), cases.end(), [&](const Case& c) { return c.bytes == raw; });
+    ASSERT_NE(it, cases.end());
+    EXPECT_EQ(r.state, State::NEEDS_ATTENTION) << it->name << ": " << chain::to_string(r.state) << " " << r.reason;
+    EXPECT_NE(r.reason.find(it->reason), std::string::npos) << it->name << ": " << r.reason;
+    // The evidence says what was found and what is missing; status shows the reason.
+    EXPECT_TRUE(r.evidence.contains("found") && r.evidence.contains("missing")) << r.evidence.dump();
+    EXPECT_FALSE(r.extracted.is_null()) << it->name;
+    auto [rc, text] = env->cli("status " + std::to_string(r.id) + " --store " + store);
+    EXPECT_EQ(rc, 0) << text;
+    EXPECT_NE(text.find(it->reason), std::string::npos) << text;
+  }
+  EXPECT_EQ(sim.stats()["submissions"].size(), 0u) << "nothing in doubt is submitted";
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
 }
 

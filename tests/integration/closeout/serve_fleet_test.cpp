@@ -16,10 +16,6 @@ using namespace dockhand::serve_testing;
 using chain::State;
 namespace protocol = dockhand::protocol;
 
-namespace dockhand::chain {
-inline void PrintTo(State state, std::ostream* os) { *os << to_string(state); }
-}  // namespace dockhand::chain
-
 namespace {
 
 int free_port() {

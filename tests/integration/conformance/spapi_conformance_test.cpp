@@ -102,7 +102,7 @@ TEST_F(Conformance, PretenderPlanPayloadValidates) {
       for (int c = 0; c < 3; ++c)
         order.cartons.push_back({po + "-C" + std::to_string(c), 22.5 + c, 18, 12, 10, std::nullopt});
       orders.upsert(order);
-      request.purchase_orders.push_back({po, fc, day(2), day(6), 3, std::nullopt, std::nullopt});
+      request.purchase_orders.push_back({po, fc, day(2), day(6), 3, std::nullopt, std::nullopt, {}});
     }
   }
   dockhand::pretender::OrderDatabase orders(db_path.string());

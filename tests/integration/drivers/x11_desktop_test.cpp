@@ -272,6 +272,40 @@ TEST_F(X11DesktopTest, TypesMoreNewCharactersThanThereAreSpareKeys) {
   EXPECT_EQ(typed(probe, "back to ascii: Ok", "back to ascii: Ok"), "back to ascii: Ok");
 }
 
+// Window-relative coordinates in scripts start at WindowInfo::client. Run with openbox and without a window
+// manager, this asserts the same offsets in both: the program's pixel (x, y) is at client + (x, y), whatever
+// frame and title bar the window manager adds around it.
+TEST_F(X11DesktopTest, ClientAreaOffsetsAreTheProgramsOwnWithOrWithoutAWindowManager) {
+  ProbeWindow probe("Dockhand probe client area", 340, 260, 200, 120);
+  auto w = desk->find_window("Dockhand probe client area");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->client, probe.client_rect());
+  EXPECT_EQ(w->client.w, 200);
+  EXPECT_EQ(w->client.h, 120);
+  Frame f = desk->capture(w->client);
+  ASSERT_EQ(f.width, 200);
+  ASSERT_EQ(f.height, 120);
+  EXPECT_EQ(pixel(f, 0, 0), bgr(kRed));  // the program's first pixel, not a title bar or border
+  EXPECT_EQ(pixel(f, 9, 9), bgr(kRed));
+  for (int d = 0; d < 20; ++d) {
+    ASSERT_EQ(pixel(f, 10 + d, 10), bgr(kGreen)) << "green square, top row, at +" << d;
+    ASSERT_EQ(pixel(f, 10, 10 + d), bgr(kGreen)) << "green square, left column, at +" << d;
+  }
+  EXPECT_EQ(pixel(f, 30, 30), bgr(kRed));
+  EXPECT_EQ(pixel(f, 199, 119), bgr(kBlue));
+  // Which run this is: with openbox the outer rectangle adds a title bar above the client area.
+  Atom check = XInternAtom(probe.dpy(), "_NET_SUPPORTING_WM_CHECK", False);
+  Atom type = None;
+  int format = 0;
+  unsigned long n = 0, after = 0;
+  unsigned char* data = nullptr;
+  XGetWindowProperty(probe.dpy(), DefaultRootWindow(probe.dpy()), check, 0, 1, False, AnyPropertyType, &type, &format,
+                     &n, &after, &data);
+  if (data) XFree(data);
+  if (n > 0) EXPECT_LT(w->rect.y, w->client.y) << "openbox's title bar";
+  else EXPECT_EQ(w->rect, w->client);
+}
+
 TEST_F(X11DesktopTest, ListsFindsAndActivatesWindows) {
   ProbeWindow a("Dockhand probe A", 100, 100, 200, 120);
   ProbeWindow b("Dockhand probe B ünï", 500, 150, 220, 140);

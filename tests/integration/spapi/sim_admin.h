@@ -37,6 +37,17 @@ class SimAdmin {
   }
   void config(const nlohmann::json& settings) { ok(client_.Post("/_sim/config", settings.dump(), "application/json")); }
   void reset() { ok(client_.Post("/_sim/reset", "", "application/json")); }
+  // Selling partners: [{"id", "vendor_codes", "refresh_token", "vendor_role"}] added or replaced.
+  void partners(const nlohmann::json& list) {
+    ok(client_.Post("/_sim/partners", nlohmann::json{{"partners", list}}.dump(), "application/json"));
+  }
+  void revoke(const std::string& partner) {
+    ok(client_.Post("/_sim/revoke", nlohmann::json{{"partner", partner}}.dump(), "application/json"));
+  }
+  // Who is signed in to Vendor Central, i.e. who consents on the simulator's consent page.
+  void sign_in(const std::string& partner) {
+    ok(client_.Post("/_sim/sign-in", nlohmann::json{{"partner", partner}}.dump(), "application/json"));
+  }
 
   // Polls the stats until `predicate` holds. The bound only guards against a hang; nothing is timed.
   bool wait_for(const std::function<bool(const nlohmann::json&)>& predicate,
@@ -70,6 +81,9 @@ inline SpapiConfig sim_config() {
   c.backoff_base = std::chrono::milliseconds(20);
   c.backoff_cap = std::chrono::milliseconds(400);
   c.max_retries = 8;
+  // These tests look at the client riding out throttling inside a call (several threads sharing a bucket);
+  // serve keeps the default (200 ms) so one throttled brand never holds up the chain's loop.
+  c.throttle_wait_max = std::chrono::milliseconds(60000);
   return c;
 }
 

@@ -1,5 +1,6 @@
 // dockhand-spapi-sim: an Amazon SP-API (Vendor Shipments, Vendor Transaction Status) and LWA simulator on
 // 127.0.0.1, with switchable faults, for tests and the demo. See --help.
+#include "sim_auth.h"
 #include "sim_payload.h"
 
 #include <httplib.h>
@@ -40,7 +41,7 @@ Options:
                         its shipments are listed as Created, without a carrier
   --rate OP=RATE:BURST  token bucket per operation (submitShipments, getShipmentDetails, getTransaction, all);
                         defaults from the models: 10:10, 10:10, 10:20. Over the bucket: 429 QuotaExceeded
-  --fault SPEC          switch a fault on (repeatable):
+  --fault SPEC          switch a fault on (repeatable); SPEC@PARTNER: only for that selling partner:
                           5xx:RATE        answer 503 InternalFailure with probability RATE (0..1)
                           429:RATE        answer 429 QuotaExceeded with probability RATE
                           slow:MS[:RATE]  wait MS milliseconds before answering (probability RATE, default 1)
@@ -48,14 +49,24 @@ Options:
                           expire-tokens   every access token expires after its first use
                           lwa-down        the token endpoint answers 503
   --client-id ID --client-secret S --refresh-token T
-                        credentials the token endpoint accepts (default: any non-empty values)
+                        credentials the token endpoint accepts (default: any non-empty values); the refresh
+                        token is the "default" selling partner's, which acts for any vendor code
+  --partner ID:CODE[,CODE...]:REFRESH_TOKEN
+                        a selling partner that authorized the application (repeatable): its vendor codes
+                        and refresh token. An access token acts only for its own partner: a submission for
+                        another partner's vendor code is refused (403), others' transactions and shipments
+                        are not found
+  --application-id ID   the application the consent page accepts (default: any)
   --state FILE          keep transactions, shipments, tokens and counters in FILE (survives restarts)
   --seed N              seed for fault randomness (default 1)
   --verbose             log each request on stderr (never tokens or secrets)
   --exit-with-parent    stop when the process that started it goes away (wrappers use it)
 
 Endpoints:
-  POST /auth/o2/token                                  LWA refresh_token grant
+  POST /auth/o2/token                                  LWA refresh_token and authorization_code grants
+  GET  /apps/authorize/consent?application_id&state&redirect_uri   Vendor Central's consent page: the
+                        partner signed in consents; 302 to redirect_uri with state, selling_partner_id and
+                        spapi_oauth_code (single use, 5 minutes)
   POST /vendor/shipping/v1/shipments                   submitShipments -> 202 {payload:{transactionId}}
   GET  /vendor/shipping/v1/shipments?vendorShipmentIdentifier=ID   getShipmentDetails
   GET  /vendor/transactions/v1/transactions/{id}       getTransaction (Processing, then Success or Failure)
@@ -68,8 +79,11 @@ Admin (for tests):
   POST /_sim/faults     {"faults": ["5xx:0.5", "slow:200", "expire-tokens", ...]} replaces the faults;
                         "expire-now" in the list expires every token issued so far (one-shot)
   POST /_sim/config     {"token_ttl": S, "processing_polls": N, "rate": {"OP": [RATE, BURST]}}
-  POST /_sim/reset      forget transactions, shipments and counters; settings and faults back to the
-                        command line's (tokens stay valid)
+  POST /_sim/reset      forget transactions, shipments and counters; settings, faults and partners back to
+                        the command line's (tokens stay valid)
+  POST /_sim/partners   {"partners": [{"id", "vendor_codes", "refresh_token", "vendor_role"}]} adds or replaces
+  POST /_sim/revoke     {"partner": ID}: its refresh tokens give invalid_grant, its access tokens are refused
+  POST /_sim/sign-in    {"partner": ID}: who is signed in to Vendor Central (the consent page)
 )";
 
 struct Faults {
@@ -111,6 +125,16 @@ bool apply_fault(Faults& faults, const std::string& spec) {
   }
   faults.specs.push_back(spec);
   return true;
+}
+
+// "SPEC@PARTNER" applies SPEC to that selling partner's requests only (their faults replace the global ones).
+bool apply_scoped_fault(Faults& global, std::map<std::string, Faults>& by_partner, const std::string& spec) {
+  const auto at = spec.find('@');
+  if (at == std::string::npos) return apply_fault(global, spec);
+  if (at + 1 >= spec.size()) throw std::invalid_argument("fault '" + spec + "': no partner after @");
+  const bool applied = apply_fault(by_partner[spec.substr(at + 1)], spec.substr(0, at));
+  if (applied) global.specs.push_back(spec);
+  return applied;
 }
 
 struct Bucket {
@@ -177,14 +201,21 @@ class Simulator {
  public:
   struct Options {
     int token_ttl = 3600, processing_polls = 1;
-    std::string client_id, client_secret, refresh_token, state_file;
+    std::string client_id, client_secret, refresh_token, state_file, application_id;
+    json partners = json::array();
     std::map<std::string, std::pair<double, double>> rates;
     Faults faults;
+    std::map<std::string, Faults> partner_faults;
     unsigned long long seed = 1;
     bool verbose = false;
   };
 
-  explicit Simulator(Options options) : opt_(std::move(options)), initial_(opt_), rng_(opt_.seed) {
+  explicit Simulator(Options options)
+      : opt_(std::move(options)),
+        initial_(opt_),
+        rng_(opt_.seed),
+        auth_(opt_.client_id, opt_.client_secret, opt_.application_id, opt_.token_ttl,
+              [this](int digits) { return random_hex(digits); }, now_ms) {
     reset_settings();
     reset_data();
     load();
@@ -192,6 +223,43 @@ class Simulator {
 
   void install(httplib::Server& server) {
     server.Post("/auth/o2/token", [this](const httplib::Request& req, httplib::Response& res) { lwa(req, res); });
+    server.Get("/apps/authorize/consent", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      count("requests", "consent");
+      auto [status, where] = auth_.consent(data_, req.get_param_value("application_id"), req.get_param_value("state"),
+                                           req.get_param_value("redirect_uri"));
+      save();
+      if (status == 302) return res.set_redirect(where, 302);
+      res.status = status;
+      res.set_content(where, "text/plain");
+    });
+    server.Post("/_sim/partners", [this](const httplib::Request& req, httplib::Response& res) {
+      auto body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("partners") || !body["partners"].is_array()) {
+        res.status = 400;
+        return res.set_content(R"({"error":"body must be {\"partners\": [...]}"})", "application/json");
+      }
+      std::lock_guard lock(mutex_);
+      for (const auto& p : body["partners"]) add_partner(p);
+      save();
+      res.set_content(json{{"partners", data_["partners"].size()}}.dump(), "application/json");
+    });
+    server.Post("/_sim/revoke", [this](const httplib::Request& req, httplib::Response& res) {
+      auto body = json::parse(req.body, nullptr, false);
+      std::lock_guard lock(mutex_);
+      if (!body.is_object() || !dockhand::sim::SimAuth::revoke(data_, body.value("partner", std::string()))) {
+        res.status = 404;
+        return res.set_content(R"({"error":"no such partner"})", "application/json");
+      }
+      save();
+      res.set_content(R"({"revoked":true})", "application/json");
+    });
+    server.Post("/_sim/sign-in", [this](const httplib::Request& req, httplib::Response& res) {
+      auto body = json::parse(req.body, nullptr, false);
+      std::lock_guard lock(mutex_);
+      data_["signed_in"] = body.is_object() ? body.value("partner", std::string()) : std::string();
+      res.set_content(R"({"ok":true})", "application/json");
+    });
     server.Post("/vendor/shipping/v1/shipments", [this](const httplib::Request& req, httplib::Response& res) {
       if (gate(req, res, "submitShipments")) locked([&] { submit(req, res); });
     });
@@ -206,6 +274,7 @@ class Simulator {
       std::lock_guard lock(mutex_);
       json stats = data_["counters"];
       stats["submissions"] = data_["submissions"];
+      stats["submissions_by_partner"] = data_["submissions_by_partner"];
       stats["submitted_ms"] = data_["submitted_ms"];  // first submitShipments per shipment, ms since the epoch
       stats["issued_tokens"] = json::array();
       for (auto it = data_["tokens"].begin(); it != data_["tokens"].end(); ++it) stats["issued_tokens"].push_back(it.key());
@@ -233,7 +302,50 @@ class Simulator {
   }
 
  private:
-  void set_rate(const std::string& op, double rate, double burst) { buckets_[op] = Bucket{rate, burst, burst}; }
+  // Amazon keeps rate limits per selling partner and application: one bucket per partner and operation.
+  void set_rate(const std::string& op, double rate, double burst) {
+    rates_[op] = {rate, burst};
+    for (auto it = buckets_.begin(); it != buckets_.end();)
+      it = it->first.substr(it->first.find('/') + 1) == op ? buckets_.erase(it) : ++it;
+  }
+  Bucket& bucket_of(const std::string& partner, const std::string& op) {
+    const std::string key = partner + "/" + op;
+    auto it = buckets_.find(key);
+    if (it == buckets_.end()) {
+      const auto [rate, burst] = rates_.count(op) ? rates_[op] : std::pair<double, double>{10, 10};
+      it = buckets_.emplace(key, Bucket{rate, burst, burst}).first;
+    }
+    return it->second;
+  }
+
+  std::string random_hex(int digits) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < digits; ++i) out += hex[std::uniform_int_distribution<int>(0, 15)(rng_)];
+    return out;
+  }
+
+  void add_partner(const json& p) {
+    if (!p.is_object() || !p.contains("id") || !p["id"].is_string()) throw std::invalid_argument("a partner needs an id");
+    json entry = {{"vendor_codes", p.value("vendor_codes", json::array())},
+                  {"refresh_tokens", json::array()},
+                  {"revoked_refresh_tokens", json::array()},
+                  {"vendor_role", p.value("vendor_role", true)}};
+    if (p.contains("refresh_token")) entry["refresh_tokens"].push_back(p["refresh_token"]);
+    if (p.contains("refresh_tokens")) entry["refresh_tokens"] = p["refresh_tokens"];
+    data_["partners"][p["id"].get<std::string>()] = entry;
+  }
+
+  // The partner whose access token the request carries ("" when none or unknown).
+  std::string partner_of(const httplib::Request& req) {
+    const std::string token = req.get_header_value("x-amz-access-token");
+    if (token.empty() || !data_["tokens"].contains(token)) return "";
+    return data_["tokens"][token].value("partner", std::string("default"));
+  }
+  const Faults& faults_for(const std::string& partner) const {
+    auto it = partner_faults_.find(partner);
+    return it == partner_faults_.end() ? faults_ : it->second;
+  }
 
   template <class F>
   void locked(F&& f) {
@@ -249,13 +361,19 @@ class Simulator {
     set_rate("getTransaction", 10, 20);   // vendorTransactionStatus.json usage plan
     for (const auto& [op, rb] : opt_.rates) set_rate(op, rb.first, rb.second);
     faults_ = opt_.faults;
+    partner_faults_ = opt_.partner_faults;
+    auth_.set_token_ttl(opt_.token_ttl);
   }
 
   void reset_data() {
     data_ = {{"tokens", json::object()},       {"transactions", json::object()}, {"shipments", json::object()},
              {"submissions", json::object()},  {"submitted_ms", json::object()}, {"next", 1},
              {"counters", {{"requests", json::object()}, {"throttled", json::object()}, {"faults_injected", json::object()},
-                           {"tokens_issued", 0}, {"lwa_refused", 0}}}};
+                           {"tokens_issued", 0}, {"lwa_refused", 0}, {"refused_other_partner", 0}}},
+             {"partners", json::object()}, {"codes", json::object()}, {"submissions_by_partner", json::object()}};
+    // The simulator started the old way: one "default" partner acting for any vendor code.
+    if (!opt_.refresh_token.empty()) add_partner({{"id", "default"}, {"refresh_token", opt_.refresh_token}});
+    for (const auto& p : opt_.partners) add_partner(p);
   }
 
   void load() {
@@ -279,6 +397,7 @@ class Simulator {
 
   void count(const char* group, const std::string& key) {
     auto& c = data_["counters"][group];
+    if (!c.is_object()) c = json::object();
     c[key] = c.value(key, 0) + 1;
   }
 
@@ -296,27 +415,31 @@ class Simulator {
   // Faults, rate limits and the access token, in that order. False when the request was answered here.
   bool gate(const httplib::Request& req, httplib::Response& res, const std::string& op) {
     int slow = 0;
+    std::string partner;
     {
       std::lock_guard lock(mutex_);
       count("requests", op);
-      if (faults_.slow_ms > 0 && chance(faults_.slow_rate)) {
-        slow = faults_.slow_ms;
+      partner = partner_of(req);
+      const auto& faults = faults_for(partner);
+      if (faults.slow_ms > 0 && chance(faults.slow_rate)) {
+        slow = faults.slow_ms;
         count("faults_injected", "slow");
       }
     }
     if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(slow));
     std::lock_guard lock(mutex_);
-    auto& bucket = buckets_[op];
+    const auto& faults = faults_for(partner);
+    auto& bucket = bucket_of(partner, op);
     char rate[32];
     std::snprintf(rate, sizeof rate, "%.1f", bucket.rate);
     res.set_header("x-amzn-RequestId", "sim-" + std::to_string(std::uniform_int_distribution<long long>(1, 1LL << 40)(rng_)));
-    if (chance(faults_.drop)) {
+    if (chance(faults.drop)) {
       count("faults_injected", "drop");
       drop(res);
       log(req, -1);
       return false;
     }
-    if (chance(faults_.error_5xx)) {
+    if (chance(faults.error_5xx)) {
       count("faults_injected", "5xx");
       res.status = 503;
       res.set_content(amazon_errors("InternalFailure", "We encountered an internal error. Please try again.").dump(),
@@ -324,10 +447,11 @@ class Simulator {
       log(req, res.status);
       return false;
     }
-    const bool storm = chance(faults_.throttle);
+    const bool storm = chance(faults.throttle);
     if (storm) count("faults_injected", "429");
     if (storm || !bucket.take()) {
       count("throttled", op);
+      if (!partner.empty()) count("throttled_by_partner", partner);
       res.status = 429;
       res.set_header("x-amzn-RateLimit-Limit", rate);
       res.set_content(amazon_errors("QuotaExceeded", "You exceeded your quota for the requested resource.").dump(),
@@ -355,7 +479,14 @@ class Simulator {
       log(req, res.status);
       return false;
     }
-    if (faults_.expire_tokens) t["expires"] = now_ms();  // this use is the last
+    if (const auto refusal = dockhand::sim::SimAuth::refusal(data_, t, {}); !refusal.empty()) {
+      res.status = 403;
+      res.set_content(amazon_errors("Unauthorized", "Access to requested resource is denied.", refusal).dump(),
+                      "application/json");
+      log(req, res.status);
+      return false;
+    }
+    if (faults.expire_tokens) t["expires"] = now_ms();  // this use is the last
     res.set_header("x-amzn-RateLimit-Limit", rate);
     return true;
   }
@@ -378,24 +509,13 @@ class Simulator {
       return;
     }
     auto form = parse_form(req.body);
-    if (form["grant_type"] != "refresh_token") return refuse(400, "unsupported_grant_type", "grant_type must be refresh_token");
-    if (form["client_id"].empty() || form["client_secret"].empty() || form["refresh_token"].empty())
-      return refuse(400, "invalid_request", "client_id, client_secret and refresh_token are required");
-    if ((!opt_.client_id.empty() && form["client_id"] != opt_.client_id) ||
-        (!opt_.client_secret.empty() && form["client_secret"] != opt_.client_secret))
-      return refuse(401, "invalid_client", "Client authentication failed");
-    if (!opt_.refresh_token.empty() && form["refresh_token"] != opt_.refresh_token)
-      return refuse(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
-    std::string token = "Atza|sim-";
-    static const char* hex = "0123456789abcdef";
-    for (int i = 0; i < 48; ++i) token += hex[std::uniform_int_distribution<int>(0, 15)(rng_)];
-    data_["tokens"][token] = {{"expires", now_ms() + opt_.token_ttl * 1000LL}};
+    // No credentials given at all: any refresh token is the "default" partner's (the simulator's old way).
+    const bool any_refresh_token = opt_.refresh_token.empty() && opt_.partners.empty();
+    auto answer = auth_.token(data_, form, any_refresh_token);
+    if (answer.status != 200) return refuse(answer.status, answer.body["error"], answer.body["error_description"]);
     data_["counters"]["tokens_issued"] = data_["counters"]["tokens_issued"].get<int>() + 1;
     save();
-    res.set_content(json{{"access_token", token}, {"token_type", "bearer"}, {"expires_in", opt_.token_ttl},
-                         {"refresh_token", form["refresh_token"]}}
-                        .dump(),
-                    "application/json");
+    res.set_content(answer.body.dump(), "application/json");
     log(req, 200);
   }
 
@@ -422,20 +542,37 @@ class Simulator {
       log(req, 400);
       return;
     }
+    // An access token acts for its own selling partner only: another partner's vendor code is refused.
+    std::vector<std::string> vendors;
+    for (const auto& s : body["shipments"]) vendors.push_back(s["sellingParty"]["partyId"].get<std::string>());
+    const std::string partner = partner_of(req);
+    if (const auto refusal = dockhand::sim::SimAuth::refusal(data_, data_["tokens"][req.get_header_value("x-amz-access-token")], vendors);
+        !refusal.empty()) {
+      data_["counters"]["refused_other_partner"] = data_["counters"]["refused_other_partner"].get<int>() + 1;
+      res.status = 403;
+      res.set_content(amazon_errors("Unauthorized", "Access to requested resource is denied.", refusal).dump(),
+                      "application/json");
+      log(req, 403);
+      return;
+    }
     const std::string id = new_transaction_id();
     json failures = json::array(), ids = json::array();
     for (const auto& s : body["shipments"]) {
       const std::string vsid = s["vendorShipmentIdentifier"];
       ids.push_back(vsid);
       data_["submissions"][vsid] = data_["submissions"].value(vsid, 0) + 1;
+      auto& mine = data_["submissions_by_partner"][partner];
+      if (!mine.is_object()) mine = json::object();
+      mine[vsid] = mine.value(vsid, 0) + 1;
       if (!data_["submitted_ms"].contains(vsid)) data_["submitted_ms"][vsid] = now_ms();  // for latency benchmarks
       json stored = s;
       stored["currentShipmentStatus"] = "Created";
       stored["shipmentCreateDate"] = iso(now_ms());
-      data_["shipments"][vsid] = {{"shipment", stored}, {"transactionId", id}};
+      data_["shipments"][vsid] = {{"shipment", stored}, {"transactionId", id}, {"partner", partner}};
       for (const auto& e : dockhand::sim::business_errors(s)) failures.push_back(e);
     }
-    data_["transactions"][id] = {{"status", "Processing"}, {"polls", 0}, {"shipments", ids}, {"pending_errors", failures}};
+    data_["transactions"][id] = {{"status", "Processing"}, {"polls", 0}, {"shipments", ids}, {"pending_errors", failures},
+                                 {"partner", partner}};
     save();
     res.status = 202;
     res.set_content(json{{"payload", {{"transactionId", id}}}}.dump(), "application/json");
@@ -491,7 +628,7 @@ class Simulator {
   void transaction(const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     auto& txs = data_["transactions"];
-    if (!txs.contains(id)) {
+    if (!txs.contains(id) || txs[id].value("partner", partner_of(req)) != partner_of(req)) {
       res.status = 404;
       res.set_content(amazon_errors("NotFound", "The resource specified does not exist.", "transactionId " + id).dump(),
                       "application/json");
@@ -513,6 +650,7 @@ class Simulator {
     bool looked = false;
     for (auto it = data_["shipments"].begin(); it != data_["shipments"].end(); ++it) {
       if (!wanted.empty() && it.key() != wanted) continue;
+      if (it->value("partner", partner_of(req)) != partner_of(req)) continue;  // another selling partner's
       if (!wanted.empty() && it->contains("transactionId")) {
         look_at((*it)["transactionId"].get<std::string>());
         looked = true;
@@ -535,11 +673,12 @@ class Simulator {
       return;
     }
     Faults next;
+    std::map<std::string, Faults> next_by_partner;
     bool expire_now = false;
     try {
       for (const auto& spec : body["faults"]) {
         if (!spec.is_string()) throw std::invalid_argument("fault specs are strings");
-        if (!apply_fault(next, spec.get<std::string>())) expire_now = true;
+        if (!apply_scoped_fault(next, next_by_partner, spec.get<std::string>())) expire_now = true;
       }
     } catch (const std::exception& e) {
       res.status = 400;
@@ -548,6 +687,7 @@ class Simulator {
     }
     std::lock_guard lock(mutex_);
     faults_ = next;
+    partner_faults_ = next_by_partner;
     if (expire_now) {
       for (auto it = data_["tokens"].begin(); it != data_["tokens"].end(); ++it) (*it)["expires"] = now_ms();
       save();
@@ -560,14 +700,17 @@ class Simulator {
     std::lock_guard lock(mutex_);
     try {
       if (!body.is_object()) throw std::invalid_argument("body must be a JSON object");
-      if (body.contains("token_ttl")) opt_.token_ttl = body["token_ttl"].get<int>();
+      if (body.contains("token_ttl")) {
+        opt_.token_ttl = body["token_ttl"].get<int>();
+        auth_.set_token_ttl(opt_.token_ttl);
+      }
       if (body.contains("processing_polls")) opt_.processing_polls = body["processing_polls"].get<int>();
       if (body.contains("rate"))
         for (auto it = body["rate"].begin(); it != body["rate"].end(); ++it) {
           const double r = (*it).at(0).get<double>(), b = (*it).at(1).get<double>();
           if (!(r > 0) || !(b >= 1)) throw std::invalid_argument("rate must be > 0 and burst >= 1");
           if (it.key() == "all") {
-            for (auto& [op, bucket] : buckets_) bucket = Bucket{r, b, b};
+            for (const char* op : {"submitShipments", "getShipmentDetails", "getTransaction"}) set_rate(op, r, b);
           } else {
             set_rate(it.key(), r, b);
           }
@@ -584,8 +727,11 @@ class Simulator {
   std::mutex mutex_;
   json data_;
   Faults faults_;
-  std::map<std::string, Bucket> buckets_;
+  std::map<std::string, Faults> partner_faults_;  // SPEC@PARTNER: that partner's faults instead of faults_
+  std::map<std::string, std::pair<double, double>> rates_;
+  std::map<std::string, Bucket> buckets_;  // by "partner/operation"
   std::mt19937_64 rng_;
+  dockhand::sim::SimAuth auth_;
 };
 
 }  // namespace
@@ -612,10 +758,13 @@ int main(int argc, char** argv) {
       else if (arg == "--processing-polls") options.processing_polls = std::stoi(value());
       else if (arg == "--rate") rate_specs.push_back(value());
       else if (arg == "--fault") {
-        if (!apply_fault(options.faults, value())) throw std::invalid_argument("expire-now is only for /_sim/faults");
+        if (!apply_scoped_fault(options.faults, options.partner_faults, value()))
+          throw std::invalid_argument("expire-now is only for /_sim/faults");
       } else if (arg == "--client-id") options.client_id = value();
       else if (arg == "--client-secret") options.client_secret = value();
       else if (arg == "--refresh-token") options.refresh_token = value();
+      else if (arg == "--partner") options.partners.push_back(dockhand::sim::parse_partner_spec(value()));
+      else if (arg == "--application-id") options.application_id = value();
       else if (arg == "--state") options.state_file = value();
       else if (arg == "--seed") options.seed = std::stoull(value());
       else if (arg == "--verbose") options.verbose = true;

@@ -86,7 +86,7 @@ TEST_F(ScriptTest, ParsesEveryStepKind) {
   EXPECT_EQ(s.steps[0].locator->image_file, dir_ / "templates/ok.png");
   EXPECT_EQ(s.steps[0].locator->scales, (std::vector<double>{1.0, 1.5}));
   EXPECT_EQ(s.steps[1].timeout_ms, 2000);
-  EXPECT_EQ(s.steps[2].locator->kind, Locator::Kind::Region);
+  EXPECT_EQ(s.steps[2].locator->kind, Locator::Kind::Anchored);
   EXPECT_EQ(s.steps[2].locator->anchor, Locator::Anchor::RightOf);
   EXPECT_EQ(s.steps[2].locator->offset_x, 90);
   EXPECT_TRUE(s.steps[3].clear);
@@ -278,4 +278,67 @@ TEST_F(ScriptTest, TemplatesStayInTheScriptsFolderNoAbsolutePathNoDotDotNoSymlin
   EXPECT_TRUE(has(r.problems, "steps[3].click.image", "symbolic link")) << all(r.problems);
   for (const auto& p : r.problems) EXPECT_NE(p.path, "steps[4].click.image") << "a link inside the folder is fine";
   EXPECT_TRUE(has(r.problems, "steps[5].read.font", "\"..\"")) << all(r.problems);
+}
+
+// ---- a script never means less than it says: fields the runner would ignore are errors, with their path ----
+
+TEST_F(ScriptTest, FieldsThatMeanNothingForTheLocatorKindAreRefusedWithTheirPath) {
+  auto r = parse(R"({ "window": "W", "steps": [
+    { "read": { "var": "a", "point": [10, 20], "size": [100, 20] } },
+    { "click": { "point": [5, 5], "size": [10, 10] } },
+    { "click": { "region": [0, 0, 50, 20], "size": [10, 10] } },
+    { "click": { "text": "OK", "size": [100, 20] } },
+    { "click": { "point": [5, 5], "right_of": { "text": "Name" } } },
+    { "click": { "region": [0, 0, 5, 5], "above": { "text": "Name" } } },
+    { "click": { "text": "OK", "right_of": { "text": "A" }, "left_of": { "text": "B" } } },
+    { "if": { "var": "a", "equals": "x", "timeout_ms": 100 }, "then": [] },
+    { "read": { "var": "b", "region": [0, 0, 50, 20], "settle_ms": 100, "mismatch": "business" } },
+    { "read": { "var": "c", "region": [0, 0, 50, 20], "pattern": "[0-9]+", "mismatch": "later" } },
+    { "click": { "region": [0, 0, 0, 20] } }
+  ] })");
+  ASSERT_FALSE(r.ok());
+  const auto& p = r.problems;
+  EXPECT_TRUE(has(p, "steps[0].read.size", "a point locator has no size; use a region")) << all(p);
+  EXPECT_TRUE(has(p, "steps[0].read.point", "a read needs an area")) << all(p);
+  EXPECT_TRUE(has(p, "steps[1].click.size", "a point locator has no size; use a region")) << all(p);
+  EXPECT_TRUE(has(p, "steps[2].click.size", "a region locator has its size in \"region\"")) << all(p);
+  EXPECT_TRUE(has(p, "steps[3].click.size", "only with an anchor")) << all(p);
+  EXPECT_TRUE(has(p, "steps[4].click.right_of", "right_of means nothing for it")) << all(p);
+  EXPECT_TRUE(has(p, "steps[5].click.above", "above means nothing for it")) << all(p);
+  EXPECT_TRUE(has(p, "steps[6].click.left_of", "one anchor per locator")) << all(p);
+  EXPECT_TRUE(has(p, "steps[7].if.timeout_ms", "only applies to exists/absent")) << all(p);
+  EXPECT_TRUE(has(p, "steps[8].read.settle_ms", "only applies with \"pattern\" or \"expect\"")) << all(p);
+  EXPECT_TRUE(has(p, "steps[8].read.mismatch", "only applies with \"pattern\" or \"expect\"")) << all(p);
+  EXPECT_TRUE(has(p, "steps[9].read.mismatch", "must be \"business\" or \"application\"")) << all(p);
+  EXPECT_TRUE(has(p, "steps[10].click.region", "four whole numbers")) << all(p);
+  EXPECT_EQ(p.size(), 13u) << all(p);
+}
+
+TEST_F(ScriptTest, RegionAndTheFourAnchorsParse) {
+  auto r = parse(R"({ "window": "W", "steps": [
+    { "read": { "var": "display", "region": [12, 40, 200, 24], "pattern": "^[0-9]+$", "mismatch": "business",
+                "settle_ms": 500 } },
+    { "click": { "above": { "text": "Name" }, "size": [80, 20], "offset": [0, -2] } },
+    { "click": { "left_of": { "image": "templates/ok.png" } } },
+    { "click": { "text": "Cancel", "left_of": { "image": "templates/ok.png" }, "size": [10, 40] } },
+    { "click": { "text": "Title", "above": { "text": "Name" } } },
+    { "click": { "point": [3, 4], "within": { "region": [10, 10, 100, 100] } } }
+  ] })");
+  ASSERT_TRUE(r.ok()) << all(r.problems);
+  const auto& s = *r.script;
+  const auto& read = s.steps[0];
+  EXPECT_EQ(read.locator->kind, Locator::Kind::Region);
+  EXPECT_EQ(read.locator->region_x, 12);
+  EXPECT_EQ(read.locator->region_w, 200);
+  EXPECT_TRUE(read.locator->fixed());
+  EXPECT_EQ(read.mismatch, "business");
+  EXPECT_EQ(read.settle_ms, 500);
+  EXPECT_EQ(read.locator->describe(), "region [12, 40, 200, 24]");
+  EXPECT_EQ(s.steps[1].locator->anchor, Locator::Anchor::Above);
+  EXPECT_EQ(s.steps[1].locator->kind, Locator::Kind::Anchored);
+  EXPECT_EQ(s.steps[2].locator->anchor, Locator::Anchor::LeftOf);
+  EXPECT_EQ(s.steps[2].locator->describe(), "the area left of image \"templates/ok.png\"");
+  EXPECT_EQ(s.steps[3].locator->kind, Locator::Kind::Text);
+  EXPECT_EQ(s.steps[4].locator->anchor, Locator::Anchor::Above);
+  EXPECT_FALSE(s.steps[5].locator->fixed());  // relative to its `within`
 }

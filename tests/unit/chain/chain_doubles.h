@@ -40,7 +40,9 @@ class ScriptedAmazon : public AmazonShipments {
       auto fault = submit_faults.front();
       submit_faults.pop_front();
       if (fault.after_send) received(body);  // Amazon got it, but we never hear back
-      throw spapi::SpapiError(fault.what, fault.status, fault.errors);
+      spapi::SpapiError error(fault.what, fault.status, fault.errors);
+      error.auth_error = fault.auth_error;
+      throw error;
     }
     return received(body);
   }
@@ -72,6 +74,7 @@ class ScriptedAmazon : public AmazonShipments {
     std::string what;
     bool after_send = false;
     nlohmann::json errors = nlohmann::json::array();
+    std::string auth_error = "";  // "invalid_grant": the authorization was revoked
   };
   std::deque<Fault> submit_faults;
   std::map<std::string, std::deque<std::string>> statuses;  // by transaction id, filled by default_statuses
@@ -108,7 +111,7 @@ class ScriptedAmazon : public AmazonShipments {
   int next_tx_ = 0;
 };
 
-// Extraction driven by test headers: X-Test-POs (space separated), X-Test-Kind (routing|other|quarantine).
+// Extraction driven by test headers: X-Test-POs (space separated), X-Test-Kind (routing|other|doubt|quarantine).
 inline intake::RoutingRequest header_extractor(const std::string& raw) {
   auto header = [&](const std::string& name) -> std::string {
     auto pos = raw.find(name + ": ");
@@ -124,15 +127,27 @@ inline intake::RoutingRequest header_extractor(const std::string& raw) {
     rr.classification_reason = "chargeback notice, not a routing request";
     return rr;
   }
+  if (kind == "doubt") {
+    rr.classification = "possible_routing_request";
+    rr.classification_reason = "says 'routing request' but names no purchase order that could be read";
+    rr.attention = intake::Attention{"possible routing request: PO 2K4GH7QZ is in the subject but not in the body",
+                                     {"'routing request' in the subject"},
+                                     {"PO 2K4GH7QZ is in the subject but not in the body"}};
+    return rr;
+  }
   rr.classification = "amazon_routing_request";
   rr.classification_reason = "test";
   rr.vendor_code = "ABCDE";
+  if (raw.find("X-Test-Vendor: ") != std::string::npos) {  // another vendor code, or none ("-")
+    auto vendor = header("X-Test-Vendor");
+    rr.vendor_code = vendor == "-" ? std::optional<std::string>() : vendor;
+  }
   rr.ship_from = "ORL1";
   std::string pos = header("X-Test-POs");
   for (std::size_t start = 0; start < pos.size();) {
     auto end = pos.find(' ', start);
     if (end == std::string::npos) end = pos.size();
-    if (end > start) rr.purchase_orders.push_back({pos.substr(start, end - start), {}, {}, {}, {}, {}, {}});
+    if (end > start) rr.purchase_orders.push_back({pos.substr(start, end - start), {}, {}, {}, {}, {}, {}, {}});
     start = end + 1;
   }
   return rr;

@@ -57,6 +57,19 @@ TEST_F(ChainTest, OtherMailIsKeptVisibleWithItsReason) {
   EXPECT_EQ(amazon.submit_calls, 0);
 }
 
+TEST_F(ChainTest, MailTheIntakeDoubtsNeedsAttentionWithItsEvidenceNeverOther) {
+  source.inbox.push_back(email("maildir:1", "d1", "", "doubt"));
+  chain->intake(source);
+  run_until_idle();
+  auto r = store->requests().at(0);
+  EXPECT_EQ(r.state, State::NEEDS_ATTENTION);
+  EXPECT_NE(r.reason.find("in the subject but not in the body"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.evidence["missing"][0], "PO 2K4GH7QZ is in the subject but not in the body") << r.evidence.dump();
+  EXPECT_EQ(r.extracted["classification"], "possible_routing_request");
+  EXPECT_EQ(steps(r.id), (std::vector<std::string>{"RECEIVED", "NEEDS_ATTENTION"}));
+  EXPECT_EQ(amazon.submit_calls, 0);
+}
+
 TEST_F(ChainTest, UnparseableMailIsQuarantinedWithTheReasonAndKept) {
   source.inbox.push_back(email("maildir:1", "q1", "", "quarantine"));
   chain->intake(source);

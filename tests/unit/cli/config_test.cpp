@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -198,4 +199,81 @@ TEST_F(Config, TheDocumentedExamplesAreValid) {
     auto c = dockhand::cli::load_config(fs::path(DOCKHAND_SOURCE_DIR) / "docs" / "examples" / name);
     EXPECT_FALSE(c.spapi.client_id.empty()) << name;
   }
+}
+
+TEST_F(Config, AccountsAreReadWithTheirRegionAndEveryMistakeIsNamed) {
+  auto c = dockhand::cli::config_from_json(json::parse(R"({"spapi": {"client_id": "id", "region": "eu", "sandbox": true,
+      "accounts": [
+        {"brand": "Acme Home", "vendor_codes": ["acme1", "ACME2"], "marketplace_id": "ATVPDKIKX0DER",
+         "sender_domains": ["Acme-Home.com"], "refresh_token_file": "secrets/acme.token", "sandbox": false},
+        {"brand": "Bolt", "vendor_codes": ["BOLTX"], "refresh_token_file": "/etc/dockhand/bolt.token"}]}})"),
+                                           dir);
+  ASSERT_EQ(c.accounts.size(), 2u);
+  EXPECT_EQ(c.accounts[0].vendor_codes, (std::vector<std::string>{"ACME1", "ACME2"}));
+  EXPECT_EQ(c.accounts[0].sender_domains, (std::vector<std::string>{"acme-home.com"}));
+  EXPECT_EQ(c.accounts[0].region, "na") << "from the marketplace";
+  EXPECT_FALSE(c.accounts[0].sandbox);
+  EXPECT_EQ(c.accounts[0].refresh_token_file, (dir / "secrets/acme.token").string());
+  EXPECT_EQ(c.accounts[1].region, "eu") << "spapi.region";
+  EXPECT_TRUE(c.accounts[1].sandbox) << "spapi.sandbox";
+  EXPECT_EQ(c.account("bolt"), &c.accounts[1]) << "a brand is found in any case";
+  auto s = c.spapi_for(c.accounts[0]);
+  EXPECT_EQ(s.region, "na");
+  EXPECT_EQ(s.account, "Acme Home");
+  EXPECT_EQ(s.client_id, "id");
+
+  auto refused = [&](const std::string& spapi) {
+    return error_of([&] { dockhand::cli::config_from_json(json::parse(R"({"spapi": )" + spapi + "}"), dir); });
+  };
+  const std::string acme = R"({"brand": "Acme", "vendor_codes": ["ACME1"], "refresh_token_file": "a"})";
+  EXPECT_NE(refused(R"({"refresh_token_file": "x", "accounts": [)" + acme + "]}").find("both given"), std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [)" + acme + "," + acme + "]}").find("brand 'Acme' is named twice"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [{"brand": "A", "refresh_token_file": "a"}, {"brand": "B", "refresh_token_file": "a"}]})")
+                .find("name the same refresh_token_file"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [{"brand": "A", "vendor_codes": ["AC-1"], "refresh_token_file": "a"}]})")
+                .find("spapi.accounts[0].vendor_codes: 'AC-1' is not a vendor code"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [{"brand": "A", "marketplace_id": "A1PA6795UKMFR9", "region": "na", "refresh_token_file": "a"}]})")
+                .find("marketplace A1PA6795UKMFR9 is in region eu, not na"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [{"brand": "A", "marketplace_id": "XNEW", "refresh_token_file": "a"}]})")
+                .find("give the account's region too"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [{"brand": "A"}]})").find("spapi.accounts[0].refresh_token_file is not set"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"accounts": [{"brand": "A", "refresh_token_file": "a", "vendorcodes": []}]})")
+                .find("unknown key spapi.accounts[0].vendorcodes"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"authorization": {"listen": "nowhere"}})").find("application_id is not set"), std::string::npos);
+}
+
+TEST_F(Config, EachAccountsRefreshTokenIsASecretAndASingleAccountConfigIsTheDefaultAccount) {
+  write("cs", "amzn1.oa2-cs.v1.client-secret-0001");
+  write("acme", "Atzr|acme-refresh-token-0001");
+  write("bolt", "Atzr|bolt-refresh-token-0002");
+  auto c = dockhand::cli::config_from_json(
+      json::parse(R"({"spapi": {"client_id": "id", "client_secret_file": "cs", "accounts": [
+        {"brand": "Acme", "vendor_codes": ["ACME1"], "refresh_token_file": "acme"},
+        {"brand": "Bolt", "vendor_codes": ["BOLTX"], "refresh_token_file": "bolt"}]}})"),
+      dir);
+  dockhand::cli::load_secrets(c);
+  EXPECT_EQ(c.accounts[1].refresh_token, "Atzr|bolt-refresh-token-0002");
+  auto secrets = c.secrets();
+  for (const char* s : {"amzn1.oa2-cs.v1.client-secret-0001", "Atzr|acme-refresh-token-0001", "Atzr|bolt-refresh-token-0002"})
+    EXPECT_NE(std::find(secrets.begin(), secrets.end(), s), secrets.end()) << s;
+
+  auto old = dockhand::cli::config_from_json(
+      json::parse(R"({"spapi": {"client_id": "id", "client_secret_file": "cs", "refresh_token_file": "acme"}})"), dir);
+  ASSERT_EQ(old.accounts.size(), 1u);
+  EXPECT_EQ(old.accounts[0].brand, "default");
+  EXPECT_TRUE(old.accounts[0].implicit);
+  EXPECT_TRUE(old.accounts[0].rule().vendor_codes.empty()) << "it takes every request";
+  dockhand::cli::load_secrets(old);
+  EXPECT_EQ(old.spapi_for(old.accounts[0]).refresh_token, "Atzr|acme-refresh-token-0001");
+  EXPECT_EQ(old.spapi_for(old.accounts[0]).account, "") << "log lines as before";
+
+  auto none = dockhand::cli::config_from_json(json::parse(R"({"spapi": {"client_id": "id", "client_secret_file": "cs"}})"), dir);
+  EXPECT_NE(error_of([&] { dockhand::cli::load_secrets(none); }).find("no Amazon account"), std::string::npos);
 }

@@ -135,3 +135,33 @@ TEST(bad_input, mangled_messages_never_crash) {
   EXPECT_GT(extracted, 0u);
   EXPECT_GT(quarantined, 0u);
 }
+
+TEST(bad_input, nul_bytes_are_read_as_spaces_nothing_is_cut) {
+  static const char text[] = "Vendor code: ACMEW\r\nPO: 2K4GH7QZ\0\0\r\nDestination FC: ABE8\r\nCartons: 12\r\n";
+  std::string body(text, sizeof text - 1);
+  auto rr = extract(std::string(kHeaders) + "Content-Type: text/plain\r\n\r\n" + body);
+  ASSERT_EQ(rr.purchase_orders.size(), 1u);
+  EXPECT_EQ(rr.purchase_orders[0].cartons, 12) << "the text after the NUL bytes is read too";
+}
+
+TEST(bad_input, attachments_that_cannot_be_read_send_the_mail_to_a_human) {
+  struct Case {
+    const char* name;
+    const char* type;
+    const char* base64;
+    const char* why;
+  };
+  for (const Case& c : {Case{"routing.pdf", "application/pdf", "JVBERi0xLjQKZ2FyYmFnZQo=", "not a readable PDF"},
+                        Case{"routing.xlsx", "application/octet-stream", "UEsDBGdhcmJhZ2U=", "not a readable XLSX"},
+                        Case{"routing.xls", "application/vnd.ms-excel", "0M8R4KGxGuE=", "does not read this file format"}}) {
+    std::string m = kHeaders;
+    m += "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nRouting request attached.\r\n";
+    m += std::string("--b\r\nContent-Type: ") + c.type + "; name=\"" + c.name + "\"\r\nContent-Disposition: attachment; filename=\"" +
+         c.name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + c.base64 + "\r\n--b--\r\n";
+    auto rr = extract(m);
+    ASSERT_TRUE(rr.needs_attention()) << c.name;
+    EXPECT_NE(rr.attention->reason.find(c.name), std::string::npos) << rr.attention->reason;
+    EXPECT_NE(rr.attention->reason.find(c.why), std::string::npos) << rr.attention->reason;
+    EXPECT_NE(rr.classification, "other") << c.name;
+  }
+}

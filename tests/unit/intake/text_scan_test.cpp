@@ -61,3 +61,40 @@ TEST(scan, cells_split_by_tab_pipe_or_wide_spaces) {
   EXPECT_EQ(split_cells("PO Number   FC     Start").size(), 3u);
   EXPECT_TRUE(is_rule_line("|----|:---:|"));
 }
+
+TEST(scan, dates_without_a_year_take_it_from_the_email) {
+  DateContext ctx{2026, 12, 20};
+  auto feb = find_dates("Tuesday, Feb 2", ctx);
+  ASSERT_EQ(feb.size(), 1u);
+  EXPECT_EQ(feb[0].iso, "2027-02-02") << "a date after the email's, next year";
+  auto dec = find_dates("2nd of December", ctx);
+  ASSERT_EQ(dec.size(), 1u);
+  EXPECT_EQ(dec[0].iso, "2026-12-02") << "a few weeks back: this year";
+  EXPECT_FALSE(find_dates("Feb 2", DateContext{})[0].valid) << "no year and no email date: flagged";
+  EXPECT_EQ(find_dates("2/6", ctx, true)[0].iso, "2027-02-06");
+  EXPECT_TRUE(find_dates("2/6", ctx, false).empty()) << "bare month/day only where a label says date";
+}
+
+TEST(scan, ranges_in_every_written_form) {
+  DateContext ctx{2027, 1, 25};
+  for (const char* s : {"Feb 2 - Feb 6", "between Feb 2 and Feb 6", "from 2/2/2027 until 2/6/2027", "Feb 2-6",
+                        "2-6 February 2027", "2027-02-02 to 2027-02-06", "Tuesday, Feb 2 - Saturday, Feb 6"}) {
+    auto hits = find_dates(s, ctx, true);
+    ASSERT_EQ(hits.size(), 2u) << s;
+    EXPECT_EQ(hits[0].iso, "2027-02-02") << s;
+    EXPECT_EQ(hits[1].iso, "2027-02-06") << s;
+  }
+}
+
+TEST(scan, numbers_with_separators_and_spreadsheet_dates) {
+  EXPECT_DOUBLE_EQ(first_number("2,310.5 lbs")->value, 2310.5);
+  EXPECT_DOUBLE_EQ(first_number("675,5 kg")->value, 675.5);
+  EXPECT_DOUBLE_EQ(first_number("1.234,5")->value, 1234.5);
+  EXPECT_DOUBLE_EQ(first_number("1,200")->value, 1200);
+  EXPECT_NEAR(first_weight_lb("1.234,5 kg").value(), 2721.6, 0.05);
+  EXPECT_NEAR(first_weight_lb("100", true).value(), 220.5, 0.05) << "a kg column";
+  EXPECT_EQ(excel_serial_date(46420), "2027-02-02");
+  EXPECT_TRUE(is_po_shaped("2K4GH7QZ"));
+  EXPECT_FALSE(is_po_shaped("12345678"));
+  EXPECT_FALSE(is_po_shaped("ABE8"));
+}

@@ -42,7 +42,7 @@ class Pretender : public ::testing::Test {
     rr.vendor_code = "ABCDE";
     rr.ship_from = "ORL1";
     rr.freight_ready_date = "2026-11-24";
-    for (auto& po : pos) rr.purchase_orders.push_back({po, {}, {}, {}, {}, {}, {}});
+    for (auto& po : pos) rr.purchase_orders.push_back({po, {}, {}, {}, {}, {}, {}, {}});
     return rr;
   }
   fs::path dir;
