@@ -159,6 +159,7 @@ RoutingRequest extract(const std::string& raw_message, const ExtractOptions& opt
       missing.push_back(w);
   for (const auto& w : rr.warnings) missing.push_back(w);
   if (rr.purchase_orders.empty()) missing.push_back("no purchase order could be read");
+  bool body_pos = !rr.purchase_orders.empty();  // a PO only in the subject does not make a request
   for (const auto& po : in_subject) {
     bool read_it = read.po_tokens.count(po) > 0;
     if (!read_it) {
@@ -173,7 +174,7 @@ RoutingRequest extract(const std::string& raw_message, const ExtractOptions& opt
     missing.push_back("PO-shaped tokens not read in any known layout: " + join(read.loose_tokens, ", "));
 
   bool asks = subject_routing || body_phrase;
-  bool reads_as_request = !rr.purchase_orders.empty() && (asks || routing_fields);
+  bool reads_as_request = body_pos && (asks || routing_fields);
   std::size_t n = rr.purchase_orders.size();
   if (reads_as_request) {
     rr.classification = "amazon_routing_request";

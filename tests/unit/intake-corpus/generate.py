@@ -479,6 +479,40 @@ class Gen:
         return "near-miss-" + kind, self.headers(q, subj, extra + hdr_part.split("\r\n\r\n")[0] + "\r\n") + "\r\n" + b, other
 
 
+def doubtful(g):
+    """Mail that may be a routing request but cannot be read as one: a human must look (NEEDS_ATTENTION)."""
+    q = g.request()
+    p = q["pos"][0]
+    kind = g.pick(["subject_only", "bad_attachment", "unknown_layout", "no_po"])
+    possible = {"classification": "possible_routing_request", "needs_attention": True}
+    if kind == "subject_only":
+        subj = f"Routing request - PO {p['po']}"
+        body = (f"Hi,\n\nFreight is ready {g.date(q['ready'], q['date'].year, 'mon')}, please route.\n"
+                f"{g.pick(L_FC)}: {p['fc']}\n{g.pick(L_CTN)}: {p['cartons']}\n")
+        hdr_part, b, _ = g.text_part(body)
+        return "doubt-" + kind, g.headers(q, subj, hdr_part.split("\r\n\r\n")[0] + "\r\n") + "\r\n" + b, possible
+    if kind == "bad_attachment":
+        bnd = "mix-" + str(g.r.getrandbits(32))
+        name, ctype, junk = g.pick([("routing.pdf", "application/pdf", b"%PDF-1.4 damaged"),
+                                    ("routing.xlsx", "application/octet-stream", b"PK\x03\x04 damaged"),
+                                    ("routing.xls", "application/vnd.ms-excel", b"\xd0\xcf\x11\xe0")])
+        att = base64.encodebytes(junk).decode().replace("\n", "\r\n")
+        msg = g.headers(q, g.pick(["Routing request", "Please route - see attached"]),
+                        f'Content-Type: multipart/mixed; boundary="{bnd}"\r\n') + "\r\n" + \
+            f"--{bnd}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nRouting request attached.\r\n" \
+            f"--{bnd}\r\nContent-Type: {ctype}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n" \
+            f"Content-Transfer-Encoding: base64\r\n\r\n{att}\r\n--{bnd}--\r\n"
+        return "doubt-" + kind, msg, possible
+    if kind == "unknown_layout":
+        others = " and ".join(x["po"] for x in q["pos"][:2])
+        body = f"Hi,\n\nNext week {others} go out, {p['fc']} both, about a dozen each.\n"
+        hdr_part, b, _ = g.text_part(body)
+        return "doubt-" + kind, g.headers(q, "Freight for next week", hdr_part.split("\r\n\r\n")[0] + "\r\n") + "\r\n" + b, possible
+    body = "Heads-up: the routing request for next week's freight follows tomorrow.\n"
+    hdr_part, b, _ = g.text_part(body)
+    return "doubt-" + kind, g.headers(q, "Routing request coming", hdr_part.split("\r\n\r\n")[0] + "\r\n") + "\r\n" + b, possible
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -491,15 +525,16 @@ def main():
             os.remove(os.path.join(a.out, f))
     g = Gen(a.seed)
     n_other = a.count // 5
-    for i in range(a.count + n_other):
-        kind, msg, expected = g.routing_email() if i < a.count else g.near_miss()
+    n_doubt = a.count // 10
+    for i in range(a.count + n_other + n_doubt):
+        kind, msg, expected = g.routing_email() if i < a.count else g.near_miss() if i < a.count + n_other else doubtful(g)
         name = f"{i:04d}-{kind}"
         with open(os.path.join(a.out, name + ".eml"), "w", encoding="latin-1", newline="") as f:
             f.write(msg)
         with open(os.path.join(a.out, name + ".json"), "w") as f:
             json.dump(expected, f, indent=1)
             f.write("\n")
-    print(f"generate.py: {a.count} routing requests and {n_other} near misses in {a.out} (seed {a.seed})")
+    print(f"generate.py: {a.count} routing requests, {n_other} near misses and {n_doubt} doubtful mails in {a.out} (seed {a.seed})")
 
 
 if __name__ == "__main__":
