@@ -316,7 +316,9 @@ TEST_F(ServeFleet, TwoHundredHostileConnectionsGiveAHandfulOfLogLinesNamingThePe
     EXPECT_EQ(msg.find(endpoint), std::string::npos) << "names our own endpoint: " << msg;
     EXPECT_FALSE(std::regex_search(msg, std::regex("error [0-9]{5,}"))) << "a bare number: " << msg;
   }
-  EXPECT_LE(warnings, 6u) << logs;
+  // Five kinds of hostility (unknown key, its key named once, garbage, a plain client, hang-ups), each peer
+  // named or, when it left before its address was read, said so: at most two lines a kind, whatever the count.
+  EXPECT_LE(warnings, 10u) << logs;
   EXPECT_EQ(env->count_in_logs("refused a connection from 127.0.0.1: its CURVE public key is not allow-listed"), 1u)
       << logs;
   EXPECT_GE(env->count_in_logs("handshake with peer 127.0.0.1 failed: "), 1u) << logs;
