@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -302,9 +303,11 @@ class Parser {
       ++kinds;
       loc.kind = Locator::Kind::Image;
       loc.image = *image;
-      loc.image_file = std::filesystem::path(*image).is_absolute() ? std::filesystem::path(*image) : dir_ / *image;
+      loc.image_file = dir_ / *image;
       std::error_code ec;
-      if (image->empty() || !std::filesystem::is_regular_file(loc.image_file, ec)) {
+      if (auto outside = leaves_folder(*image)) {
+        problem(path + ".image", *outside);
+      } else if (image->empty() || !std::filesystem::is_regular_file(loc.image_file, ec)) {
         problem(path + ".image", "template file not found: " + *image);
       } else if (cv::imread(loc.image_file.string(), cv::IMREAD_UNCHANGED).empty()) {
         problem(path + ".image", "template is not a readable image: " + *image);
@@ -579,7 +582,11 @@ class Parser {
           std::filesystem::path file = *font;
           if (*font != "none" && !file.is_absolute()) file = dir_ / file;
           std::error_code ec;
-          if (*font != "none" && (font->empty() || !std::filesystem::is_regular_file(file, ec)))
+          auto outside = *font != "none" && !std::filesystem::path(*font).is_absolute() ? leaves_folder(*font)
+                                                                                        : std::nullopt;
+          if (outside)
+            problem(p + ".font", *outside);
+          else if (*font != "none" && (font->empty() || !std::filesystem::is_regular_file(file, ec)))
             problem(p + ".font", "font file not found: " + *font);
           else if (*font != "none" && !vision::font_loads(file.string()))
             problem(p + ".font", "not a font file (TrueType/OpenType): " + *font);
@@ -686,6 +693,24 @@ class Parser {
   }
 
  private:
+  // A template (or relative font) names a file in the script's folder: relative, no "..", and no symbolic
+  // link leading out of the folder (a recordings folder is all an agent may read for a job). Why not, or
+  // nullopt when it stays inside.
+  std::optional<std::string> leaves_folder(const std::string& name) const {
+    std::filesystem::path relative(name);
+    if (relative.is_absolute())
+      return "must be a path relative to the script's folder (like templates/ok.png), not an absolute path: " + name;
+    for (const auto& part : relative)
+      if (part == "..") return "must not climb out of the script's folder with \"..\": " + name;
+    std::error_code ec;
+    auto folder = std::filesystem::weakly_canonical(std::filesystem::absolute(dir_, ec), ec);
+    auto target = std::filesystem::weakly_canonical(std::filesystem::absolute(dir_ / relative, ec), ec);
+    if (ec) return std::nullopt;  // not there: "not found" is said next
+    auto [end, ignored] = std::mismatch(folder.begin(), folder.end(), target.begin(), target.end());
+    if (end != folder.end()) return "leads out of the script's folder through a symbolic link: " + name;
+    return std::nullopt;
+  }
+
   std::filesystem::path dir_;
 };
 

@@ -1,6 +1,7 @@
 #include "command.h"
 
 #include "agent/cli/args.h"
+#include "common/folding_sink.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -34,7 +35,9 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   // Logs go to stderr: stdout carries results (JSON) that callers parse.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("dockhand-agent"));
+  // Repeated warnings and errors (an orchestrator away for hours) are folded: the first, then a count a minute.
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "dockhand-agent", dockhand::common::folding(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())));
   auto& table = dockhand::cli::commands();
   auto it = table.find(argv[1]);
   if (it == table.end()) {

@@ -23,6 +23,7 @@
 #include <iostream>
 #include <sstream>
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 
@@ -37,19 +38,6 @@ struct ExecutorOptions {
   int dry_run_ms = 0;
 };
 
-// Names of the folders under recordings/ that hold a script.json.
-inline std::vector<std::string> available_scripts(const ExecutorOptions& options) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(options.recordings, ec))
-    if (entry.is_directory() && std::filesystem::exists(entry.path() / "script.json"))
-      names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-
-
 namespace {
 
 bool safe_script_name(const std::string& name) {
@@ -58,6 +46,41 @@ bool safe_script_name(const std::string& name) {
     if (!(std::isalnum(c) || c == '-' || c == '_')) return false;
   return true;
 }
+
+// recordings/<name>/script.json, resolved, when it is a regular file really inside the recordings folder:
+// the name comes from the network (a plain name, no "..", no "/"), and neither the script's folder nor
+// its script.json may be a symbolic link leading out of the recordings folder.
+std::optional<std::filesystem::path> script_file(const std::filesystem::path& recordings, const std::string& name) {
+  if (!safe_script_name(name)) return std::nullopt;
+  std::error_code ec;
+  auto root = std::filesystem::canonical(recordings, ec);
+  if (ec) return std::nullopt;
+  auto file = std::filesystem::canonical(recordings / name / "script.json", ec);
+  if (ec || !std::filesystem::is_regular_file(file, ec)) return std::nullopt;
+  auto [end, ignored] = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+  if (end != root.end()) return std::nullopt;
+  return file;
+}
+
+}  // namespace
+
+// Names of the folders under recordings/ that hold a script.json inside the recordings folder.
+inline std::vector<std::string> available_scripts(const ExecutorOptions& options) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options.recordings, ec)) {
+    auto name = entry.path().filename().string();
+    if (script_file(options.recordings, name))
+      names.push_back(name);
+    else if (entry.is_directory(ec) && std::filesystem::exists(entry.path() / "script.json", ec))
+      spdlog::warn("agent: ignoring recordings/{}: its name or a symbolic link in it leads out of {}", name,
+                   options.recordings.string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
 
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -136,15 +159,15 @@ protocol::JobExecutor make_executor(const ExecutorOptions& options, const protoc
   }
 #ifdef DOCKHAND_AGENT_RUNNER
   return [options, limits](const protocol::Job& job, protocol::JobControl& control) -> protocol::Result {
-    auto file = options.recordings / job.script / "script.json";
-    std::error_code ec;
-    if (!safe_script_name(job.script) || !std::filesystem::is_regular_file(file, ec)) {
+    auto found = script_file(options.recordings, job.script);
+    if (!found) {
       protocol::Result result;
       result.outcome = protocol::Outcome::application;  // another agent may have it
       result.category = "unavailable";
       result.reason = "no screen script '" + job.script + "' in " + options.recordings.string();
       return result;
     }
+    const auto& file = *found;
     agent::RunOptions run_options;
     run_options.vars = job.vars;
     run_options.evidence_dir = options.evidence;

@@ -1,11 +1,15 @@
 #include "wire.h"
 
 #include <spdlog/spdlog.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -55,31 +59,117 @@ bool send_frames(zmq::socket_t& socket, const std::vector<std::string>& frames, 
   }
 }
 
+std::string handshake_failure_reason(std::uint16_t event, std::int32_t value) {
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+    if (value == ECONNRESET || value == EPIPE || value == 0) return "the peer hung up before the handshake was done";
+    return zmq_strerror(value);
+  }
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    const char* meaning = value == 300 ? "try again later" : value == 400 ? "not allowed" : value == 500 ? "ZAP handler error" : "unknown status";
+    return "authentication refused (ZAP status " + std::to_string(value) + ": " + meaning + ")";
+  }
+  switch (static_cast<std::uint32_t>(value)) {
+    case ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND: return "the peer sent a ZMTP command out of turn";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE: return "the peer's CURVE nonces were out of sequence";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE: return "the CURVE key exchange failed";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED: return "the peer sent a malformed ZMTP command";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE: return "the peer sent a malformed MESSAGE command";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO: return "the peer sent a malformed HELLO (not a CURVE client?)";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_INITIATE: return "the peer sent a malformed INITIATE";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR: return "the peer sent a malformed ERROR command";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY: return "the peer sent a malformed READY command";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME: return "the peer sent a malformed WELCOME";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA: return "the peer sent invalid metadata";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+      return "a CURVE message did not decrypt (wrong server key, or forged or corrupted bytes)";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+      return "the peer uses another security mechanism (not CURVE: a plain client, or not ZeroMQ at all)";
+    case ZMQ_PROTOCOL_ERROR_ZAP_MALFORMED_REPLY: return "the ZAP handler's reply was malformed";
+    case ZMQ_PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID: return "the ZAP handler answered another request";
+    case ZMQ_PROTOCOL_ERROR_ZAP_BAD_VERSION: return "the ZAP handler's reply had a bad version";
+    case ZMQ_PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE: return "the ZAP handler's status code was invalid";
+    case ZMQ_PROTOCOL_ERROR_ZAP_INVALID_METADATA: return "the ZAP handler's metadata was invalid";
+    case ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED: return "the ZAP exchange failed";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED: return "the peer broke the ZMTP protocol (not a ZeroMQ peer?)";
+    default: {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%08x", static_cast<unsigned>(value));
+      return std::string("the peer broke the protocol (libzmq reason ") + hex + ")";
+    }
+  }
+}
+
+std::string peer_address(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = "";
+  if (addr.ss_family == AF_INET)
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+  else if (addr.ss_family == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
+  return text;
+}
+
 std::string SocketEvent::describe() const {
   switch (event) {
     case ZMQ_EVENT_DISCONNECTED:
       return "connection " + endpoint + " closed (the peer went away, or ZeroMQ dropped it for a frame over the "
                                         "size limit or a protocol error)";
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-      return "handshake with " + endpoint + " failed: protocol error " + std::to_string(value);
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-      return "handshake with " + endpoint + " refused (authentication, status " + std::to_string(value) + ")";
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-      return "handshake with " + endpoint + " failed: " + zmq_strerror(value);
+      return "handshake with " + endpoint + " failed: " + handshake_failure_reason(event, value);
     default:
       return "socket event " + std::to_string(event) + " on " + endpoint;
   }
+}
+
+std::optional<ConnectionTracker::Closed> ConnectionTracker::feed(const SocketEvent& e) {
+  switch (e.event) {
+    case ZMQ_EVENT_ACCEPTED:
+      peers_[e.value] = peer_address(e.value);
+      return std::nullopt;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      failed_ = e;
+      return std::nullopt;
+    case ZMQ_EVENT_DISCONNECTED: {
+      Closed closed;
+      if (auto it = peers_.find(e.value); it != peers_.end()) {
+        closed.peer = it->second;
+        peers_.erase(it);
+      }
+      if (failed_) {
+        closed.failed_event = failed_->event;
+        closed.failed_value = failed_->value;
+        failed_.reset();
+      }
+      return closed;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string ConnectionTracker::Closed::describe() const {
+  // libzmq 4.3's monitor names only our own listening address: never present that as the peer's.
+  std::string who = peer.empty() ? "a peer that left before its address could be read" : "peer " + peer;
+  if (failed_event) return "handshake with " + who + " failed: " + handshake_failure_reason(failed_event, failed_value);
+  return "connection from " + who +
+         " closed (the peer went away, or ZeroMQ dropped it for a frame over the size limit or a protocol error)";
 }
 
 namespace {
 std::atomic<unsigned> monitor_counter{0};
 }
 
-SocketMonitor::SocketMonitor(zmq::context_t& context, zmq::socket_t& socket)
+SocketMonitor::SocketMonitor(zmq::context_t& context, zmq::socket_t& socket, int extra_events)
     : socket_(socket), pair_(context, zmq::socket_type::pair) {
   std::string address = "inproc://dockhand-monitor-" + std::to_string(getpid()) + "-" + std::to_string(monitor_counter++);
   int events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | extra_events;
   if (zmq_socket_monitor(socket_.handle(), address.c_str(), events) != 0)
     throw std::runtime_error(std::string("zmq_socket_monitor: ") + zmq_strerror(zmq_errno()));
   pair_.set(zmq::sockopt::linger, 0);

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,15 +33,42 @@ bool send_frames(zmq::socket_t& socket, const std::vector<std::string>& frames,
 // owner can log it. Poll handle() for ZMQ_POLLIN, then read().
 struct SocketEvent {
   std::uint16_t event = 0;   // ZMQ_EVENT_*
-  std::int32_t value = 0;    // fd or errno, depending on the event
-  std::string endpoint;      // the peer's address as libzmq knows it
+  std::int32_t value = 0;    // fd, errno, ZMQ_PROTOCOL_ERROR_* or ZAP status, depending on the event
+  std::string endpoint;      // libzmq's name for the connection: the peer when connecting, our own
+                             // listening address when bound (libzmq 4.3's monitor says no more)
   std::string describe() const;
+};
+
+// Why a handshake failed, in words: ZMQ_PROTOCOL_ERROR_* decoded, an errno as text, a ZAP status explained.
+std::string handshake_failure_reason(std::uint16_t event, std::int32_t value);
+// The IP address of a connected socket's peer ("127.0.0.1", "::1"); empty when it cannot be told.
+std::string peer_address(int fd);
+
+// A bound socket's monitor names our own address, not the peer's. This pairs each connection's events
+// by descriptor (libzmq reports them in order from its one I/O thread): ACCEPTED gives the descriptor,
+// whose peer is read at once; a failed handshake is followed by DISCONNECTED of the same descriptor.
+// feed() returns what to report when a connection ends: its peer and, if its handshake failed, why.
+class ConnectionTracker {
+ public:
+  struct Closed {
+    std::string peer;            // IP address, or empty when it closed before it could be read
+    std::uint16_t failed_event = 0;  // ZMQ_EVENT_HANDSHAKE_FAILED_* or 0
+    std::int32_t failed_value = 0;
+    std::string describe() const;  // a log line without the "fleet: "
+  };
+  std::optional<Closed> feed(const SocketEvent& e);
+  std::size_t open_connections() const { return peers_.size(); }
+
+ private:
+  std::map<std::int32_t, std::string> peers_;  // descriptor -> peer, from ACCEPTED until DISCONNECTED
+  std::optional<SocketEvent> failed_;          // the handshake failure the next DISCONNECTED belongs to
 };
 
 class SocketMonitor {
  public:
-  // Watches socket for disconnects and failed handshakes. The monitor lives in socket's context.
-  SocketMonitor(zmq::context_t& context, zmq::socket_t& socket);
+  // Watches socket for disconnects and failed handshakes (plus `extra_events`, e.g. ZMQ_EVENT_ACCEPTED for
+  // a ConnectionTracker). The monitor lives in socket's context.
+  SocketMonitor(zmq::context_t& context, zmq::socket_t& socket, int extra_events = 0);
   ~SocketMonitor();  // stops monitoring (call before closing the socket)
   SocketMonitor(const SocketMonitor&) = delete;
   SocketMonitor& operator=(const SocketMonitor&) = delete;

@@ -275,6 +275,7 @@ bool Chain::plan(const RequestRecord& r) {
 }
 
 bool Chain::submit(const RequestRecord& r, AmazonShipments& amazon) {
+  std::optional<std::int64_t> recheck_ms;  // an uncertain submission to look for again before resending
   for (const auto& s : store_.shipments(r.id)) {
     if (s.state != shipment_state::planned && s.state != shipment_state::submitting) continue;
     try {
@@ -285,11 +286,19 @@ bool Chain::submit(const RequestRecord& r, AmazonShipments& amazon) {
                                    "already at Amazon (getShipmentDetails found it after an uncertain submission)");
           continue;
         }
-        store_.add_event(r.id, options_.actor, "RESUBMIT",
-                         s.vendor_shipment_identifier + ": not at Amazon after an uncertain submission");
+        // Not there yet is not "never sent": a request still in flight (the process that sent it was killed,
+        // or gave up waiting) may reach Amazon later. Unless Amazon refused it outright (429), it is resent
+        // only once the grace after the last send is over.
+        auto resend_at = s.submitted_ms.value_or(0) + options_.uncertain_grace.count();
+        if (!refused_.count(s.id) && clock_.now_ms() < resend_at) {
+          recheck_ms = std::min(recheck_ms.value_or(resend_at), resend_at);
+          continue;
+        }
+        store_.record_resend(s.id, options_.actor, "not at Amazon after an uncertain submission");
       } else {
         store_.mark_submitting(s.id, options_.actor);
       }
+      refused_.erase(s.id);
       auto transaction_id = amazon.submit_shipments({{"shipments", nlohmann::json::array({s.planned.payload})}});
       detail::crash_point("SENT");
       store_.record_submission(s.id, transaction_id, options_.actor, "");
@@ -297,17 +306,24 @@ bool Chain::submit(const RequestRecord& r, AmazonShipments& amazon) {
       throw;
     } catch (const std::exception& e) {
       if (stopped_for_authorization(r, e)) return false;
+      auto* spapi_error = dynamic_cast<const spapi::SpapiError*>(&e);
       if (retryable(e)) {
+        if (spapi_error && spapi_error->http_status == 429) refused_.insert(s.id);  // throttled: not taken
         retry_later(r, "submitShipments " + s.vendor_shipment_identifier, e);
         return false;
       }
-      auto* spapi_error = dynamic_cast<const spapi::SpapiError*>(&e);
       nlohmann::json errors = spapi_error ? spapi_error->errors : nlohmann::json::array();
       store_.record_rejection(s.id, errors, options_.actor,
                               std::string("submitShipments refused: ") + e.what() +
                                   (errors.empty() ? "" : " - " + errors_summary(errors)));
       return false;
     }
+  }
+  if (recheck_ms) {
+    spdlog::info("chain: routing request #{}: a submission whose answer was lost is not at Amazon yet; asking "
+                 "again in {} ms before sending it again", r.id, *recheck_ms - clock_.now_ms());
+    store_.schedule(r.id, *recheck_ms);
+    return false;
   }
   auto now = store_.request(r.id);
   return now && now->state == State::SUBMITTED;
@@ -319,21 +335,27 @@ bool Chain::poll(const RequestRecord& r, AmazonShipments& amazon) {
   for (const auto& s : store_.shipments(r.id)) {
     if (s.state != shipment_state::submitted) continue;
     auto elapsed = std::chrono::milliseconds(now_ms - s.submitted_ms.value_or(now_ms));
+    const std::string asked = s.transaction_id ? "getTransaction " + *s.transaction_id
+                                               : "getShipmentDetails " + s.vendor_shipment_identifier;
     try {
-      if (!s.transaction_id) {  // resolved an uncertain submission: Amazon has the shipment
-        store_.record_confirmation(s.id, options_.actor, "shipment found at Amazon by getShipmentDetails");
-        continue;
-      }
-      auto status = amazon.get_transaction(*s.transaction_id);
-      if (status.status == "Success") {
-        store_.record_confirmation(s.id, options_.actor, "getTransaction " + *s.transaction_id + ": Success");
-      } else if (status.status == "Failure") {
-        store_.record_rejection(s.id, status.errors, options_.actor,
-                                "getTransaction " + *s.transaction_id + ": Failure - " + errors_summary(status.errors));
+      auto answer = s.transaction_id ? TransactionAnswer::of(amazon.get_transaction(*s.transaction_id))
+                                     : transaction_from_details(s, amazon);
+      if (answer.status == "Success") {
+        store_.record_confirmation(s.id, options_.actor, asked + ": " + answer.said);
+      } else if (answer.status == "Failure") {
+        store_.record_rejection(s.id, answer.errors, options_.actor,
+                                asked + ": Failure - " + errors_summary(answer.errors));
+        return false;
+      } else if (answer.status == "Missing") {
+        store_.needs_attention(r.id,
+                               "shipment " + s.vendor_shipment_identifier +
+                                   " was at Amazon after an uncertain submission, but getShipmentDetails no longer "
+                                   "lists it (Amazon may have rejected it; its errors were in the lost transaction)",
+                               {{"vendor_shipment_identifier", s.vendor_shipment_identifier}}, options_.actor);
         return false;
       } else if (elapsed >= options_.processing_counts_as_success) {
         store_.record_confirmation(s.id, options_.actor,
-                                   "getTransaction " + *s.transaction_id + ": Processing for " +
+                                   asked + ": " + answer.said + " for " +
                                        std::to_string(std::chrono::duration_cast<std::chrono::minutes>(elapsed).count()) +
                                        " min without Failure, counted as success (Amazon's guidance)");
       } else {
@@ -344,11 +366,10 @@ bool Chain::poll(const RequestRecord& r, AmazonShipments& amazon) {
     } catch (const std::exception& e) {
       if (stopped_for_authorization(r, e)) return false;
       if (retryable(e)) {
-        retry_later(r, "getTransaction " + s.transaction_id.value_or("?"), e);
+        retry_later(r, asked, e);
         return false;
       }
-      store_.needs_attention(r.id, "getTransaction " + s.transaction_id.value_or("?") + " failed: " + e.what(),
-                             nullptr, options_.actor);
+      store_.needs_attention(r.id, asked + " failed: " + e.what(), nullptr, options_.actor);
       return false;
     }
   }
@@ -358,6 +379,25 @@ bool Chain::poll(const RequestRecord& r, AmazonShipments& amazon) {
   }
   auto now = store_.request(r.id);
   return now && now->state == State::CONFIRMED;
+}
+
+Chain::TransactionAnswer Chain::TransactionAnswer::of(const spapi::TransactionStatus& status) {
+  return {status.status, status.status, status.errors};
+}
+
+Chain::TransactionAnswer Chain::transaction_from_details(const ShipmentRecord& s, AmazonShipments& amazon) {
+  // An uncertain submission found at Amazon has no transactionId. Amazon keeps a shipment "Created" while
+  // its transaction is processed and moves it on (TransportationRequested, CarrierAssigned, Shipped) once
+  // accepted; a rejected one is not listed. So a later status is the lost transaction's Success, "Created"
+  // is Processing (the 15- and 30-minute rules run from when it was sent, as on the normal path), and a
+  // shipment no longer listed is "Missing": a human must look, since Amazon's errors are out of reach.
+  auto details = amazon.get_shipment_details(s.vendor_shipment_identifier);
+  if (!details) return {"Missing", "not listed", nlohmann::json::array()};
+  auto shipment_status = details->value("currentShipmentStatus", std::string());
+  if (shipment_status.empty() || shipment_status == "Created")
+    return {"Processing", "shipment " + (shipment_status.empty() ? std::string("without a status") : shipment_status),
+            nlohmann::json::array()};
+  return {"Success", "shipment " + shipment_status + " (the lost transaction succeeded)", nlohmann::json::array()};
 }
 
 bool Chain::confirm(const RequestRecord& r, AmazonShipments& amazon) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 
 namespace dockhand::chain {
 
@@ -56,6 +57,9 @@ struct ChainOptions {
   // still cannot be seen 30 minutes after submission, a human must look.
   std::chrono::minutes processing_counts_as_success{15};
   std::chrono::minutes processing_escalates{30};
+  // A submission whose answer was lost (a crash, a timeout) and that Amazon does not show yet is sent
+  // again only this long after it was sent: a request still in flight would have arrived by then.
+  std::chrono::milliseconds uncertain_grace{60000};
 };
 
 using Extractor = std::function<intake::RoutingRequest(const std::string& raw_message)>;
@@ -97,6 +101,14 @@ class Chain {
   bool submit(const RequestRecord& r, AmazonShipments& amazon);
   bool poll(const RequestRecord& r, AmazonShipments& amazon);
   bool confirm(const RequestRecord& r, AmazonShipments& amazon);
+  // What Amazon says of a submitted shipment: Success, Failure (with errors), Processing, or Missing.
+  struct TransactionAnswer {
+    std::string status;
+    std::string said;  // for the event: "Success", "shipment CarrierAssigned ...", ...
+    nlohmann::json errors;
+    static TransactionAnswer of(const spapi::TransactionStatus& status);
+  };
+  TransactionAnswer transaction_from_details(const ShipmentRecord& s, AmazonShipments& amazon);
   // The request's account, binding it first when it is not bound yet; nullptr (and NEEDS_ATTENTION with the
   // reason) when it cannot be bound or its account is not configured.
   const Account* account_of(RequestRecord& r);
@@ -116,6 +128,7 @@ class Chain {
   std::vector<AccountRule> account_rules_;
   ChainOptions options_;
   CloseoutStage* closeout_ = nullptr;
+  std::set<std::int64_t> refused_;  // shipments whose last send Amazon refused outright (429): not uncertain
 };
 
 }  // namespace dockhand::chain

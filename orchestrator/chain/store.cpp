@@ -3,18 +3,29 @@
 #include "crash_point.h"
 #include "orchestrator/pretender/sqlite_db.h"
 
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <exception>
+#include <filesystem>
 
 namespace dockhand::chain {
 
 using sqlite::Transaction;
 
 namespace {
+
+constexpr std::size_t kHealthFileBytes = 512;
+constexpr std::uint64_t kRoomToRecover = 256 * 1024;  // free bytes (disk and size cap) to count as writable
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -174,6 +185,118 @@ std::string Store::dedupe_key(const std::string& raw_message) {
   return "headers:" + pretender::sha256_hex(canonical);
 }
 
+// Held by every write: one that ends by an exception after SQLite failed with SQLITE_FULL within it means
+// the store is full; one that ends normally having changed rows means it is writable.
+class Store::WriteScope {
+ public:
+  explicit WriteScope(Store& store)
+      : store_(store),
+        errors_before_(sqlite::error_count()),
+        exceptions_(std::uncaught_exceptions()),
+        changes_(sqlite3_total_changes64(store.db_->handle())) {}
+  ~WriteScope() {
+    bool failed = std::uncaught_exceptions() > exceptions_;
+    if (failed && (sqlite::error_count() == errors_before_ || (sqlite::last_error_code() & 0xff) != SQLITE_FULL))
+      return;
+    if (!failed && sqlite3_total_changes64(store_.db_->handle()) == changes_) return;
+    try {
+      store_.note_write_locked(failed);
+    } catch (...) {
+    }
+  }
+  WriteScope(const WriteScope&) = delete;
+  WriteScope& operator=(const WriteScope&) = delete;
+
+ private:
+  Store& store_;
+  std::uint64_t errors_before_;  // only a SQLite failure within this scope counts
+  int exceptions_;
+  sqlite3_int64 changes_;
+};
+
+void Store::note_write_locked(bool failed) {
+  if (failed) {
+    if (health_.state == "disk_full") return;
+    set_health_locked({"disk_full", std::string(sqlite3_errmsg(db_->handle())) + " (" + path_ + ")",
+                       iso_ms(std::chrono::system_clock::now()), static_cast<long>(::getpid())});
+    return;
+  }
+  if (health_fd_ < 0 && !path_.empty() && path_ != ":memory:") {
+    // Created, with its bytes reserved, while there is room: on a full disk it is overwritten in place.
+    health_fd_ = ::open((path_ + ".health").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (health_fd_ >= 0) {
+      ::posix_fallocate(health_fd_, 0, kHealthFileBytes);
+      health_.since = iso_ms(std::chrono::system_clock::now());
+      health_.pid = static_cast<long>(::getpid());
+      set_health_locked(health_);
+    }
+  }
+  // A small write can still fit on a full store (an update in place): "ok" again only once there is room.
+  if (health_.state != "ok" && room_locked() >= kRoomToRecover)
+    set_health_locked({"ok", "", iso_ms(std::chrono::system_clock::now()), static_cast<long>(::getpid())});
+}
+
+std::uint64_t Store::room_locked() {
+  auto pragma = [&](const char* name) {
+    auto q = db_->prepare(std::string("PRAGMA ") + name);
+    return q.step() ? static_cast<std::uint64_t>(std::max<std::int64_t>(q.integer(0), 0)) : 0;
+  };
+  auto page = pragma("page_size"), count = pragma("page_count"), max = pragma("max_page_count");
+  std::uint64_t room = max > count ? (max - count) * page : 0;
+  struct statvfs fs {};
+  if (::statvfs(std::filesystem::path(path_).parent_path().empty() ? "." : std::filesystem::path(path_).parent_path().c_str(), &fs) == 0)
+    room = std::min<std::uint64_t>(room, static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize);
+  return room;
+}
+
+void Store::set_health_locked(StoreHealth health) {
+  if (health.state == "disk_full" && health_.state != "disk_full")
+    spdlog::error("store {}: the disk is full ({}): new mail stays in the mailbox and requests wait where they "
+                  "are, nothing is lost; Dockhand goes on by itself once there is room (free disk space, or raise "
+                  "store_max_bytes)", path_, health.detail);
+  else if (health.state == "ok" && health_.state == "disk_full")
+    spdlog::info("store {}: writable again (it was full since {})", path_, health_.since);
+  health_ = std::move(health);
+  if (health_fd_ < 0) return;
+  nlohmann::json j = {{"state", health_.state}, {"detail", health_.detail.substr(0, 300)},
+                      {"since", health_.since}, {"pid", health_.pid}};
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  text.resize(kHealthFileBytes - 1, ' ');
+  text += '\n';
+  [[maybe_unused]] auto written = ::pwrite(health_fd_, text.data(), text.size(), 0);
+}
+
+StoreHealth Store::health() {
+  std::lock_guard lock(mutex_);
+  return health_;
+}
+
+std::optional<StoreHealth> Store::read_health(const std::string& store_path) {
+  int fd = ::open((store_path + ".health").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  char buffer[kHealthFileBytes];
+  auto n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  auto j = nlohmann::json::parse(std::string(buffer, static_cast<std::size_t>(n)), nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  StoreHealth h;
+  h.state = j.value("state", std::string("ok"));
+  h.detail = j.value("detail", std::string());
+  h.since = j.value("since", std::string());
+  h.pid = j.value("pid", 0L);
+  return h;
+}
+
+void Store::limit_size(std::uint64_t max_bytes) {
+  if (max_bytes == 0) return;
+  std::lock_guard lock(mutex_);
+  auto q = db_->prepare("PRAGMA page_size");
+  q.step();
+  auto page = static_cast<std::uint64_t>(std::max<std::int64_t>(q.integer(0), 512));
+  db_->exec("PRAGMA max_page_count = " + std::to_string(std::max<std::uint64_t>(max_bytes / page, 1)));
+}
+
 namespace {
 
 const char* const kStoreTables[] = {"events", "evidence", "messages", "requests", "shipments"};
@@ -286,7 +409,9 @@ void Store::open_for_writing() {
   if (id.kind != Identity::empty) migrated_from_ = version;
 }
 
-Store::~Store() = default;
+Store::~Store() {
+  if (health_fd_ >= 0) ::close(health_fd_);
+}
 
 void Store::event_locked(std::int64_t id, const std::string& actor, const std::string& step,
                          const std::string& detail) {
@@ -324,6 +449,7 @@ Received Store::receive(const mail::RawMessage& message, const std::string& acto
   std::lock_guard lock(mutex_);
   std::string key = dedupe_key(message.bytes);
   Transaction tx(*db_);
+  WriteScope write(*this);
   // The same source message again: a crash came between storing it and marking it handled.
   auto again = db_->prepare(
       "SELECT r.id, r.state FROM messages m JOIN requests r ON r.message = m.id "
@@ -379,6 +505,7 @@ void Store::record_extraction(std::int64_t id, const nlohmann::json& extracted, 
                               const std::string& reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   State to = routing_request ? State::EXTRACTED : State::OTHER;
   std::string detail;
   if (routing_request) {
@@ -416,6 +543,7 @@ void Store::record_doubtful_extraction(std::int64_t id, const nlohmann::json& ex
 void Store::quarantine(std::int64_t id, const std::string& reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   transition_locked(id, {State::RECEIVED}, State::QUARANTINED, actor, reason);
   db_->prepare("UPDATE requests SET reason = ?2 WHERE id = ?1").bind(1, id).bind(2, reason).run();
   tx.commit();
@@ -424,6 +552,7 @@ void Store::quarantine(std::int64_t id, const std::string& reason, const std::st
 State Store::record_plan(std::int64_t id, const pretender::Plan& plan, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   nlohmann::json findings = plan.findings;
   db_->prepare("UPDATE requests SET findings = ?2 WHERE id = ?1").bind(1, id).bind(2, findings.dump()).run();
 
@@ -504,6 +633,7 @@ bool all_shipments_in(sqlite::Database& db, std::int64_t request_id, const char*
 void Store::mark_submitting(std::int64_t shipment_id, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   std::string identifier;
   auto request_id = request_of_shipment(*db_, shipment_id, shipment_state::planned, &identifier);
   db_->prepare("UPDATE shipments SET state = ?2, submitted_ms = ?3 WHERE id = ?1")
@@ -516,10 +646,22 @@ void Store::mark_submitting(std::int64_t shipment_id, const std::string& actor) 
   detail::crash_point("SUBMITTING");
 }
 
+void Store::record_resend(std::int64_t shipment_id, const std::string& actor, const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  WriteScope write(*this);
+  std::string identifier;
+  auto request_id = request_of_shipment(*db_, shipment_id, shipment_state::submitting, &identifier);
+  db_->prepare("UPDATE shipments SET submitted_ms = ?2 WHERE id = ?1").bind(1, shipment_id).bind(2, clock_.now_ms()).run();
+  event_locked(request_id, actor, "RESUBMIT", identifier + ": " + detail);
+  tx.commit();
+}
+
 void Store::record_submission(std::int64_t shipment_id, const std::optional<std::string>& transaction_id,
                               const std::string& actor, const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   std::string identifier;
   auto request_id = request_of_shipment(*db_, shipment_id, shipment_state::submitting, &identifier);
   db_->prepare("UPDATE shipments SET state = ?2, transaction_id = ?3 WHERE id = ?1")
@@ -539,6 +681,7 @@ void Store::record_submission(std::int64_t shipment_id, const std::optional<std:
 void Store::record_confirmation(std::int64_t shipment_id, const std::string& actor, const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   std::string identifier;
   auto request_id = request_of_shipment(*db_, shipment_id, shipment_state::submitted, &identifier);
   db_->prepare("UPDATE shipments SET state = ?2 WHERE id = ?1")
@@ -557,6 +700,7 @@ void Store::record_rejection(std::int64_t shipment_id, const nlohmann::json& err
                              const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   std::string identifier;
   auto request_id = request_of_shipment(*db_, shipment_id, nullptr, &identifier);
   db_->prepare("UPDATE shipments SET state = ?2, errors = ?3 WHERE id = ?1")
@@ -577,6 +721,7 @@ void Store::record_rejection(std::int64_t shipment_id, const nlohmann::json& err
 void Store::record_details(std::int64_t shipment_id, const nlohmann::json& details, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   std::string identifier;
   auto request_id = request_of_shipment(*db_, shipment_id, shipment_state::confirmed, &identifier);
   db_->prepare("UPDATE shipments SET details = ?2 WHERE id = ?1").bind(1, shipment_id).bind(2, details.dump()).run();
@@ -596,6 +741,7 @@ void Store::needs_attention(std::int64_t id, const std::string& reason, const nl
                             const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   transition_locked(id,
                     {State::RECEIVED, State::EXTRACTED, State::PLANNED, State::SUBMITTED, State::CONFIRMED,
                      State::CLOSING_OUT},
@@ -611,6 +757,7 @@ void Store::needs_attention(std::int64_t id, const std::string& reason, const nl
 void Store::begin_closeout(std::int64_t id, const std::string& actor, const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   transition_locked(id, {State::CONFIRMED}, State::CLOSING_OUT, actor, detail);
   tx.commit();
   detail::crash_point("CLOSING_OUT");
@@ -620,6 +767,7 @@ void Store::finish_closeout(std::int64_t id, const nlohmann::json& outputs, cons
                             const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   transition_locked(id, {State::CLOSING_OUT}, State::DONE, actor, detail.empty() ? outputs.dump() : detail);
   db_->prepare("UPDATE requests SET outputs = ?2 WHERE id = ?1").bind(1, id).bind(2, outputs.dump()).run();
   tx.commit();
@@ -678,6 +826,7 @@ State Store::resume(std::int64_t id, const std::string& actor, const std::string
 void Store::add_event(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   event_locked(id, actor, step, detail);
   tx.commit();
 }
@@ -686,6 +835,7 @@ std::int64_t Store::add_evidence(std::int64_t id, const std::string& name, const
                                  const std::string& bytes, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   db_->prepare("INSERT INTO evidence (request, time, name, content_type, bytes) VALUES (?1, ?2, ?3, ?4, ?5)")
       .bind(1, id)
       .bind(2, iso_ms(clock_.now()))
@@ -702,6 +852,7 @@ std::int64_t Store::add_evidence(std::int64_t id, const std::string& name, const
 
 void Store::schedule(std::int64_t id, std::optional<std::int64_t> next_attempt_ms, bool count_attempt) {
   std::lock_guard lock(mutex_);
+  WriteScope write(*this);
   db_->prepare(count_attempt ? "UPDATE requests SET next_attempt_ms = ?2, attempts = attempts + 1 WHERE id = ?1"
                              : "UPDATE requests SET next_attempt_ms = ?2 WHERE id = ?1")
       .bind(1, id)
@@ -711,6 +862,7 @@ void Store::schedule(std::int64_t id, std::optional<std::int64_t> next_attempt_m
 
 std::size_t Store::reschedule_unfinished(std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
+  WriteScope write(*this);
   db_->prepare(
          "UPDATE requests SET next_attempt_ms = ?1 WHERE state IN ('RECEIVED', 'EXTRACTED', 'PLANNED', "
          "'SUBMITTED', 'CONFIRMED')")
@@ -723,6 +875,7 @@ void Store::record_retry(std::int64_t id, std::int64_t next_attempt_ms, const st
                          const std::string& actor) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   auto q = db_->prepare("SELECT last_error FROM requests WHERE id = ?1");
   q.bind(1, id);
   bool same = q.step() && q.text(0) == error;

@@ -82,6 +82,16 @@ struct RequestRecord {
   std::string account;  // the brand whose authorization it runs under ("" until bound)
 };
 
+// Whether the store can be written. "disk_full" while writes fail with SQLITE_FULL (the disk is full, or
+// the store reached its size limit); the next write that succeeds makes it "ok" again. The process that
+// sees a change logs it once and writes it to PATH.health, so `status` (another process) can show it.
+struct StoreHealth {
+  std::string state = "ok";  // "ok" | "disk_full"
+  std::string detail;        // the error, while disk_full
+  std::string since;         // ISO-8601 UTC time of the change
+  long pid = 0;              // the process that saw it
+};
+
 struct Received {
   std::int64_t request_id;
   State state;      // RECEIVED or DUPLICATE
@@ -106,6 +116,13 @@ class Store {
   // nullopt when it already was current or is new.
   std::optional<int> migrated_from() const { return migrated_from_; }
 
+  // Caps the store's size (PRAGMA max_page_count): beyond it writes fail as on a full disk, so the store
+  // never takes a shared disk's last bytes. 0: no cap.
+  void limit_size(std::uint64_t max_bytes);
+  StoreHealth health();
+  // What the last process writing the store at `store_path` said of its health (nullopt: never written).
+  static std::optional<StoreHealth> read_health(const std::string& store_path);
+
   // Stores the raw bytes and creates the request (RECEIVED, or DUPLICATE of an earlier one) in one transaction.
   Received receive(const mail::RawMessage& message, const std::string& actor);
   std::string raw_message(std::int64_t request_id);
@@ -122,6 +139,8 @@ class Store {
   // identifier belongs to another live request (so the same shipment is never submitted twice).
   State record_plan(std::int64_t id, const pretender::Plan& plan, const std::string& actor);
   void mark_submitting(std::int64_t shipment_id, const std::string& actor);
+  // Still SUBMITTING, about to be sent again (RESUBMIT event): the send time moves to now.
+  void record_resend(std::int64_t shipment_id, const std::string& actor, const std::string& detail);
   // SUBMITTING -> SUBMITTED with the transactionId (nullopt: resolved as already at Amazon); the request
   // moves to SUBMITTED once all its shipments are.
   void record_submission(std::int64_t shipment_id, const std::optional<std::string>& transaction_id,
@@ -177,6 +196,10 @@ class Store {
   void transition_locked(std::int64_t id, std::initializer_list<State> from, State to, const std::string& actor,
                          const std::string& detail);
   void event_locked(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail);
+  class WriteScope;
+  void note_write_locked(bool failed);
+  std::uint64_t room_locked();  // bytes the store can still grow by (size cap and disk)
+  void set_health_locked(StoreHealth health);
 
   void open_for_writing();
 
@@ -186,6 +209,8 @@ class Store {
   bool has_account_ = true;  // false: a store from before accounts, read without migrating
   std::unique_ptr<sqlite::Database> db_;
   std::recursive_mutex mutex_;
+  StoreHealth health_;
+  int health_fd_ = -1;  // PATH.health, its space reserved at the first write (a full disk can still take it)
 };
 
 }  // namespace dockhand::chain

@@ -240,6 +240,7 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
 
   Section top(document, "");
   top.string("store", c.store);
+  top.integer("store_max_bytes", c.store_max_bytes, 0, 1LL << 50);
   top.string("orders_db", c.orders_db);
   top.string("rules", c.rules_file);
   {
@@ -254,6 +255,8 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     c.mail.maildir.root = root;
     md.string("handled_folder", c.mail.maildir.handled_folder);
     md.boolean("create", c.mail.maildir.create);
+    md.string("quarantine_folder", c.mail.maildir.quarantine_folder);
+    md.integer("max_file_bytes", c.mail.maildir.max_file_bytes, 1024, 1LL << 32);
     md.finish();
     auto im = m.child("imap");
     im.string("url", c.mail.imap.url);
@@ -343,6 +346,7 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     ch.duration("retry_max_ms", c.chain.retry_max, 1, 24LL * 3600000);
     ch.duration("processing_counts_as_success_min", c.chain.processing_counts_as_success, 1, 24 * 60);
     ch.duration("processing_escalates_min", c.chain.processing_escalates, 1, 7 * 24 * 60);
+    ch.duration("uncertain_grace_ms", c.chain.uncertain_grace, 0, 24LL * 3600000);
     ch.integer("batch", c.chain_batch, 1, 10000);
     ch.string("actor", c.chain.actor);
     ch.finish();
@@ -538,6 +542,7 @@ json default_config_json() {
   spapi::SpapiConfig s;
   return {
       {"store", "dockhand.sqlite"},
+      {"store_max_bytes", 0},
       {"orders_db", "orders.sqlite"},
       {"rules", nullptr},
       {"mail",
@@ -545,7 +550,12 @@ json default_config_json() {
         {"poll_interval_ms", d.mail.poll_interval.count()},
         {"batch", d.mail.batch},
         {"max_message_bytes", d.intake.max_message_bytes},
-        {"maildir", {{"path", "inbox"}, {"handled_folder", d.mail.maildir.handled_folder}, {"create", true}}},
+        {"maildir",
+         {{"path", "inbox"},
+          {"handled_folder", d.mail.maildir.handled_folder},
+          {"create", true},
+          {"quarantine_folder", d.mail.maildir.quarantine_folder},
+          {"max_file_bytes", d.mail.maildir.max_file_bytes}}},
         {"imap",
          {{"url", nullptr},
           {"mailbox", d.mail.imap.mailbox},
@@ -583,6 +593,7 @@ json default_config_json() {
         {"retry_max_ms", d.chain.retry_max.count()},
         {"processing_counts_as_success_min", d.chain.processing_counts_as_success.count()},
         {"processing_escalates_min", d.chain.processing_escalates.count()},
+        {"uncertain_grace_ms", d.chain.uncertain_grace.count()},
         {"batch", d.chain_batch},
         {"actor", d.chain.actor}}},
       {"logging", {{"level", d.logging.level}, {"format", d.logging.format}, {"file", nullptr}}},

@@ -72,6 +72,7 @@ struct OrchestratorConfig {
   std::filesystem::path file;      // the config file read ("" when built from defaults)
   std::filesystem::path base_dir;  // relative paths are resolved against this
   std::string store = "dockhand.sqlite";
+  std::uint64_t store_max_bytes = 0;  // the store never grows past this (0: no cap); reaching it is "disk full"
   MailConfig mail;
   std::string orders_db = "orders.sqlite";
   std::string rules_file;  // empty: the built-in rules (orchestrator/pretender/default_rules.json)

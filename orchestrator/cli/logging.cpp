@@ -1,5 +1,6 @@
 #include "logging.h"
 
+#include "common/folding_sink.h"
 #include "orchestrator/spapi/redactor.h"
 
 #include <spdlog/pattern_formatter.h>
@@ -68,7 +69,8 @@ void setup_logging(const LoggingConfig& config, const std::vector<std::string>& 
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   else
     sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file);
-  auto logger = std::make_shared<spdlog::logger>("orchestrator", sink);
+  // Repeated warnings and errors (an attack, a full disk) are folded: the first, then a count a minute.
+  auto logger = std::make_shared<spdlog::logger>("orchestrator", common::folding(sink));
   auto scrub = std::make_shared<Secrets>();
   for (const auto& s : secrets) scrub->add(s);
   current_secrets() = scrub;
@@ -76,6 +78,7 @@ void setup_logging(const LoggingConfig& config, const std::vector<std::string>& 
   logger->set_level(spdlog::level::from_str(config.level));
   logger->flush_on(spdlog::level::trace);  // a crash (or kill -9) loses no line already logged
   spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(5));  // writes the folded counts even when nothing else is logged
 }
 
 void add_log_secret(const std::string& secret) {

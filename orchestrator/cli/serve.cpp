@@ -254,6 +254,7 @@ int run_serve(const std::vector<std::string>& args) {
   pretender::Rules rules;
   try {
     store = std::make_unique<chain::Store>(config.store, clock);
+    store->limit_size(config.store_max_bytes);
     if (auto from = store->migrated_from())
       spdlog::info("serve: the store {} was migrated from schema version {} to {}", config.store, *from,
                    chain::Store::kSchemaVersion);
@@ -367,6 +368,8 @@ int run_serve(const std::vector<std::string>& args) {
     }
     // Something due that could not be moved (the store failing): never spin on it.
     if (worked == 0 && until_poll.count() > 0 && wait.count() <= 0) wait = std::chrono::milliseconds(100);
+    // A full store: look again once a second, not ten times (the store logged it once; status shows it).
+    if (store->health().state != "ok") wait = std::max(wait, std::chrono::milliseconds(1000));
     stop_signal = sleep_for_signal(signals, wait);
   }
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

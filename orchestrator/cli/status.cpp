@@ -365,6 +365,11 @@ int run_status(const std::vector<std::string>& args) {
 
   chain::SystemClock clock;
   auto store = open_store(store_path, clock);
+  // The store's health as serve last saw it; on stderr with --json, so the JSON stays what scripts read.
+  if (auto health = chain::Store::read_health(store_path); health && health->state != "ok")
+    (as_json ? std::cerr : std::cout) << "store health: " << (health->state == "disk_full" ? "DISK FULL" : health->state)
+                                      << " since " << health->since << " (seen by serve, pid " << health->pid
+                                      << "): " << health->detail << "; nothing is lost, serve goes on once there is room\n";
   const auto now_ms = clock.now_ms();
   if (!id_text.empty()) {
     auto id = std::stoll(id_text);

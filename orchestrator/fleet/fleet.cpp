@@ -5,7 +5,12 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -49,6 +54,25 @@ std::string printable(const std::string& id) {
   return out;
 }
 
+// Evidence names come from agents (sanitized by safe_name); the file is never written through a symlink
+// someone left in the evidence folder.
+void write_evidence_file(const std::filesystem::path& file, const std::string& bytes) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      throw std::runtime_error("writing " + file.string() + " failed: " + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
 bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -61,7 +85,7 @@ struct Fleet::Impl {
   std::optional<zmq::socket_t> router;
   std::optional<zmq::socket_t> zap;
   std::optional<protocol::SocketMonitor> monitor;  // connections libzmq closes on its own (oversized frames)
-  std::set<std::string> auth_refused;              // endpoints whose next disconnect is the refusal itself
+  protocol::ConnectionTracker connections;         // names the peer of each closed connection
   std::optional<zmq::socket_t> wake_rx;  // fleet thread
   std::optional<zmq::socket_t> wake_tx;  // submitters, under submit_mutex
   std::string bound_endpoint;
@@ -71,7 +95,9 @@ struct Fleet::Impl {
 
   // ZAP allow-list (read by the ZAP thread only after start()).
   std::set<std::string> allowed_keys;
-  std::map<std::string, Clock::time_point> refusal_logged;
+  std::set<std::string> unknown_keys_named;  // this hour's; a key-rotating attacker adds no more lines
+  Clock::time_point unknown_keys_hour{};
+  static constexpr std::size_t kMaxUnknownKeysNamed = 3;
 
   // Submissions waiting for the fleet thread, and ids not yet final.
   std::mutex submit_mutex;
@@ -135,13 +161,16 @@ struct Fleet::Impl {
       const auto& domain = (*frames)[2];
       const auto& address = (*frames)[3];
       const auto& mechanism = (*frames)[5];
-      std::string status = "400", text, user;
+      std::string status = "400", text, user, why;
       if (version != "1.0") {
         text = "unsupported ZAP version";
+        why = "unsupported ZAP version " + version;
       } else if (domain != kZapDomain) {
         text = "wrong ZAP domain";
+        why = "wrong ZAP domain";
       } else if (mechanism != "CURVE" || frames->size() < 7 || (*frames)[6].size() != 32) {
         text = "CURVE required";
+        why = "it did not offer CURVE (" + mechanism.substr(0, 16) + ")";
       } else {
         char z85[41];
         zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>((*frames)[6].data()), 32);
@@ -151,17 +180,20 @@ struct Fleet::Impl {
           user = z85;
         } else {
           text = "key not allow-listed";
+          why = "its CURVE public key is not allow-listed";
           ++refused_keys;
-          auto now = Clock::now();
-          auto& last = refusal_logged[z85];
-          if (last == Clock::time_point{} || now - last > 60s) {
-            last = now;
-            spdlog::warn("fleet: refused an agent at {} with a public key that is not allow-listed: {}", address, z85);
+          // An unknown key is named once (so an operator can allow-list a new agent), at most a few an hour;
+          // the refusal itself is one line that the log folds when it repeats.
+          if (Clock::now() - unknown_keys_hour > 1h) {
+            unknown_keys_named.clear();
+            unknown_keys_hour = Clock::now();
           }
+          if (unknown_keys_named.size() < kMaxUnknownKeysNamed && unknown_keys_named.insert(z85).second)
+            spdlog::warn("fleet: an agent key that is not allow-listed: {}, first seen from {} (to let this agent "
+                         "in, add its .pub file to the fleet's agent_keys)", z85, address);
         }
       }
-      if (status != "200" && text != "key not allow-listed")
-        spdlog::warn("fleet: refused a connection from {}: {}", address, text);
+      if (status != "200") spdlog::warn("fleet: refused a connection from {}: {}", address, why);
       protocol::send_frames(*zap, {"1.0", request_id, status, text, user, ""}, nullptr, false);
     }
   }
@@ -215,7 +247,7 @@ struct Fleet::Impl {
       int index = 0;
       for (const auto& image : result.images) {
         auto file = dir / (prefix + std::to_string(index++) + "-" + safe_name(image.name));
-        std::ofstream(file, std::ios::binary) << image.bytes;
+        write_evidence_file(file, image.bytes);
         files.push_back(file);
       }
       nlohmann::json record{{"job_id", request.job_id}, {"script", request.script}, {"attempt", attempt},
@@ -226,7 +258,7 @@ struct Fleet::Impl {
       for (const auto& f : files) names.push_back(f.filename().string());
       record["images"] = names;
       auto file = dir / (prefix + "result.json");
-      std::ofstream(file) << record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      write_evidence_file(file, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       files.push_back(file);
     } catch (const std::exception& e) {
       spdlog::error("fleet: could not store evidence of job {} under {}: {}", request.job_id,
@@ -391,14 +423,14 @@ struct Fleet::Impl {
 
   void on_socket_events() {
     for (const auto& e : monitor->read()) {
-      if (e.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-        auth_refused.insert(e.endpoint);  // the ZAP handler logged the refusal (once a minute per key)
-        continue;
-      }
-      if (e.event == ZMQ_EVENT_DISCONNECTED && auth_refused.erase(e.endpoint)) continue;
+      auto closed = connections.feed(e);
+      if (!closed) continue;
       ++stats.closed_connections;
-      spdlog::warn("fleet: {}", e.describe());
-      event("connection_closed", "", "", e.describe());
+      // A refusal by the ZAP handler was logged there, with the peer and the reason.
+      if (closed->failed_event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;
+      auto line = closed->describe();
+      spdlog::warn("fleet: {}", line);
+      event("connection_closed", "", "", line);
     }
   }
 
@@ -566,7 +598,7 @@ void Fleet::start() {
                                zmq_strerror(zmq_errno()));
     spdlog::info("fleet: CURVE on, server key {}, {} agent key(s) allow-listed", keys.public_key, d.allowed_keys.size());
   }
-  d.monitor.emplace(d.context, *d.router);
+  d.monitor.emplace(d.context, *d.router, ZMQ_EVENT_ACCEPTED);
   try {
     d.router->bind(cfg.bind);
   } catch (const zmq::error_t& e) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <sys/stat.h>
 #include <sstream>
 #include <tuple>
 #include <unistd.h>
@@ -28,12 +29,73 @@ std::string unique_name(const std::string& file) {
   return colon == std::string::npos ? file : file.substr(0, colon);
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw MailError("cannot read " + p.string() + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string describe_kind(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link (never followed: it could point at any file Dockhand can read)";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe), not a message file";
+  if (S_ISDIR(mode)) return "a directory, not a message file";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device file, not a message file";
+  if (S_ISSOCK(mode)) return "a socket, not a message file";
+  return "not a regular file";
+}
+
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() { ::close(fd); }
+};
+
+// One entry of new/ or cur/: its bytes, gone (moved by someone else, deleted), or refused with the reason.
+struct Opened {
+  enum Kind { message, vanished, refused } kind = message;
+  std::string bytes;
+  std::string reason;
+};
+
+Opened read_entry(const fs::path& p, std::size_t max_bytes) {
+  auto failed = [&](const char* what) {
+    return MailError("maildir: cannot " + std::string(what) + " " + p.string() + ": " + std::strerror(errno));
+  };
+  struct stat st {};
+  // Looked at before opening: a device is never opened (opening one can act), a link never followed.
+  if (::lstat(p.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {Opened::vanished};
+    throw failed("look at");
+  }
+  if (!S_ISREG(st.st_mode)) return {Opened::refused, {}, describe_kind(st.st_mode)};
+  // Swapped since lstat? O_NOFOLLOW refuses a link, O_NONBLOCK keeps a FIFO from blocking, fstat decides.
+  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT) return {Opened::vanished};
+    if (errno == ELOOP) return {Opened::refused, {}, describe_kind(S_IFLNK)};
+    if (errno == EACCES || errno == EPERM)
+      return {Opened::refused, {}, std::string("cannot be read: ") + std::strerror(errno)};
+    throw failed("open");
+  }
+  FileDescriptor guard{fd};
+  if (::fstat(fd, &st) != 0) throw failed("fstat");
+  if (!S_ISREG(st.st_mode)) return {Opened::refused, {}, describe_kind(st.st_mode)};
+  auto too_big = [&](std::uint64_t size) {
+    return Opened{Opened::refused, {}, std::to_string(size) + " bytes, over the limit of " + std::to_string(max_bytes) +
+                                         " bytes (mail.maildir.max_file_bytes)"};
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return too_big(static_cast<std::uint64_t>(st.st_size));
+  Opened e;
+  e.bytes.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t used = 0;
+  for (;;) {
+    if (used == e.bytes.size()) {
+      if (used > max_bytes) return too_big(used);  // still growing past the limit while we read
+      e.bytes.resize(std::min(max_bytes + 1, used + 65536));
+    }
+    ssize_t n = ::read(fd, e.bytes.data() + used, e.bytes.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw failed("read");
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  e.bytes.resize(used);
+  return e;
 }
 
 }  // namespace
@@ -42,6 +104,11 @@ MaildirSource::MaildirSource(MaildirOptions options) : options_(std::move(option
   if (options_.root.empty()) throw MailError("maildir: no folder given");
   if (options_.handled_folder.empty() || options_.handled_folder.find('/') != std::string::npos)
     throw MailError("maildir: handled folder must be a plain name such as .Handled, got '" + options_.handled_folder + "'");
+  const auto& q = options_.quarantine_folder;
+  if (q.empty() || q.find('/') != std::string::npos || q == "." || q == ".." || q == "new" || q == "cur" ||
+      q == "tmp" || q == options_.handled_folder)
+    throw MailError("maildir: quarantine folder must be a plain name other than new, cur, tmp and the handled "
+                    "folder, such as quarantine; got '" + q + "'");
   std::error_code ec;
   if (options_.create) {
     try {
@@ -71,7 +138,7 @@ std::vector<RawMessage> MaildirSource::fetch_new(std::size_t max_messages) {
     for (const auto& e : it) {
       std::string name = e.path().filename().string();
       if (name.empty() || name[0] == '.') continue;
-      if (!e.is_regular_file(ec)) continue;
+      // Every kind of entry is listed: what is not a message file is put aside below, not left lying.
       unsigned long long seconds = 0;
       for (char c : name) {
         if (c < '0' || c > '9') break;
@@ -88,15 +155,19 @@ std::vector<RawMessage> MaildirSource::fetch_new(std::size_t max_messages) {
   where_.clear();
   for (const auto& e : entries) {
     if (out.size() >= max_messages) break;
+    auto entry = read_entry(e.path, options_.max_file_bytes);
+    if (entry.kind == Opened::vanished) {
+      // Moved by another reader (or deleted) between listing and opening: no longer ours to hand out.
+      spdlog::debug("maildir: {} went away before it was read", e.path.string());
+      continue;
+    }
+    if (entry.kind == Opened::refused) {
+      put_aside(e.path, entry.reason);
+      continue;
+    }
     RawMessage m;
     m.source_id = "maildir:" + unique_name(e.name);
-    try {
-      m.bytes = read_file(e.path);
-    } catch (const MailError& err) {
-      // Moved by another reader between listing and reading: it is no longer ours to hand out.
-      if (!fs::exists(e.path)) continue;
-      throw;
-    }
+    m.bytes = std::move(entry.bytes);
     where_[m.source_id] = e.path;
     out.push_back(std::move(m));
   }
@@ -130,6 +201,41 @@ void MaildirSource::mark_handled(const RawMessage& message) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     throw MailError("maildir: moving " + from.string() + " to " + to.string() + " failed: " + std::strerror(errno));
   where_.erase(message.source_id);
+}
+
+void MaildirSource::put_aside(const fs::path& entry, const std::string& reason) {
+  const fs::path dir = quarantine_dir();
+  const std::string where = entry.parent_path().filename().string() + "/" + entry.filename().string();
+  auto failed_once = [&](const std::string& why) {
+    if (put_aside_failed_.insert(entry.string()).second)
+      spdlog::error("maildir {}: {} is {}, and it cannot be put aside: {}; it stays where it is, unread",
+                    options_.root.string(), where, reason, why);
+  };
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return failed_once("cannot create " + dir.string() + ": " + ec.message());
+  // A free name: the entry's own, else with a counter; NAME.reason beside it says why it is there.
+  fs::path target;
+  for (int i = 0; target.empty() && i < 1000; ++i) {
+    fs::path candidate = dir / (entry.filename().string() + (i ? "-" + std::to_string(i) : std::string()));
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) != 0 && ::lstat((candidate.string() + ".reason").c_str(), &st) != 0)
+      target = candidate;
+  }
+  if (target.empty()) return failed_once("no free name in " + dir.string());
+  // rename moves the entry itself (a link stays a link, a FIFO is never opened), atomically.
+  if (::rename(entry.c_str(), target.c_str()) != 0) {
+    if (errno == ENOENT) return;  // gone meanwhile: nothing to put aside
+    return failed_once(std::string("moving it to ") + target.string() + " failed: " + std::strerror(errno));
+  }
+  put_aside_failed_.erase(entry.string());
+  int fd = ::open((target.string() + ".reason").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string text = where + ": " + reason + "\n";
+    [[maybe_unused]] auto written = ::write(fd, text.data(), text.size());
+    ::close(fd);
+  }
+  spdlog::warn("maildir {}: put {} aside into {}: it is {}", options_.root.string(), where, target.string(), reason);
 }
 
 std::string MaildirSource::describe() const {

@@ -12,12 +12,20 @@
 namespace dockhand::sqlite {
 
 namespace {
+thread_local int last_code = 0;
+thread_local std::uint64_t errors = 0;
+
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
+  last_code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
+  ++errors;
   throw SqliteError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory") +
                     (db && sqlite3_db_filename(db, "main") ? std::string(" (") + sqlite3_db_filename(db, "main") + ")"
                                                           : std::string()));
 }
 }  // namespace
+
+int last_error_code() { return last_code; }
+std::uint64_t error_count() { return errors; }
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
@@ -158,6 +166,8 @@ void Database::exec(std::string_view sql) {
   if (sqlite3_exec(db_, statement.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error ? error : "unknown error";
     sqlite3_free(error);
+    last_code = sqlite3_extended_errcode(db_);
+    ++errors;
     throw SqliteError("running '" + statement.substr(0, 80) + "' on " + path_ + ": " + message);
   }
 }

@@ -17,6 +17,11 @@ class SqliteError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The SQLite result code (e.g. SQLITE_FULL) of the last SqliteError thrown on this thread (0 before any),
+// and how many were thrown: lets a caller that only sees an exception unwind tell a full disk from others.
+int last_error_code();
+std::uint64_t error_count();
+
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);

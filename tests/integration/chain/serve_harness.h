@@ -186,7 +186,12 @@ class ServeEnv {
                 {"max_retries", 2},
                 {"backoff_base_ms", 20},
                 {"backoff_cap_ms", 200}}},
-              {"chain", {{"poll_initial_ms", 50}, {"poll_max_ms", 200}, {"retry_initial_ms", 100}, {"retry_max_ms", 500}}},
+              {"chain",
+               {{"poll_initial_ms", 50},
+                {"poll_max_ms", 200},
+                {"retry_initial_ms", 100},
+                {"retry_max_ms", 500},
+                {"uncertain_grace_ms", 2000}}},
               {"logging", {{"level", "debug"}, {"format", "json"}, {"file", "serve.log"}}}};
   }
   ~ServeEnv() {

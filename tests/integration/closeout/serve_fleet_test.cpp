@@ -226,3 +226,108 @@ TEST_F(ServeFleet, KilledMidCloseOutTheRestartFinishesItExactlyOnce) {
   auto r = env->requests().at(0);
   EXPECT_EQ(r.outputs["shipments"][0]["erp"]["A1FL0031"], programs.finalized.at("A1FL0031"));
 }
+
+// Issue 21: serve SIGKILLed while submitShipments is in flight (Amazon slowed to 1.5 s a call): Amazon
+// takes the submission, the answer is lost. The restart finds it with getShipmentDetails, sends nothing
+// twice, and the request goes on exactly like a normal one: confirmed once Amazon accepted it (carrier
+// assigned), closed out, DONE. Ten rounds.
+TEST_F(ServeFleet, KilledWhileASubmissionIsInFlightTheRequestEndsDoneWithOneSubmissionTenTimes) {
+  env->config["chain"]["uncertain_grace_ms"] = 6000;  // past the simulator's two slow calls (token, submit)
+  add_agent("vm1", agent_keys);
+  for (int round = 0; round < 10; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    char po[16];
+    std::snprintf(po, sizeof po, "K%dIFL%03d", round, round);
+    add_order(*env->orders, po, "ABE8");
+    const auto shipment = shipment_id("ABE8", {po});
+    sim.faults({"slow:1500"});
+    auto sent_before = sim.stats()["requests"].value("submitShipments", 0);
+    {
+      auto serve = env->start();
+      env->deliver(routing_email(std::string("inflight-") + po + "@amazon.example", {{po, "ABE8"}}));
+      // The submission has reached Amazon, which is still working on it: kill -9 now.
+      ASSERT_TRUE(sim.wait_for([&](const nlohmann::json& s) {
+        return s["requests"].value("submitShipments", 0) > sent_before;
+      })) << states() << env->logs();
+      serve->stop(SIGKILL);
+    }
+    sim.faults({});
+    auto serve = env->start();
+    ASSERT_TRUE(eventually([&] { return env->all_in(State::DONE, static_cast<std::size_t>(round) + 1); }))
+        << states() << env->logs();
+    EXPECT_EQ(sim.stats()["submissions"].value(shipment, 0), 1) << "submitted twice";
+    auto r = env->requests().back();
+    int confirmed = 0, done = 0, resubmitted = 0;
+    for (const auto& e : env->store().events(r.id)) {
+      confirmed += e.step == "CONFIRMED";
+      done += e.step == "DONE";
+      resubmitted += e.step == "RESUBMIT";
+    }
+    EXPECT_EQ(confirmed, 1);
+    EXPECT_EQ(done, 1);
+    EXPECT_EQ(resubmitted, 0);
+    auto details = env->store().shipments(r.id).at(0).details;
+    EXPECT_FALSE(details["transportationDetails"]["carrierDetails"].value("name", std::string()).empty())
+        << "confirmed before Amazon assigned a carrier: " << details.dump();
+    EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+  }
+}
+
+// Issue 21: 200 hostile connections to serve's fleet port (garbage, a plain client, keys not allow-listed)
+// give a handful of log lines, which name the peer and say why in words.
+TEST_F(ServeFleet, TwoHundredHostileConnectionsGiveAHandfulOfLogLinesNamingThePeer) {
+  auto serve = env->start();
+  ASSERT_TRUE(eventually([&] { return env->count_in_logs("fleet") > 0 && serve->running(); })) << env->logs();
+  const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  auto stranger = protocol::generate_curve_keypair();
+  zmq::context_t context;
+  for (int i = 0; i < 200; ++i) {
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    protocol::make_curve_client(dealer, stranger, server.public_key);
+    dealer.connect("tcp://127.0.0.1:" + std::to_string(port));
+    ASSERT_TRUE(eventually([&] { return env->count_in_logs("refused a connection from 127.0.0.1") > 0; }))
+        << env->logs();
+    if (i % 4 == 0) {  // and now and then garbage, or a ZMTP peer offering no security, on a raw socket
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        char greeting[64];
+        ::recv(fd, greeting, 10, MSG_WAITALL);  // the server's signature: it has accepted us
+        std::string hello(64, '\0');  // ZMTP 3.0, mechanism NULL
+        hello[0] = '\xff';
+        hello[9] = '\x7f';
+        hello[10] = 3;
+        hello.replace(12, 4, "NULL");
+        if (i % 8 == 0) hello = "GET / HTTP/1.0\r\n\r\n";
+        ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+        while (::recv(fd, greeting, sizeof greeting, 0) > 0) {
+        }  // until the server hangs up
+      }
+      ::close(fd);
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return env->count_in_logs("handshake with") > 0; })) << env->logs();
+  EXPECT_TRUE(serve->running());
+  auto logs = slurp(env->dir / "serve.log");
+  std::size_t warnings = 0;
+  std::istringstream lines(logs);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || (j.value("level", "") != "warning" && j.value("level", "") != "error")) continue;
+    ++warnings;
+    auto msg = j.value("msg", "");
+    EXPECT_EQ(msg.find(endpoint), std::string::npos) << "names our own endpoint: " << msg;
+    EXPECT_FALSE(std::regex_search(msg, std::regex("error [0-9]{5,}"))) << "a bare number: " << msg;
+  }
+  // Five kinds of hostility (unknown key, its key named once, garbage, a plain client, hang-ups), each peer
+  // named or, when it left before its address was read, said so: at most two lines a kind, whatever the count.
+  EXPECT_LE(warnings, 10u) << logs;
+  EXPECT_EQ(env->count_in_logs("refused a connection from 127.0.0.1: its CURVE public key is not allow-listed"), 1u)
+      << logs;
+  EXPECT_GE(env->count_in_logs("handshake with peer 127.0.0.1 failed: "), 1u) << logs;
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}

@@ -36,7 +36,9 @@ Options:
   --port N              port to listen on (default 0: any free port)
   --port-file FILE      write the chosen port to FILE once listening (also printed on stdout)
   --token-ttl SECONDS   lifetime of issued access tokens (default 3600)
-  --processing-polls N  getTransaction answers Processing this many times before Success/Failure (default 1)
+  --processing-polls N  a transaction stays Processing for this many looks at it (getTransaction, or
+                        getShipmentDetails of its shipment) before Success/Failure (default 1); meanwhile
+                        its shipments are listed as Created, without a carrier
   --rate OP=RATE:BURST  token bucket per operation (submitShipments, getShipmentDetails, getTransaction, all);
                         defaults from the models: 10:10, 10:10, 10:20. Over the bucket: 429 QuotaExceeded
   --fault SPEC          switch a fault on (repeatable); SPEC@PARTNER: only for that selling partner:
@@ -606,6 +608,23 @@ class Simulator {
                                    {"shipmentReferenceNumber", std::string("PRO") + pro}};
   }
 
+  // Amazon works on a transaction whether anyone asks or not; here each look at it (getTransaction, or
+  // getShipmentDetails of one of its shipments) is one step of that work. After processing_polls looks it
+  // ends: Failure (its shipments are Rejected and no longer listed) or Success (carrier assigned).
+  void look_at(const std::string& id) {
+    auto& tx = data_["transactions"][id];
+    tx["polls"] = tx["polls"].get<int>() + 1;
+    if (tx["status"] != "Processing" || tx["polls"].get<int>() <= opt_.processing_polls) return;
+    const bool failed = !tx["pending_errors"].empty();
+    tx["status"] = failed ? "Failure" : "Success";
+    for (const auto& vsid : tx["shipments"]) {
+      auto& entry = data_["shipments"][vsid.get<std::string>()];
+      if (entry["transactionId"] != id) continue;  // superseded by a later submission
+      if (failed) entry["shipment"]["currentShipmentStatus"] = "Rejected";
+      else confirm(entry["shipment"]);
+    }
+  }
+
   void transaction(const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     auto& txs = data_["transactions"];
@@ -617,17 +636,7 @@ class Simulator {
       return;
     }
     auto& tx = txs[id];
-    tx["polls"] = tx["polls"].get<int>() + 1;
-    if (tx["status"] == "Processing" && tx["polls"].get<int>() > opt_.processing_polls) {
-      const bool failed = !tx["pending_errors"].empty();
-      tx["status"] = failed ? "Failure" : "Success";
-      for (const auto& vsid : tx["shipments"]) {
-        auto& entry = data_["shipments"][vsid.get<std::string>()];
-        if (entry["transactionId"] != id) continue;  // superseded by a later submission
-        if (failed) entry["shipment"]["currentShipmentStatus"] = "Rejected";
-        else confirm(entry["shipment"]);
-      }
-    }
+    look_at(id);
     save();
     json status = {{"transactionId", id}, {"status", tx["status"]}};
     if (tx["status"] == "Failure") status["errors"] = tx["pending_errors"];
@@ -638,14 +647,20 @@ class Simulator {
   void details(const httplib::Request& req, httplib::Response& res) {
     const std::string wanted = req.get_param_value("vendorShipmentIdentifier");
     json list = json::array();
+    bool looked = false;
     for (auto it = data_["shipments"].begin(); it != data_["shipments"].end(); ++it) {
       if (!wanted.empty() && it.key() != wanted) continue;
       if (it->value("partner", partner_of(req)) != partner_of(req)) continue;  // another selling partner's
+      if (!wanted.empty() && it->contains("transactionId")) {
+        look_at((*it)["transactionId"].get<std::string>());
+        looked = true;
+      }
       const auto& s = (*it)["shipment"];
       if (s.value("currentShipmentStatus", std::string()) == "Rejected") continue;  // Amazon never took it
       list.push_back(s);
       if (list.size() >= 50) break;
     }
+    if (looked) save();
     res.set_content(json{{"payload", {{"shipments", list}}}}.dump(), "application/json");
     log(req, 200);
   }

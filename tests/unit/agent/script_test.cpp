@@ -256,6 +256,30 @@ TEST_F(ScriptTest, ReadFontIsResolvedBesideTheScriptAndAMissingOneIsRefused) {
   EXPECT_TRUE(has(bad.problems, "steps[1].read.font", "not a font file")) << all(bad.problems);
 }
 
+// Issue 21: a script reads only files in its own folder (the recordings folder is all a job may reach).
+TEST_F(ScriptTest, TemplatesStayInTheScriptsFolderNoAbsolutePathNoDotDotNoSymlinkOut) {
+  auto outside = dir_.parent_path() / (dir_.filename().string() + "-outside");
+  fs::create_directories(outside);
+  cv::imwrite((outside / "elsewhere.png").string(), cv::Mat(12, 30, CV_8UC3, cv::Scalar(10, 10, 10)));
+  fs::create_symlink(outside / "elsewhere.png", dir_ / "templates" / "link-out.png");
+  fs::create_directory_symlink(outside, dir_ / "templates" / "dir-out");
+  fs::create_symlink(dir_ / "templates" / "ok.png", dir_ / "templates" / "link-in.png");
+  auto r = parse(R"({ "steps": [
+      { "click": { "image": ")" + (outside / "elsewhere.png").string() + R"(" } },
+      { "click": { "image": "../)" + outside.filename().string() + R"(/elsewhere.png" } },
+      { "click": { "image": "templates/link-out.png" } },
+      { "click": { "image": "templates/dir-out/elsewhere.png" } },
+      { "click": { "image": "templates/link-in.png" } },
+      { "read": { "var": "v", "right_of": { "image": "templates/ok.png" }, "size": [10, 10], "font": "../x.ttf" } } ] })");
+  fs::remove_all(outside);
+  EXPECT_TRUE(has(r.problems, "steps[0].click.image", "not an absolute path")) << all(r.problems);
+  EXPECT_TRUE(has(r.problems, "steps[1].click.image", "\"..\"")) << all(r.problems);
+  EXPECT_TRUE(has(r.problems, "steps[2].click.image", "symbolic link")) << all(r.problems);
+  EXPECT_TRUE(has(r.problems, "steps[3].click.image", "symbolic link")) << all(r.problems);
+  for (const auto& p : r.problems) EXPECT_NE(p.path, "steps[4].click.image") << "a link inside the folder is fine";
+  EXPECT_TRUE(has(r.problems, "steps[5].read.font", "\"..\"")) << all(r.problems);
+}
+
 // ---- a script never means less than it says: fields the runner would ignore are errors, with their path ----
 
 TEST_F(ScriptTest, FieldsThatMeanNothingForTheLocatorKindAreRefusedWithTheirPath) {

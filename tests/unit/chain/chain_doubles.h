@@ -48,22 +48,25 @@ class ScriptedAmazon : public AmazonShipments {
   }
   spapi::TransactionStatus get_transaction(const std::string& id) override {
     ++transaction_calls;
-    auto& queue = statuses[id];
-    std::string status = queue.empty() ? final_status : queue.front();
-    if (queue.size() > 1) queue.pop_front();
-    spapi::TransactionStatus s{id, status, nlohmann::json::array()};
-    if (status == "Failure") s.errors = failure_errors;
-    if (status == "Success") visible.insert(shipment_of[id]);
+    spapi::TransactionStatus s{id, work_on(id), nlohmann::json::array()};
+    if (s.status == "Failure") s.errors = failure_errors;
     return s;
   }
+  // Like Amazon (and the simulator): "Created" without a carrier while the transaction is processed, the
+  // carrier once it succeeded, not listed once rejected. Each look is a step of Amazon's work on it.
   std::optional<nlohmann::json> get_shipment_details(const std::string& id) override {
     ++details_calls;
+    if (!submitted.count(id) || rejected.count(id)) return std::nullopt;
+    work_on(latest_transaction[id]);
+    if (rejected.count(id)) return std::nullopt;
     if (!details_visible_after_submit && !visible.count(id)) return std::nullopt;
-    if (!submitted.count(id)) return std::nullopt;
-    return nlohmann::json{{"vendorShipmentIdentifier", id},
-                          {"buyerReferenceNumber", "BRN-" + id.substr(3, 8)},
-                          {"transportationDetails", {{"carrierDetails", {{"name", "ACME Freight"}, {"code", "ACMF"}}}}},
-                          {"collectFreightPickupDetails", {{"scheduledPickUp", "2026-11-25T14:00:00Z"}}}};
+    nlohmann::json shipment{{"vendorShipmentIdentifier", id}, {"currentShipmentStatus", "Created"}};
+    if (!visible.count(id)) return shipment;
+    shipment["currentShipmentStatus"] = "CarrierAssigned";
+    shipment["buyerReferenceNumber"] = "BRN-" + id.substr(3, 8);
+    shipment["transportationDetails"] = {{"carrierDetails", {{"name", "ACME Freight"}, {"code", "ACMF"}}}};
+    shipment["collectFreightPickupDetails"] = {{"scheduledPickUp", "2026-11-25T14:00:00Z"}};
+    return shipment;
   }
 
   struct Fault {
@@ -81,7 +84,9 @@ class ScriptedAmazon : public AmazonShipments {
   bool details_visible_after_submit = true;
   std::map<std::string, int> submitted;  // vendorShipmentIdentifier -> times Amazon received it
   std::map<std::string, std::string> shipment_of;
-  std::set<std::string> visible;
+  std::set<std::string> visible;   // accepted: carrier assigned
+  std::set<std::string> rejected;  // failed: no longer listed
+  std::map<std::string, std::string> latest_transaction;  // vendorShipmentIdentifier -> transaction id
   int submit_calls = 0, transaction_calls = 0, details_calls = 0;
 
  private:
@@ -91,7 +96,17 @@ class ScriptedAmazon : public AmazonShipments {
     std::string tx = "tx-" + std::to_string(++next_tx_);
     statuses[tx] = default_statuses;
     shipment_of[tx] = id;
+    latest_transaction[id] = tx;
     return tx;
+  }
+  // One step of Amazon's work on a transaction: the next queued status (the last one stays).
+  std::string work_on(const std::string& tx) {
+    auto& queue = statuses[tx];
+    std::string status = queue.empty() ? final_status : queue.front();
+    if (queue.size() > 1) queue.pop_front();
+    if (status == "Success") visible.insert(shipment_of[tx]);
+    if (status == "Failure") rejected.insert(shipment_of[tx]);
+    return status;
   }
   int next_tx_ = 0;
 };
@@ -192,6 +207,21 @@ class ChainFixture : public ::testing::Test {
     return out;
   }
   State state(std::int64_t id) { return store->request(id)->state; }
+  // Amazon's 15-minute rule, from the first request's submission: still SUBMITTED at 14 minutes, then
+  // CONFIRMED with "counted as success" once 15 have passed.
+  void expect_confirmed_by_the_fifteen_minute_rule(const std::string& why_waiting) {
+    auto start = clock.now();
+    run_until_idle(std::chrono::minutes(14));
+    auto id = store->requests().at(0).id;
+    EXPECT_EQ(state(id), State::SUBMITTED) << why_waiting;
+    run_until_idle(std::chrono::minutes(5));
+    EXPECT_EQ(state(id), State::CONFIRMED);
+    EXPECT_GE(clock.now() - start, std::chrono::minutes(15));
+    bool noted = false;
+    for (const auto& e : store->events(id))
+      noted |= e.step == "CONFIRMED" && e.detail.find("counted as success") != std::string::npos;
+    EXPECT_TRUE(noted);
+  }
 
   std::filesystem::path dir;
   ManualClock clock{std::chrono::sys_days(std::chrono::year(2026) / 11 / 22) + std::chrono::hours(9)};
