@@ -233,7 +233,6 @@ TEST_F(ServeFleet, KilledMidCloseOutTheRestartFinishesItExactlyOnce) {
 // assigned), closed out, DONE. Ten rounds.
 TEST_F(ServeFleet, KilledWhileASubmissionIsInFlightTheRequestEndsDoneWithOneSubmissionTenTimes) {
   env->config["chain"]["uncertain_grace_ms"] = 6000;  // past the simulator's two slow calls (token, submit)
-  add_agent("vm1", agent_keys);
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     char po[16];
@@ -243,7 +242,8 @@ TEST_F(ServeFleet, KilledWhileASubmissionIsInFlightTheRequestEndsDoneWithOneSubm
     sim.faults({"slow:1500"});
     auto sent_before = sim.stats()["requests"].value("submitShipments", 0);
     {
-      auto serve = env->start();
+      auto serve = start_serve();
+      if (agents.empty()) add_agent("vm1", agent_keys);  // once serve said where it listens; kept across restarts
       env->deliver(routing_email(std::string("inflight-") + po + "@amazon.example", {{po, "ABE8"}}));
       // The submission has reached Amazon, which is still working on it: kill -9 now.
       ASSERT_TRUE(sim.wait_for([&](const nlohmann::json& s) {
@@ -252,7 +252,7 @@ TEST_F(ServeFleet, KilledWhileASubmissionIsInFlightTheRequestEndsDoneWithOneSubm
       serve->stop(SIGKILL);
     }
     sim.faults({});
-    auto serve = env->start();
+    auto serve = start_serve();
     ASSERT_TRUE(eventually([&] { return env->all_in(State::DONE, static_cast<std::size_t>(round) + 1); }))
         << states() << env->logs();
     EXPECT_EQ(sim.stats()["submissions"].value(shipment, 0), 1) << "submitted twice";
@@ -276,7 +276,7 @@ TEST_F(ServeFleet, KilledWhileASubmissionIsInFlightTheRequestEndsDoneWithOneSubm
 // Issue 21: 200 hostile connections to serve's fleet port (garbage, a plain client, keys not allow-listed)
 // give a handful of log lines, which name the peer and say why in words.
 TEST_F(ServeFleet, TwoHundredHostileConnectionsGiveAHandfulOfLogLinesNamingThePeer) {
-  auto serve = env->start();
+  auto serve = start_serve();
   ASSERT_TRUE(eventually([&] { return env->count_in_logs("fleet") > 0 && serve->running(); })) << env->logs();
   const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
   auto stranger = protocol::generate_curve_keypair();
