@@ -47,16 +47,17 @@ else
 fi
 uid=$(id -u "$mail_user"); gid=$(id -g "$mail_user")
 
+# Ports below the kernel's ephemeral range, so no process's outgoing connection holds one; a port another
+# test took between this pick and dovecot's bind makes start_dovecot try again with new ports.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % (ephemeral_low - 20000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
 }
-port=$(free_port); tls_port=$(free_port)
-[ "$port" != "$tls_port" ] || tls_port=$(free_port)
 
 user=dockhand
 password="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -68,75 +69,86 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1
 chmod 644 "$tmp/cert.pem"; chmod 600 "$tmp/key.pem"
 
-cat >"$conf" <<EOF
-base_dir = $tmp/run
-state_dir = $tmp/state
-log_path = $tmp/dovecot.log
-info_log_path = $tmp/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <$tmp/cert.pem
-ssl_key = <$tmp/key.pem
-disable_plaintext_auth = no
-auth_mechanisms = plain login xoauth2 oauthbearer
-auth_failure_delay = 0
-lda_mailbox_autocreate = yes
-default_internal_user = $mail_user
-default_internal_group = $(id -gn "$mail_user")
-default_login_user = $login_user
-first_valid_uid = $uid
-first_valid_gid = $gid
-mail_location = maildir:~/Maildir
-mail_uid = $uid
-mail_gid = $gid
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $tmp/passwd
-}
-userdb {
-  driver = static
-  args = uid=$uid gid=$gid home=$tmp/home/%u
-}
-service imap-login {
-  chroot =
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $port
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $tls_port
-    ssl = yes
-  }
-}
-service anvil {
-  chroot =
-}
-service stats {
-  unix_listener stats-reader {
-    mode = 0666
-  }
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-EOF
 chown -R "$uid:$gid" "$tmp/home" "$tmp/state"
 chmod 644 "$tmp/passwd"
 
 # In the foreground, as our child: stopping it is a kill + wait, even where nothing reaps orphans.
-dovecot -F -c "$conf" >>"$tmp/dovecot.log" 2>&1 &
-dovecot_pid=$!
-for _ in $(seq 1 600); do  # up to 30 s: a loaded machine starts it slowly
-  kill -0 "$dovecot_pid" 2>/dev/null || { cat "$tmp/dovecot.log" >&2; echo "with-dovecot: dovecot failed to start" >&2; exit 2; }
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null && break
-  sleep 0.05
+start_dovecot() {  # returns 0 once dovecot listens on $port and $tls_port, 1 if it died (e.g. a port taken)
+  port=$(free_port); tls_port=$(free_port)
+  [ "$port" != "$tls_port" ] || tls_port=$(free_port)
+  cat >"$conf" <<EOF
+  base_dir = $tmp/run
+  state_dir = $tmp/state
+  log_path = $tmp/dovecot.log
+  info_log_path = $tmp/dovecot.log
+  protocols = imap
+  listen = 127.0.0.1
+  ssl = yes
+  ssl_cert = <$tmp/cert.pem
+  ssl_key = <$tmp/key.pem
+  disable_plaintext_auth = no
+  auth_mechanisms = plain login xoauth2 oauthbearer
+  auth_failure_delay = 0
+  lda_mailbox_autocreate = yes
+  default_internal_user = $mail_user
+  default_internal_group = $(id -gn "$mail_user")
+  default_login_user = $login_user
+  first_valid_uid = $uid
+  first_valid_gid = $gid
+  mail_location = maildir:~/Maildir
+  mail_uid = $uid
+  mail_gid = $gid
+  namespace inbox {
+    inbox = yes
+    separator = /
+  }
+  passdb {
+    driver = passwd-file
+    args = scheme=PLAIN username_format=%u $tmp/passwd
+  }
+  userdb {
+    driver = static
+    args = uid=$uid gid=$gid home=$tmp/home/%u
+  }
+  service imap-login {
+    chroot =
+    inet_listener imap {
+      address = 127.0.0.1
+      port = $port
+    }
+    inet_listener imaps {
+      address = 127.0.0.1
+      port = $tls_port
+      ssl = yes
+    }
+  }
+  service anvil {
+    chroot =
+  }
+  service stats {
+    unix_listener stats-reader {
+      mode = 0666
+    }
+    unix_listener stats-writer {
+      mode = 0666
+    }
+  }
+EOF
+  dovecot -F -c "$conf" >>"$tmp/dovecot.log" 2>&1 &
+  dovecot_pid=$!
+  for _ in $(seq 1 600); do  # up to 30 s: a loaded machine starts it slowly
+    kill -0 "$dovecot_pid" 2>/dev/null || { wait "$dovecot_pid" 2>/dev/null; dovecot_pid=""; return 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 0  # not listening yet: said below
+}
+started=0
+for attempt in 1 2 3; do
+  if start_dovecot; then started=1; break; fi
+  echo "with-dovecot: dovecot did not start (attempt $attempt), trying other ports" >&2
 done
+[ "$started" = 1 ] || { cat "$tmp/dovecot.log" >&2; echo "with-dovecot: dovecot failed to start" >&2; exit 2; }
 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { cat "$tmp/dovecot.log" >&2; echo "with-dovecot: not listening" >&2; exit 2; }
 
 cat >"$tmp/deliver" <<EOF

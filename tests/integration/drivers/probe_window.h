@@ -57,7 +57,8 @@ class ProbeWindow {
                       win_, nullptr);
     XMapWindow(dpy_, win_);
     XFlush(dpy_);
-    if (!pump_until([&] { return exposed_; }, 5000)) throw std::runtime_error("probe: window never exposed");
+    // Generous: under load a window manager can take seconds to frame and map a window; returns once exposed.
+    if (!pump_until([&] { return exposed_; }, 30000)) throw std::runtime_error("probe: window never exposed");
   }
   ~ProbeWindow() {
     if (ic_) XDestroyIC(ic_);
