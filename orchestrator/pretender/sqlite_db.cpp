@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -152,7 +154,18 @@ Database::Database(const std::string& path, Access access, int busy_timeout_ms)
   }
   sqlite3_busy_timeout(db_, busy_timeout_ms);
   if (!read_only_) {
-    exec("PRAGMA journal_mode=WAL");
+    // Two connections switching a new file to WAL at once: SQLite answers BUSY at once, without the busy
+    // handler (which could deadlock there), so try again within the busy timeout.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    for (;;) {
+      try {
+        exec("PRAGMA journal_mode=WAL");
+        break;
+      } catch (const SqliteError&) {
+        if ((last_code & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= until) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     exec("PRAGMA synchronous=FULL");
   }
   exec("PRAGMA foreign_keys=ON");
