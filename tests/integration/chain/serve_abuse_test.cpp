@@ -2,7 +2,7 @@
 // careless admin drops into the Maildir (symlinks to secrets, a FIFO, directories, sockets, files removed
 // as they appear), and a full store. Each ends as the issue says: nothing secret stored, nothing hangs,
 // odd entries put aside with their reason logged once, the full disk a health state, nothing lost.
-#include "serve_harness.h"
+#include "serve_fixture.h"
 
 #include "orchestrator/pretender/sqlite_db.h"
 
@@ -30,15 +30,7 @@ fs::path quarantine(ServeEnv& env) { return env.dir / "inbox" / "quarantine"; }
 
 std::string reason_of(ServeEnv& env, const std::string& name) { return slurp(quarantine(env) / (name + ".reason")); }
 
-class Abuse : public ::testing::Test {
- protected:
-  void SetUp() override {
-    sim.reset();
-    env = std::make_unique<ServeEnv>(::testing::UnitTest::GetInstance()->current_test_info()->name());
-  }
-  spapi::testing::SimAdmin sim;
-  std::unique_ptr<ServeEnv> env;
-};
+class Abuse : public ServeTest {};
 
 }  // namespace
 

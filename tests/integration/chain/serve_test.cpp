@@ -1,7 +1,7 @@
 // The real `dockhand-orchestrator serve` process against the SP-API simulator (scripts/with-spapi-sim.sh),
 // with a Maildir or (under scripts/with-dovecot.sh) an IMAP inbox: emails to CONFIRMED, crashes at every
 // point, Amazon's faults, bad input, and the CLI that shows it all.
-#include "serve_harness.h"
+#include "serve_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -54,15 +54,7 @@ void expect_each_submitted_once(spapi::testing::SimAdmin& sim, const std::vector
   for (const auto& id : shipments) EXPECT_EQ(submissions.value(id, 0), 1) << id << " in " << submissions.dump();
 }
 
-class Serve : public ::testing::Test {
- protected:
-  void SetUp() override {
-    sim.reset();
-    env = std::make_unique<ServeEnv>(::testing::UnitTest::GetInstance()->current_test_info()->name());
-  }
-  spapi::testing::SimAdmin sim;
-  std::unique_ptr<ServeEnv> env;
-};
+class Serve : public ServeTest {};
 
 }  // namespace
 
