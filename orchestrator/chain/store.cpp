@@ -315,10 +315,33 @@ void to_version_2(sqlite::Database& db) {
   db.exec("CREATE INDEX IF NOT EXISTS requests_account ON requests(account)");
 }
 
+// Version 3 (issue 9): alerts remembered per item and channel, so a restart never sends one twice; the
+// cursor is the last event looked at for requests entering NEEDS_ATTENTION or REJECTED.
+void to_version_3(sqlite::Database& db) {
+  db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS alerts (
+  item            TEXT NOT NULL,
+  channel         TEXT NOT NULL,
+  content         TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  sent_at         TEXT,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT NOT NULL DEFAULT '',
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (item, channel)
+);
+CREATE INDEX IF NOT EXISTS alerts_due ON alerts(channel, next_attempt_ms) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS alert_cursor (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  last_event INTEGER NOT NULL
+);
+)sql");
+}
+
 // The schema, version by version: migrations[i] takes a store from version i to i + 1. Version 1 is the
 // schema stores had before they were marked, so adopting one of those only marks it.
 using Migration = void (*)(sqlite::Database&);
-const Migration kMigrations[] = {to_version_1, to_version_2};
+const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {
@@ -442,6 +465,7 @@ void Store::transition_locked(std::int64_t id, std::initializer_list<State> from
       .bind(3, iso_ms(clock_.now()))
       .bind(4, is_final(to) || to == State::CLOSING_OUT ? std::optional<std::int64_t>() : clock_.now_ms())
       .run();
+  if (!observers_.empty()) note_transition_locked(id, state_from_string(current).value_or(State::RECEIVED), to);
   event_locked(id, actor, std::string(to_string(to)), detail);
 }
 
