@@ -1,9 +1,7 @@
 // The store's side for watchers (issue 9): transition observers (metrics: stage latencies), counts per state
 // and brand (metrics: requests by state), and the alerts table (alerts/: one alert per item and channel,
 // remembered across restarts). Apart from store.cpp, which is the chain's own writing.
-#include "store.h"
-
-#include "orchestrator/pretender/sqlite_db.h"
+#include "store_internal.h"
 
 #include <sqlite3.h>
 
@@ -146,7 +144,7 @@ bool Store::add_alert(const std::string& item, const nlohmann::json& content, co
   auto insert = db_->prepare(
       "INSERT OR IGNORE INTO alerts (item, channel, content, created_at) VALUES (?1, ?2, ?3, ?4)");
   for (const auto& channel : channels) {
-    insert.bind(1, item).bind(2, channel).bind(3, content.dump()).bind(4, pretender::iso_timestamp(clock_.now()));
+    insert.bind(1, item).bind(2, channel).bind(3, content.dump()).bind(4, detail::iso_ms(clock_.now()));
     insert.run();
     insert.reset();
     added = added || sqlite3_changes(db_->handle()) > 0;
@@ -181,7 +179,7 @@ void Store::alert_sent(const std::string& item, const std::string& channel) {
   db_->prepare("UPDATE alerts SET sent_at = ?3, attempts = attempts + 1, last_error = '' WHERE item = ?1 AND channel = ?2")
       .bind(1, item)
       .bind(2, channel)
-      .bind(3, pretender::iso_timestamp(clock_.now()))
+      .bind(3, detail::iso_ms(clock_.now()))
       .run();
 }
 
