@@ -2,6 +2,7 @@
 // simulator, which knows three selling partners and refuses an access token issued for another one.
 // Binding by vendor code and sender domain, an unknown vendor code, one brand's revoked authorization, the
 // website authorization workflow end to end, `accounts` and `bind`, and a store from before accounts.
+#include "brands_fixture.h"
 #include "serve_fixture.h"
 
 #include "orchestrator/pretender/sqlite_db.h"
@@ -19,55 +20,16 @@ using chain::State;
 
 namespace {
 
-struct Brand {
-  std::string name, partner, vendor, domain, refresh_token;
-};
-const std::vector<Brand> kBrands = {
-    {"Acme", "A1ACMEPARTNER", "ACME1", "acme-brands.example", "Atzr|IwEBI-Acme-Refresh/Token+One=77aa01"},
-    {"Bolt Outdoor", "A2BOLTPARTNER", "BOLT2", "bolt-outdoor.example", "Atzr|IwEBI-Bolt-Refresh/Token+Two=88bb02"},
-    {"Crisp", "A3CRISPPARTNER", "CRSP3", "crisp.example", "Atzr|IwEBI-Crisp-Refresh/Token+Three=99cc03"}};
-
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-// A PO of `brand`: 8 characters, 2 of its vendor code, the tag padded with 0 to 4, 2 digits.
-std::string brand_po(const Brand& b, const std::string& tag, int n) {
-  char digits[8];
-  std::snprintf(digits, sizeof digits, "%02d", n % 100);
-  return b.vendor.substr(0, 2) + (tag + "0000").substr(0, 4) + digits;
-}
 
 class Brands : public ServeTest {
  protected:
   void SetUp() override {
     ServeTest::SetUp();  // a reset simulator, a fresh ServeEnv
-    nlohmann::json partners = nlohmann::json::array();
-    for (const auto& b : kBrands)
-      partners.push_back({{"id", b.partner}, {"vendor_codes", {b.vendor}}, {"refresh_token", b.refresh_token}});
-    sim.partners(partners);
-    env->config["spapi"].erase("refresh_token_file");
-    nlohmann::json accounts = nlohmann::json::array();
-    for (const auto& b : kBrands) {
-      env->secret("refresh-" + b.vendor, b.refresh_token);
-      accounts.push_back({{"brand", b.name},
-                          {"vendor_codes", {b.vendor}},
-                          {"sender_domains", {b.domain}},
-                          {"marketplace_id", "ATVPDKIKX0DER"},
-                          {"refresh_token_file", "refresh-" + b.vendor}});
-    }
-    env->config["spapi"]["accounts"] = accounts;
+    use_three_brands(sim, *env);
   }
 
-  // One email per brand, each with one PO (FC ABE8); returns the shipment identifiers by brand.
-  std::map<std::string, std::string> one_email_each(const std::string& tag) {
-    std::map<std::string, std::string> shipments;
-    for (const auto& b : kBrands) {
-      const auto po = brand_po(b, tag, 1);
-      add_order(*env->orders, po, "ABE8", 4, b.vendor);
-      env->deliver(routing_email(tag + "-" + b.vendor + "@amazon.example", {{po, "ABE8"}}, 4, b.vendor));
-      shipments[b.name] = shipment_id("ABE8", {po}, b.vendor);
-    }
-    return shipments;
-  }
+  std::map<std::string, std::string> one_email_each(const std::string& tag) { return one_email_per_brand(*env, tag); }
 
   std::vector<chain::RequestRecord> in_state(State s) {
     std::vector<chain::RequestRecord> out;
