@@ -66,8 +66,10 @@ export function actionBar(ctx, item, onDone) {
     b.addEventListener('click', () => {
       result.textContent = '';
       if (name === 'retry') return act('retry', { comment: comment.value.trim() }, b);
-      if (name === 'cancel') return replace(panel, confirmCancel(item, () => act('cancel', { comment: comment.value.trim() }, b), () => replace(panel)));
-      if (name === 'resolve') return replace(panel, resolveForm((text) => act('resolve', { comment: text })));
+      if (name === 'cancel') return replace(panel, commentForm('cancel', `Cancel request #${item.id}? Nothing more is done for it.`,
+        'Yes, cancel', comment.value.trim(), (text) => act('cancel', { comment: text }, b)));
+      if (name === 'resolve') return replace(panel, commentForm('resolve', `Mark request #${item.id} resolved: dealt with outside Dockhand.`,
+        'Mark resolved', comment.value.trim(), (text) => act('resolve', { comment: text })));
       if (name === 'resubmit') return openResubmit(item, panel, comment, act);
     });
     return b;
@@ -77,16 +79,12 @@ export function actionBar(ctx, item, onDone) {
     panel, result);
 }
 
-function confirmCancel(item, yes, no) {
-  return h('div', { class: 'confirm' }, `Cancel request #${item.id}? Nothing more is done for it.`, ' ',
-    h('button', { class: 'danger', 'data-testid': 'action-cancel-confirm', onclick: yes }, 'Yes, cancel'), ' ',
-    h('button', { onclick: no }, 'No'));
-}
-
-function resolveForm(submit) {
-  const text = h('textarea', { rows: 2, cols: 60, placeholder: 'what was done (required)', 'data-testid': 'resolve-comment' });
-  const form = h('form', { class: 'resolve', 'data-testid': 'resolve-form' }, text, ' ',
-    h('button', { type: 'submit', 'data-testid': 'resolve-submit' }, 'Mark resolved'));
+// Cancel and resolve need a comment (it goes to the event log with the operator's name).
+function commentForm(name, question, label, initial, submit) {
+  const text = h('textarea', { rows: 2, cols: 60, placeholder: 'why (required, written to the event log)',
+                               'data-testid': `${name}-comment`, value: initial });
+  const form = h('form', { class: name, 'data-testid': `${name}-form` }, h('p', {}, question), text, ' ',
+    h('button', { type: 'submit', class: name === 'cancel' ? 'danger' : '', 'data-testid': `${name}-submit` }, label));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!text.value.trim()) { text.focus(); text.setAttribute('aria-invalid', 'true'); return; }

@@ -14,14 +14,16 @@ export async function renderRequests(ctx) {
   const summary = ctx.session.summary || {};
   const counts = summary.counts || {};
   const states = [...new Set([...STATES.filter((s) => s in counts || ['NEEDS_ATTENTION', 'DONE'].includes(s)), ...Object.keys(counts)])];
-  const brands = Object.keys(summary.brands || {});
+  // brands: {BRAND: {STATE: n}} (docs/console.md); "" holds the requests not bound to a brand yet.
+  const brandTotal = (b) => { const v = summary.brands[b]; return typeof v === 'number' ? v : Object.values(v || {}).reduce((a, n) => a + n, 0); };
+  const brands = Object.keys(summary.brands || {}).filter((b) => b !== '');
 
   const stateSel = h('select', { name: 'state', 'data-testid': 'filter-state' },
     h('option', { value: '' }, 'all states'),
     states.map((s) => h('option', { value: s, selected: p.state === s }, `${s}${s in counts ? ` (${counts[s]})` : ''}`)));
   const brandSel = h('select', { name: 'brand', 'data-testid': 'filter-brand' },
     h('option', { value: '' }, 'all brands'),
-    brands.map((b) => h('option', { value: b, selected: p.brand === b }, `${b} (${summary.brands[b]})`)));
+    brands.map((b) => h('option', { value: b, selected: p.brand === b }, `${b} (${brandTotal(b)})`)));
   const search = h('input', { type: 'search', name: 'q', value: p.q || '', placeholder: 'PO, ARN or shipment id',
                               'data-testid': 'filter-q', size: 28 });
   const form = h('form', { class: 'filters', 'data-testid': 'filters' },
