@@ -101,10 +101,7 @@ test('the requests view lists the request; its page has the timeline, Amazon ids
 test('a rule failure waits in the queue with the failed rule; a wrong edit is refused, the right one reaches DONE', async () => {
   stack.deliver('rule', [{ po: '9LMN4R8T', fc: 'MDW2', cartons: 6, pallets: 0 }]);  // the warehouse has 5 cartons
   const r = await requestOf('9LMN4R8T');
-  // The request page, opened while the chain works on it, follows it live (no reload).
-  await page.goto(`${stack.url}#/request/${r.id}`);
-  await page.locator(`${tid('timeline-row')}[data-step="NEEDS_ATTENTION"]`).waitFor();
-  await page.locator(`${tid('request-state')}`).filter({ hasText: 'NEEDS_ATTENTION' }).waitFor();
+  await waitState(r.id, 'NEEDS_ATTENTION', 'the rule failure');
 
   await page.goto(`${stack.url}#/`);  // the default view is the queue when anything needs attention
   await page.waitForSelector(tid('attention-view'));
@@ -152,6 +149,16 @@ test('an Amazon rejection waits in the queue with Amazon\'s error; cancel takes 
 test('a failed close-out waits with the agent\'s screenshot (click to enlarge); a viewer cannot act; retry runs it again; resolve closes it', async () => {
   stack.deliver('closeout', [{ po: '5QWZ8K3D', fc: 'TEB9', cartons: 4 }]);  // in the warehouse data, not in the ERP
   const r = await requestOf('5QWZ8K3D');
+  // Its page, opened as soon as it exists, follows it live while the agent tries (no reload: the marker stays).
+  await page.goto(`${stack.url}#/request/${r.id}`);
+  await page.waitForSelector(tid('timeline-row'));
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const rowsAtFirst = await page.locator(tid('timeline-row')).count();
+  await page.locator(`${tid('timeline-row')}[data-step="NEEDS_ATTENTION"]`).waitFor();
+  await page.locator(tid('request-state')).filter({ hasText: 'NEEDS_ATTENTION' }).waitFor();
+  assert.ok(await page.evaluate(() => window.__sameDocument), 'updated in place');
+  assert.ok((await page.locator(tid('timeline-row')).count()) > rowsAtFirst, 'new events appeared');
+  await shot('request-live-needs-attention');
   await waitState(r.id, 'NEEDS_ATTENTION', 'the failed close-out');
   await page.goto(`${stack.url}#/attention`);
   const card = page.locator(`${tid('attention-item')}[data-id="${r.id}"]`);
@@ -185,7 +192,6 @@ test('a failed close-out waits with the agent\'s screenshot (click to enlarge); 
   const failures = async () => (await stack.api(`/api/requests/${r.id}`)).events.filter((e) => e.step === 'NEEDS_ATTENTION').length;
   const before = await failures();
   await card.locator(tid('action-retry')).click();
-  await card.locator(`${tid('action-result')}.ok`).waitFor();
   // Retried: the close-out runs again (the ERP still does not know the PO) and stops for a person again.
   await eventually(async () => (await failures()) > before, { timeoutMs: LONG, what: 'the retried close-out to stop again' });
   const events = (await stack.api(`/api/requests/${r.id}`)).events;

@@ -2,7 +2,7 @@
 // fields and resubmit (the server checks them with the pre-tender rules first), or mark it resolved with a
 // comment. A viewer sees the buttons disabled. Shared by the queue and the request page.
 import { h, replace } from './dom.js';
-import { get, post } from './api.js';
+import { get, post } from './client.js';
 
 const DEFAULT_ACTIONS = {
   NEEDS_ATTENTION: ['retry', 'cancel', 'resubmit', 'resolve'],

@@ -2,7 +2,7 @@
 // router (#/requests, #/request/ID, #/attention, #/fleet). Each view lives in its own module and gets a
 // context whose timers stop when the operator leaves the view.
 import { h, replace } from './dom.js';
-import { get, post, whenUnauthorized, ApiError } from './api.js';
+import { get, post, whenUnauthorized, ApiError } from './client.js';
 import { renderRequests } from './requests.js';
 import { renderRequest } from './request.js';
 import { renderAttention } from './attention.js';
@@ -14,7 +14,10 @@ let generation = 0;
 let timers = [];
 
 function stopTimers() {
-  for (const t of timers) clearTimeout(t.id), (t.stopped = true);
+  for (const t of timers) {
+    t.stopped = true;
+    clearTimeout(t.id);
+  }
   timers = [];
 }
 

@@ -2,7 +2,7 @@
 // in plain words, Amazon's errors or the rule failures, the agents' screenshots, and what can be done.
 // Polled; a card whose request did not change is kept as it is, so a half-filled form survives the poll.
 import { h, replace, age, stateBadge, pos, attachments } from './dom.js';
-import { get } from './api.js';
+import { get } from './client.js';
 import { actionBar, findingList } from './actions.js';
 import { amazonError } from './request.js';
 

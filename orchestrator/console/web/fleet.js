@@ -1,7 +1,7 @@
 // The fleet: each desktop agent, the programs it drives, whether it is idle, busy or silent, the job and step
 // it is on, its last heartbeat, and today's finished and failed jobs. Polled every 2 s.
 import { h, replace, since, time, stateBadge } from './dom.js';
-import { get } from './api.js';
+import { get } from './client.js';
 
 export async function renderFleet(ctx) {
   const body = h('tbody', {});

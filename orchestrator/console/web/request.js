@@ -2,7 +2,7 @@
 // and shipment ids, errors, details), the PT references and BOLs the agents read back, the evidence, and the
 // timeline of every event, newest last, kept current by polling the events after the last one shown (2 s).
 import { h, replace, age, time, stateBadge, pos, shipWindow, pretty, flatten, kvTable, attachments, section } from './dom.js';
-import { get, query } from './api.js';
+import { get, query } from './client.js';
 import { actionBar, findingList } from './actions.js';
 
 const POLL_MS = 2000;
@@ -34,7 +34,10 @@ export async function renderRequest(ctx, id) {
       shownState = r.state;
       replace(actions, actionBar(ctx, r, async () => { r = await get(path); if (ctx.alive()) draw(); }));
     }
+    // Sections the operator opened (payload, details) stay open across live updates.
+    const open = new Set([...details.querySelectorAll('details[open]')].map((d) => d.dataset.key));
     replace(details, body(r));
+    for (const d of details.querySelectorAll('details')) if (open.has(d.dataset.key)) d.open = true;
   };
   draw();
 
@@ -83,7 +86,7 @@ function body(r) {
     section('Close-out: PT references and BOLs', 'outputs', outputsView(r.outputs)),
     section('Evidence', 'evidence', attachments(r.attachments),
       r.evidence && typeof r.evidence === 'object' && Object.keys(r.evidence).length
-        ? h('details', {}, h('summary', {}, 'recorded with the reason'), pretty(r.evidence)) : null),
+        ? h('details', { 'data-key': 'evidence' }, h('summary', {}, 'recorded with the reason'), pretty(r.evidence)) : null),
   ];
 }
 
@@ -119,8 +122,8 @@ function shipmentsView(list) {
       ['Amazon shipment id', h('span', { class: 'mono', 'data-testid': 'amazon-shipment-id' }, amazonShipmentId(s) || '—')],
     ], 'shipment-table'),
     (Array.isArray(s.errors) && s.errors.length) ? h('ul', { class: 'amazon-errors' }, s.errors.map(amazonError)) : null,
-    s.payload ? h('details', { 'data-testid': 'payload' }, h('summary', {}, 'Payload sent to Amazon'), pretty(s.payload)) : null,
-    (s.details && typeof s.details === 'object') ? h('details', { 'data-testid': 'shipment-details' }, h('summary', {}, 'Amazon\'s shipment details'),
+    s.payload ? h('details', { 'data-testid': 'payload', 'data-key': `payload-${s.id}` }, h('summary', {}, 'Payload sent to Amazon'), pretty(s.payload)) : null,
+    (s.details && typeof s.details === 'object') ? h('details', { 'data-testid': 'shipment-details', 'data-key': `details-${s.id}` }, h('summary', {}, 'Amazon\'s shipment details'),
       kvTable(flatten(s.details), 'details-table')) : null));
 }
 

@@ -1,7 +1,7 @@
 // The requests view: every routing request, newest first, filtered by state and brand, searched by PO / ARN /
 // shipment id, and paged with "older" / "newer" (keyset paging on the server, so 10,000 requests stay fast).
 import { h, replace, age, time, stateBadge, pos, shipWindow } from './dom.js';
-import { get, query } from './api.js';
+import { get, query } from './client.js';
 
 export const STATES = ['RECEIVED', 'EXTRACTED', 'PLANNED', 'SUBMITTED', 'CONFIRMED', 'CLOSING_OUT', 'DONE',
   'NEEDS_ATTENTION', 'REJECTED', 'CANCELLED', 'RESOLVED', 'DUPLICATE', 'OTHER', 'QUARANTINED'];
