@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "crash_point.h"
+#include "search_keys.h"
 #include "orchestrator/pretender/sqlite_db.h"
 
 #include <spdlog/spdlog.h>
@@ -318,7 +319,9 @@ void to_version_2(sqlite::Database& db) {
 // The schema, version by version: migrations[i] takes a store from version i to i + 1. Version 1 is the
 // schema stores had before they were marked, so adopting one of those only marks it.
 using Migration = void (*)(sqlite::Database&);
-const Migration kMigrations[] = {to_version_1, to_version_2};
+// Version 3 (issue 9): search_keys, what the console finds requests by (search_keys.h).
+void to_version_3(sqlite::Database& db) { detail::add_search_keys(db); }
+const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {
@@ -570,7 +573,8 @@ State Store::record_plan(std::int64_t id, const pretender::Plan& plan, const std
     for (const auto& s : plan.shipments) {
       auto other = db_->prepare(
           "SELECT s.request FROM shipments s JOIN requests r ON r.id = s.request "
-          "WHERE s.vendor_shipment_identifier = ?1 AND s.request != ?2 AND r.state NOT IN ('REJECTED') LIMIT 1");
+          "WHERE s.vendor_shipment_identifier = ?1 AND s.request != ?2 AND r.state != 'REJECTED' "
+          "AND NOT (r.state = 'CANCELLED' AND s.state IN ('PLANNED', 'REJECTED')) LIMIT 1");
       other.bind(1, s.vendor_shipment_identifier).bind(2, id);
       if (other.step()) {
         reason += (reason.empty() ? "" : "; ") + std::string("shipment ") + s.vendor_shipment_identifier +

@@ -367,6 +367,10 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     if (!fleet->is_object()) throw ConfigError("fleet must be a JSON object or null");
     c.fleet = *fleet;
   }
+  if (auto console = top.find("console")) {
+    if (!console->is_object()) throw ConfigError("console must be a JSON object or null");
+    c.console = *console;
+  }
   top.finish();
 
   if (c.mail.source == "imap") {
@@ -534,7 +538,8 @@ json OrchestratorConfig::summary() const {
             {"poll_max_ms", chain.poll_max.count()},
             {"retry_initial_ms", chain.retry_initial.count()},
             {"retry_max_ms", chain.retry_max.count()}}},
-          {"closeout", fleet.is_null() ? "none (requests stay CONFIRMED)" : "fleet"}};
+          {"closeout", fleet.is_null() ? "none (requests stay CONFIRMED)" : "fleet"},
+          {"console", console.is_null() ? "off" : "on"}};
 }
 
 json default_config_json() {
@@ -597,7 +602,8 @@ json default_config_json() {
         {"batch", d.chain_batch},
         {"actor", d.chain.actor}}},
       {"logging", {{"level", d.logging.level}, {"format", d.logging.format}, {"file", nullptr}}},
-      {"fleet", nullptr}};
+      {"fleet", nullptr},
+      {"console", nullptr}};
 }
 
 }  // namespace dockhand::cli

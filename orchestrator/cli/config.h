@@ -87,6 +87,8 @@ struct OrchestratorConfig {
   LoggingConfig logging;
   // The close-out stage's section (issue 4, branch fleet). null or absent: requests stay CONFIRMED.
   nlohmann::json fleet;
+  // The Operator Console's section (issue 9, console::options_from_json). null or absent: no console.
+  nlohmann::json console;
 
   // Every secret loaded so far (for the log scrubber); never printed.
   std::vector<std::string> secrets() const;
