@@ -13,7 +13,7 @@ import { eventually, launchBrowser, buildDir, orchestratorBin } from '../../brow
 const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const N = arg('--requests', 10000);
 const RUNS = arg('--runs', 10);
-const fill = process.env.CONSOLE_BENCH_FILL || path.join(buildDir, 'tests/bench/console/console-bench-fill');
+const fill = process.env.CONSOLE_BENCH_FILL || path.join(buildDir, 'tests/bench/console-page/console-bench-fill');
 const sim = process.env.DOCKHAND_SPAPI_SIM_URL;
 if (!sim) { console.error('console_bench: run it under scripts/with-spapi-sim.sh'); process.exit(2); }
 
