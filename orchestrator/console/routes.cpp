@@ -165,7 +165,9 @@ void add_read_routes(httplib::Server& server, Context& context) {
     for (const auto& c : store.count_by_account_and_state()) {
       const std::string state(chain::to_string(c.state));
       counts[state] = counts.value(state, 0) + c.count;
-      brands[c.account][state] = brands[c.account].value(state, 0) + c.count;
+      auto& brand = brands[c.account];
+      if (!brand.is_object()) brand = json::object();
+      brand[state] = brand.value(state, 0) + c.count;
       if (c.state == chain::State::NEEDS_ATTENTION || c.state == chain::State::REJECTED) attention += c.count;
     }
     send_json(res, 200, {{"counts", counts}, {"attention", attention}, {"brands", brands}});

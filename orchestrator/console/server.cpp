@@ -97,7 +97,7 @@ struct Server::Impl {
       return httplib::Server::HandlerResponse::Unhandled;
     });
     // Errors without a body of their own (no route, a body over the limit) get a JSON one.
-    http->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    http->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       if (res.status == 413) {
         send_error(res, 400, "the body is larger than " + std::to_string(context.options.max_body_bytes) + " bytes");
@@ -107,7 +107,7 @@ struct Server::Impl {
         send_error(res, res.status, "the request could not be served (HTTP " + std::to_string(res.status) + ")");
       }
       return httplib::Server::HandlerResponse::Handled;
-    });
+    }));
     http->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
       std::string what = "unknown error";
       try {

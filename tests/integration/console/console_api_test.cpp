@@ -344,7 +344,8 @@ TEST_F(ConsoleTest, SearchFindsAPoAShipmentAndATransaction) {
   start();
   auto ids = [this](const std::string& q) {
     std::vector<std::int64_t> out;
-    for (const auto& item : get_json("/api/requests?q=" + q)["items"]) out.push_back(item["id"]);
+    auto page = get_json("/api/requests?q=" + q);
+    for (const auto& item : page["items"]) out.push_back(item["id"]);
     return out;
   };
   EXPECT_EQ(ids("QWER1234"), std::vector<std::int64_t>{a});
