@@ -104,7 +104,7 @@ async function openResubmit(item, panel, comment, act) {
 
 // The request-level fields an operator may edit; the POs' fields are all their scalar members.
 const SKIP_TOP = new Set(['classification', 'needs_attention', 'attention', 'warnings', 'sources', 'purchase_orders']);
-const PO_ORDER = ['po', 'destination_fc', 'ship_window_start', 'ship_window_end', 'cartons', 'pallets', 'weight_lb'];
+export const PO_ORDER = ['po', 'destination_fc', 'ship_window_start', 'ship_window_end', 'cartons', 'pallets', 'weight_lb'];
 const NUMERIC = new Set(['cartons', 'pallets', 'weight_lb']);
 const isScalar = (v) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
 

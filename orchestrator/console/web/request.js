@@ -3,7 +3,7 @@
 // timeline of every event, newest last, kept current by polling the events after the last one shown (2 s).
 import { h, replace, age, time, stateBadge, pos, shipWindow, pretty, flatten, kvTable, attachments, section } from './dom.js';
 import { get, query } from './client.js';
-import { actionBar, findingList } from './actions.js';
+import { actionBar, findingList, PO_ORDER } from './actions.js';
 
 const POLL_MS = 2000;
 
@@ -17,14 +17,17 @@ export async function renderRequest(ctx, id) {
   const details = h('div', { class: 'columns' });
   const timelineBody = h('tbody', {});
   const live = h('span', { class: 'muted live', 'data-testid': 'timeline-live' }, 'live');
+  // The agents' step-by-step progress is most of a close-out's log: shown, and one click hides it.
+  const table = h('table', { class: 'grid compact timeline' },
+    h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Step', 'Detail'].map((t) => h('th', {}, t)))), timelineBody);
+  const steps = h('input', { type: 'checkbox', checked: true, 'data-testid': 'timeline-agent-steps',
+    onchange: (e) => table.classList.toggle('hide-progress', !e.target.checked) });
   replace(ctx.main, h('div', { class: 'view', 'data-testid': 'request-view', 'data-id': r.id },
     h('a', { href: '#/requests', class: 'back' }, '‹ Requests'),
     head, actions, details,
     h('section', { class: 'panel', 'data-testid': 'timeline' },
-      h('h2', {}, 'Timeline ', live),
-      h('table', { class: 'grid compact timeline' },
-        h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Step', 'Detail'].map((t) => h('th', {}, t)))),
-        timelineBody))));
+      h('h2', {}, 'Timeline ', live, h('label', { class: 'toggle' }, steps, ' agent steps')),
+      table)));
 
   let shownState = null;
   const draw = () => {
@@ -46,7 +49,8 @@ export async function renderRequest(ctx, id) {
     for (const e of events) {
       if (e.id <= last) continue;
       last = e.id;
-      timelineBody.appendChild(h('tr', { 'data-testid': 'timeline-row', 'data-event-id': e.id, 'data-step': e.step || '' },
+      timelineBody.appendChild(h('tr', { 'data-testid': 'timeline-row', 'data-event-id': e.id, 'data-step': e.step || '',
+                                         class: e.step === 'JOB_PROGRESS' ? 'progress' : null },
         h('td', { class: 'nowrap' }, time(e.time)), h('td', {}, e.actor || ''),
         h('td', { class: 'mono' }, e.step || ''), h('td', { class: 'detail' }, e.detail || '')));
     }
@@ -95,7 +99,8 @@ function extractedView(x) {
   const top = Object.entries(x).filter(([k, v]) => k !== 'purchase_orders' && k !== 'sources' && (v === null || typeof v !== 'object'))
     .map(([k, v]) => [k, v === null ? '—' : String(v)]);
   const list = Array.isArray(x.purchase_orders) ? x.purchase_orders : [];
-  const keys = [...new Set(list.flatMap((p) => Object.keys(p || {}).filter((k) => p[k] === null || typeof p[k] !== 'object')))];
+  const keys = [...new Set(list.flatMap((p) => Object.keys(p || {}).filter((k) => p[k] === null || typeof p[k] !== 'object')))]
+    .sort((a, b) => ((PO_ORDER.indexOf(a) + 1 || 99) - (PO_ORDER.indexOf(b) + 1 || 99)));
   return [
     kvTable(top, 'extracted-table'),
     list.length ? h('table', { class: 'grid compact', 'data-testid': 'extracted-pos' },
@@ -105,11 +110,19 @@ function extractedView(x) {
   ];
 }
 
-// Amazon's shipment id is in the shipment details it returned (the field's name differs between models).
-function amazonShipmentId(s) {
-  const d = s.details || {};
-  const shipment = d.shipment || d;
-  return s.amazon_shipment_id || shipment.shipmentIdentifier || shipment.shipmentId || d.shipmentId || '';
+// What Amazon said of a confirmed shipment (getShipmentDetails): its reference, the carrier, the PRO number,
+// the pickup and its status. Missing parts are left out.
+function amazonFacts(s) {
+  const d = (s.details && (s.details.shipment || s.details)) || {};
+  const carrier = (d.transportationDetails && d.transportationDetails.carrierDetails) || {};
+  const pickup = d.collectFreightPickupDetails || {};
+  return [
+    ['Amazon reference', d.buyerReferenceNumber, 'amazon-reference'],
+    ['Carrier', [carrier.name, carrier.code && `(${carrier.code})`].filter(Boolean).join(' '), 'carrier'],
+    ['PRO number', carrier.shipmentReferenceNumber, 'pro-number'],
+    ['Pickup', pickup.scheduledPickUp || pickup.requestedPickUp, 'pickup'],
+    ['Amazon status', d.currentShipmentStatus, 'amazon-status'],
+  ].filter(([, v]) => v).map(([k, v, id]) => [k, h('span', { class: 'mono', 'data-testid': id }, String(v))]);
 }
 
 function shipmentsView(list) {
@@ -119,7 +132,7 @@ function shipmentsView(list) {
       ['Vendor shipment id', s.vendor_shipment_identifier || ''],
       ['State', stateBadge(s.state, 'shipment-state')],
       ['Transaction id', h('span', { class: 'mono', 'data-testid': 'transaction-id' }, s.transaction_id || '—')],
-      ['Amazon shipment id', h('span', { class: 'mono', 'data-testid': 'amazon-shipment-id' }, amazonShipmentId(s) || '—')],
+      ...amazonFacts(s),
     ], 'shipment-table'),
     (Array.isArray(s.errors) && s.errors.length) ? h('ul', { class: 'amazon-errors' }, s.errors.map(amazonError)) : null,
     s.payload ? h('details', { 'data-testid': 'payload', 'data-key': `payload-${s.id}` }, h('summary', {}, 'Payload sent to Amazon'), pretty(s.payload)) : null,
