@@ -64,9 +64,14 @@ async function route() {
     renderHeader();
   }
   if (view === 'login') { location.hash = ''; return; }
-  await refreshSummary();
+  // The summary (header counts, filter choices) loads beside the view's own data; only the default view
+  // waits for it, to choose between the queue and the requests.
+  const summaryReady = refreshSummary();
+  summaryReady.catch(() => {});  // a 401 shows the login through the client; views that wait see it too
+  if (!view || !['requests', 'request', 'attention', 'fleet'].includes(view)) await summaryReady;
   markNav(view);
   const ctx = context(params);
+  ctx.summaryReady = summaryReady;
   try {
     if (view === 'requests') await renderRequests(ctx);
     else if (view === 'request' && id) await renderRequest(ctx, id);

@@ -11,6 +11,10 @@ let newerStack = [];
 
 export async function renderRequests(ctx) {
   const p = ctx.params;
+  const dataReady = get(`/api/requests${query({ state: p.state, q: p.q, brand: p.brand, before: p.before, limit: PAGE })}`);
+  dataReady.catch(() => {});  // awaited below; not an unhandled rejection meanwhile
+  await ctx.summaryReady;
+  if (!ctx.alive()) return;
   const summary = ctx.session.summary || {};
   const counts = summary.counts || {};
   const states = [...new Set([...STATES.filter((s) => s in counts || ['NEEDS_ATTENTION', 'DONE'].includes(s)), ...Object.keys(counts)])];
@@ -48,7 +52,7 @@ export async function renderRequests(ctx) {
       body),
     h('div', { class: 'pager' }, newer, status, older)));
 
-  const data = await get(`/api/requests${query({ state: p.state, q: p.q, brand: p.brand, before: p.before, limit: PAGE })}`);
+  const data = await dataReady;
   if (!ctx.alive()) return;
   const items = data.items || [];
   replace(body, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 10, class: 'muted', 'data-testid': 'requests-empty' },
