@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -115,17 +117,34 @@ struct EvidenceInfo {
   std::int64_t size = 0;
 };
 
-struct StateCount {
-  std::string account;  // "" : not bound yet
-  State state = State::RECEIVED;
-  std::int64_t count = 0;
-};
-
 // An operator's action (console) the request's state does not allow, or that would send a submission to
 // Amazon twice: the message says why.
 class ActionRefused : public TransitionError {
  public:
   using TransitionError::TransitionError;
+};
+
+// A request changed state (seen by observers once the transaction that changed it committed). `entered_ms`:
+// when the request last entered each state it has been in before this one (from the event log; RECEIVED is
+// when it was stored), so an observer can measure a stage such as SUBMITTED -> CONFIRMED -> ... -> DONE.
+struct Transition {
+  std::int64_t request_id = 0;
+  State from = State::RECEIVED;
+  State to = State::RECEIVED;
+  std::string account;  // the brand ("" while unbound)
+  std::int64_t at_ms = 0;
+  std::map<State, std::int64_t> entered_ms;
+};
+using TransitionObserver = std::function<void(const Transition&)>;
+
+// One alert to send on one channel (alerts/): an item (a request that entered NEEDS_ATTENTION or REJECTED,
+// an agent gone silent) is remembered per channel, so a restart never sends it again.
+struct AlertRecord {
+  std::string item;     // "request-ID-event-EVENT" or whatever the caller named it ("agent-...")
+  std::string channel;  // "email", "webhook"
+  nlohmann::json content;  // kind, request, state, reason, brand, time, ...
+  int attempts = 0;
+  std::string last_error;
 };
 
 struct Received {
@@ -140,7 +159,7 @@ class Store {
   // user_version. A store written before stores were marked (no application_id, the store's tables) is read
   // as version 0 and adopted (marked) by the first read_write open.
   static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
-  static constexpr int kSchemaVersion = 3;  // 2: requests.account (issue 22); 3: search_keys (issue 9)
+  static constexpr int kSchemaVersion = 4;  // 2: requests.account (issue 22); 3: alerts, 4: search_keys (issue 9)
 
   Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
@@ -223,10 +242,32 @@ class Store {
   // Events of every request appended after `after_event_id`, oldest first (status --follow).
   std::vector<Event> events_after(std::int64_t after_event_id, std::size_t limit = 1000);
   std::size_t count_requests();
+  // How many requests are in each (state, brand); brand "" while unbound. One short read.
+  std::map<std::pair<std::string, std::string>, std::int64_t> count_by_state_and_account();
+
+  // --- observers (store_watch.cpp) ----------------------------------------------------------------------
+  // Called on the writing thread, under the store's lock, once the transaction committed: keep it short and
+  // do not call the store from it (count, queue, wake a thread).
+  void on_transition(TransitionObserver observer);
+
+  // --- alerts (store_watch.cpp; the table `alerts`, schema version 3) --------------------------------------
+  // Every event since the last call that put a request in NEEDS_ATTENTION or REJECTED becomes one alert per
+  // channel (kept until sent). The first call on a store starts from its last event: what entered those
+  // states before alerts were on is not announced. Returns how many items were added.
+  std::size_t collect_request_alerts(const std::vector<std::string>& channels);
+  // Adds an item of the caller's own (an agent gone silent) on each channel, unless it is known already.
+  bool add_alert(const std::string& item, const nlohmann::json& content, const std::vector<std::string>& channels);
+  // The channel's alerts not sent yet and due at now_ms, oldest first.
+  std::vector<AlertRecord> due_alerts(const std::string& channel, std::int64_t now_ms, std::size_t limit = 20);
+  std::optional<std::int64_t> next_alert_due_ms(const std::string& channel);
+  void alert_sent(const std::string& item, const std::string& channel);
+  void alert_failed(const std::string& item, const std::string& channel, const std::string& error,
+                    std::int64_t next_attempt_ms);
+  // Every alert row (tests, status): item, channel, sent (bool), attempts, last_error.
+  std::vector<nlohmann::json> alerts();
 
   // --- the console: browsing (store_browse.cpp) ------------------------------------------------------------
   RequestPage browse(const RequestFilter& filter);
-  std::vector<StateCount> count_by_account_and_state();
   std::vector<EvidenceInfo> evidence_of(std::int64_t request_id);
   // {content_type, bytes} of one evidence row of this request; nullopt when it is not this request's.
   std::optional<std::pair<std::string, std::string>> evidence_bytes(std::int64_t request_id, std::int64_t evidence_id);
@@ -270,6 +311,12 @@ class Store {
   void open_for_writing();
   std::optional<State> retry_target_locked(std::int64_t id, const RequestRecord& r);
   void operator_close_locked(std::int64_t id, State to, const std::string& actor, const std::string& comment);
+  void note_transition_locked(std::int64_t id, State from, State to);
+  static int on_commit(void* store);
+  static void on_rollback(void* store);
+
+  std::vector<TransitionObserver> observers_;
+  std::vector<Transition> uncommitted_;  // transitions of the open transaction, told once it commits
 
   std::string path_;
   const Clock& clock_;

@@ -156,16 +156,6 @@ RequestPage Store::browse(const RequestFilter& filter) {
   return page;
 }
 
-std::vector<StateCount> Store::count_by_account_and_state() {
-  std::lock_guard lock(mutex_);
-  auto q = db_->prepare(std::string("SELECT ") + (has_account_ ? "coalesce(account, '')" : "''") +
-                        ", state, COUNT(*) FROM requests GROUP BY 1, 2 ORDER BY 1, 2");
-  std::vector<StateCount> out;
-  while (q.step())
-    out.push_back({q.text(0), state_from_string(q.text(1)).value_or(State::NEEDS_ATTENTION), q.integer(2)});
-  return out;
-}
-
 std::vector<EvidenceInfo> Store::evidence_of(std::int64_t request_id) {
   std::lock_guard lock(mutex_);
   auto q = db_->prepare(

@@ -3,6 +3,7 @@
 // only take requests out of NEEDS_ATTENTION and REJECTED, states the chain and the close-out never move a
 // request out of, so they cannot race the chain's own work on a request.
 #include "store.h"
+#include "store_internal.h"
 
 #include "orchestrator/pretender/sqlite_db.h"
 
@@ -74,6 +75,7 @@ std::vector<std::string> Store::operator_actions(std::int64_t id) {
 State Store::operator_retry(std::int64_t id, const std::string& actor, const std::string& comment) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   auto r = request(id);
   if (!r) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
   if (r->state != State::NEEDS_ATTENTION)
@@ -92,6 +94,7 @@ State Store::operator_retry(std::int64_t id, const std::string& actor, const std
 
 void Store::operator_close_locked(std::int64_t id, State to, const std::string& actor, const std::string& comment) {
   Transaction tx(*db_);
+  WriteScope write(*this);
   auto q = db_->prepare("SELECT state FROM requests WHERE id = ?1");
   q.bind(1, id);
   if (!q.step()) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
@@ -132,6 +135,7 @@ void Store::operator_resubmit(std::int64_t id, const nlohmann::json& extracted, 
                               const std::string& comment) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
+  WriteScope write(*this);
   auto r = request(id);
   if (!r) throw TransitionError("routing request #" + std::to_string(id) + " does not exist");
   if (auto refusal = resubmit_refusal(id)) throw ActionRefused(*refusal);

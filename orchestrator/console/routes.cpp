@@ -162,13 +162,14 @@ void add_read_routes(httplib::Server& server, Context& context) {
   server.Get("/api/summary", [&store](const httplib::Request&, httplib::Response& res) {
     json counts = json::object(), brands = json::object();
     std::int64_t attention = 0;
-    for (const auto& c : store.count_by_account_and_state()) {
-      const std::string state(chain::to_string(c.state));
-      counts[state] = counts.value(state, 0) + c.count;
-      auto& brand = brands[c.account];
+    for (const auto& [key, count] : store.count_by_state_and_account()) {
+      const auto& [state, account] = key;
+      counts[state] = counts.value(state, 0) + count;
+      auto& brand = brands[account];
       if (!brand.is_object()) brand = json::object();
-      brand[state] = brand.value(state, 0) + c.count;
-      if (c.state == chain::State::NEEDS_ATTENTION || c.state == chain::State::REJECTED) attention += c.count;
+      brand[state] = brand.value(state, 0) + count;
+      if (state == chain::to_string(chain::State::NEEDS_ATTENTION) || state == chain::to_string(chain::State::REJECTED))
+        attention += count;
     }
     send_json(res, 200, {{"counts", counts}, {"attention", attention}, {"brands", brands}});
   });

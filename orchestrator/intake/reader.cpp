@@ -653,6 +653,29 @@ class Reader {
     bool kg = false;
   };
 
+  // A label that says its weights are in kilograms ("Weight (kg)", "Gross KGS").
+  static bool names_kilograms(const std::string& label) {
+    std::string k = normalize_label(label);
+    return scan::contains_word(k, "kg") || scan::contains_word(k, "kgs") || scan::contains_word(k, "kilograms");
+  }
+
+  // The rows of the table whose header is line i: each line after it, until a blank or skipped line (rule
+  // lines are stepped over), is offered to `row(line, text)`, which returns false when the line is not a row.
+  // Returns the lines the table uses, its header included.
+  template <class Row>
+  std::size_t walk_rows(std::size_t i, Row&& row) {
+    const auto& lines = doc_.lines;
+    std::size_t j = i + 1;
+    for (; j < lines.size(); ++j) {
+      if (skip(j)) break;
+      std::string_view text = scan::trim(lines[j].text);
+      if (text.empty()) break;
+      if (scan::is_rule_line(text)) continue;
+      if (!row(j, text)) break;
+    }
+    return j - i;
+  }
+
   // Cells of a row; an aligned-columns text table is cut where the header's columns start.
   static std::vector<std::string> row_cells(std::string_view row, const std::vector<std::size_t>& starts, std::size_t n) {
     auto cells = scan::split_cells(row);
@@ -692,8 +715,7 @@ class Reader {
         if (po_col) c.field = Field::None;  // a second PO-ish column (e.g. "PO type") is not the PO
         po_col = true;
       }
-      std::string k = normalize_label(h);
-      c.kg = scan::contains_word(k, "kg") || scan::contains_word(k, "kgs") || scan::contains_word(k, "kilograms");
+      c.kg = names_kilograms(h);
       known += c.field != Field::None;
       cols.push_back(c);
     }
@@ -708,14 +730,9 @@ class Reader {
       }
     }
     group_.clear();
-    std::size_t j = i + 1;
-    for (; j < lines.size(); ++j) {
-      if (skip(j)) break;
-      std::string_view row = scan::trim(lines[j].text);
-      if (row.empty()) break;
-      if (scan::is_rule_line(row)) continue;
+    return walk_rows(i, [&](std::size_t j, std::string_view row) {
       auto cells = row_cells(row, starts, cols.size());
-      if (cells.size() < 2) break;
+      if (cells.size() < 2) return false;
       std::string place = lines[j].place();
       std::vector<std::size_t> targets;
       bool po_cell = false;
@@ -729,8 +746,7 @@ class Reader {
       }
       if (!po_cell) {
         std::string first = scan::lower(cells[0]);
-        if (first.rfind("total", 0) == 0 || first.empty()) continue;  // totals row, or a wrapped cell
-        break;
+        return first.rfind("total", 0) == 0 || first.empty();  // a totals row, or a wrapped cell: go on
       }
       for (std::size_t c = 0; c < cols.size() && c < cells.size(); ++c) {
         const Column& col = cols[c];
@@ -744,8 +760,8 @@ class Reader {
       for (std::size_t c = 0; c < cols.size() && c < cells.size(); ++c)
         if (cols[c].field == Field::OtherReference)
           for (const auto& w : scan::words(cells[c])) accounted_.insert(scan::upper(w.text));
-    }
-    return j - i;
+      return true;
+    });
   }
 
   // A table with one column per PO: "PO | 2K4GH7QZ | 3L5HJ8RA", then "FC | ABE8 | ONT8", ...
@@ -764,25 +780,19 @@ class Reader {
     for (std::size_t c = 1; c < first.size(); ++c)
       po_of[c] = add_po(scan::split_po_list(first[c])[0], place + ", column " + std::to_string(c + 1));
     group_.clear();
-    std::size_t j = i + 1;
-    for (; j < lines.size(); ++j) {
-      if (skip(j)) break;
-      std::string_view row = scan::trim(lines[j].text);
-      if (row.empty()) break;
-      if (scan::is_rule_line(row)) continue;
+    return walk_rows(i, [&](std::size_t j, std::string_view row) {
       auto cells = scan::split_cells(row);
       Field f = cells.empty() ? Field::None : match_label(cells[0]);
-      if (f == Field::None || f == Field::Po || cells.size() < 2) break;
-      std::string k = normalize_label(cells[0]);
-      bool kg = scan::contains_word(k, "kg") || scan::contains_word(k, "kgs");
+      if (f == Field::None || f == Field::Po || cells.size() < 2) return false;
+      bool kg = names_kilograms(cells[0]);
       for (std::size_t c = 1; c < cells.size() && c < po_of.size(); ++c) {
         if (cells[c].empty()) continue;
         FieldValue fv{f, cells[c], true, kg, lines[j].place() + ", column " + std::to_string(c + 1)};
         if (is_request_level(f)) apply_request(fv);
         else if (po_of[c] != std::string::npos) apply(rr().purchase_orders[po_of[c]], fv);
       }
-    }
-    return j - i;
+      return true;
+    });
   }
 };
 
