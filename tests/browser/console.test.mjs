@@ -28,6 +28,14 @@ async function waitState(id, states, what) {
     { timeoutMs: LONG, what: `${what}: request #${id} in ${want.join('/')}` });
 }
 
+// Cancel or resolve from a queue card: the action's comment form, then the card leaves the queue.
+async function actWithComment(card, action, comment) {
+  await card.locator(tid(`action-${action}`)).click();
+  await card.locator(tid(`${action}-comment`)).fill(comment);
+  await card.locator(tid(`${action}-submit`)).click();
+  await card.waitFor({ state: 'detached' });
+}
+
 before(async () => {
   stack = await startStack('console');
   browser = await launchBrowser();
@@ -141,10 +149,7 @@ test('an Amazon rejection waits in the queue with Amazon\'s error; cancel takes 
   assert.equal(await card.getAttribute('data-state'), 'REJECTED');
   assert.match(await card.locator(tid('amazon-error')).first().textContent(), /SHIPMENT_REJECTED/);
   await shot('attention-rejected');
-  await card.locator(tid('action-cancel')).click();
-  await card.locator(tid('cancel-comment')).fill('the buyer cancelled the PO');
-  await card.locator(tid('cancel-submit')).click();
-  await card.waitFor({ state: 'detached' });
+  await actWithComment(card, 'cancel', 'the buyer cancelled the PO');
   assert.equal(await stateOf(r.id), 'CANCELLED');
 });
 
@@ -208,10 +213,7 @@ test('a failed close-out waits with the agent\'s screenshot (click to enlarge); 
   await waitState(r.id, 'NEEDS_ATTENTION', 'the retried request');
 
   const again = page.locator(`${tid('attention-item')}[data-id="${r.id}"]`);
-  await again.locator(tid('action-resolve')).click();
-  await again.locator(tid('resolve-comment')).fill('PO added to the ERP by hand; closed out manually');
-  await again.locator(tid('resolve-submit')).click();
-  await again.waitFor({ state: 'detached' });
+  await actWithComment(again, 'resolve', 'PO added to the ERP by hand; closed out manually');
   assert.equal(await stateOf(r.id), 'RESOLVED');
 });
 
