@@ -3,7 +3,7 @@
 #   email in a Maildir -> extract -> plan -> submitShipments (SP-API simulator) -> CONFIRMED
 #   -> close-out by a desktop agent in the simulated ERP and OpShip (Xvfb) -> DONE.
 #
-#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--verbose] [--stay] [--no-mail]
+#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--verbose] [--[no-]stay] [--no-mail]
 #                   [--no-setup] [--no-build]
 #
 # Installs what is missing (scripts/setup.sh), builds, starts Xvfb + openbox with the simulated ERP and
@@ -23,7 +23,8 @@
 #   --hazards     switch the simulated programs' hazards on (load delays, session-expired popups, ...), and
 #                 once the three are DONE send a fourth request whose PO the ERP does not know: its close-out
 #                 fails with a screenshot and it waits in the console's needs-attention queue
-#   --stay        when the demo is over, keep everything running (the console too) until Ctrl-C
+#   --stay        when the demo is over, keep everything running (the console too) until Ctrl-C; the default
+#                 in a terminal (--no-stay: exit at once, as scripts and tests do)
 #   --no-mail     drop no email: start everything, print the console's address, and run until stopped
 #                 (the console's browser tests and benchmark bring their own mail)
 #   --verbose     print every event as well: the agents' step-by-step progress, dispatches, bookkeeping
@@ -33,7 +34,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$here/build}"
 run="$here/demo-run"
-agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1; verbose=(); stay=0; mail=1
+agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1; verbose=(); mail=1
+# A person at a terminal gets to look at the console once the demo is over; scripts and tests get the exit.
+stay=0; if [ -t 0 ] && [ -t 1 ]; then stay=1; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) run="$2"; shift 2 ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --hazards) hazards=1; shift ;;
     --verbose) verbose=(--verbose); shift ;;
     --stay) stay=1; shift ;;
+    --no-stay) stay=0; shift ;;
     --no-mail) mail=0; stay=1; shift ;;
     --no-setup) do_setup=0; shift ;;
     --no-build) do_build=0; shift ;;
