@@ -110,25 +110,29 @@ const isScalar = (v) => v === null || ['string', 'number', 'boolean'].includes(t
 
 export function resubmitForm(extracted, submit) {
   const top = Object.keys(extracted).filter((k) => !SKIP_TOP.has(k) && !k.startsWith('_') && isScalar(extracted[k]));
-  const poList = Array.isArray(extracted.purchase_orders) ? extracted.purchase_orders : [];
-  const poKeys = [...new Set(poList.flatMap((p) => Object.keys(p || {}).filter((k) => isScalar(p[k]))))]
+  // The POs as extracted, plus the rows the operator adds (a PO the intake missed: none, or one in the subject).
+  const poList = (Array.isArray(extracted.purchase_orders) ? extracted.purchase_orders : []).map((p) => p || {});
+  const poKeys = [...new Set([...PO_ORDER, ...poList.flatMap((p) => Object.keys(p).filter((k) => isScalar(p[k])))])]
     .sort((a, b) => ((PO_ORDER.indexOf(a) + 1 || 99) - (PO_ORDER.indexOf(b) + 1 || 99)));
   const input = (name, value, testid) => h('input', { name, value: value === null || value === undefined ? '' : String(value),
     'data-testid': testid, size: NUMERIC.has(name.split('.').pop()) ? 6 : 12 });
+  const poRow = (p, i) => h('tr', {}, poKeys.map((k) => h('td', {}, input(`po.${i}.${k}`, p[k], `resubmit-po-${i}-${k}`))));
+  const body = h('tbody', {}, poList.map(poRow));
+  let rows = poList.length;
+  const addPo = h('button', { type: 'button', 'data-testid': 'resubmit-add-po' }, 'Add a PO');
+  addPo.addEventListener('click', () => { body.appendChild(poRow({}, rows)); rows += 1; });
   const error = h('p', { class: 'error', 'data-testid': 'resubmit-error' });
   const form = h('form', { class: 'resubmit', 'data-testid': 'resubmit-form' },
     h('h3', {}, 'Edit the extracted fields'),
     h('div', { class: 'fields' }, top.map((k) => h('label', {}, h('span', {}, k), input(`top.${k}`, extracted[k], `resubmit-field-${k}`)))),
-    poList.length ? h('table', { class: 'grid compact' },
-      h('thead', {}, h('tr', {}, poKeys.map((k) => h('th', {}, k)))),
-      h('tbody', {}, poList.map((p, i) => h('tr', {}, poKeys.map((k) => h('td', {}, input(`po.${i}.${k}`, p[k], `resubmit-po-${i}-${k}`))))))) : null,
-    h('p', { class: 'muted' }, 'The pre-tender rules check the edited fields before anything goes to Amazon.'),
+    h('table', { class: 'grid compact' }, h('thead', {}, h('tr', {}, poKeys.map((k) => h('th', {}, k)))), body),
+    h('p', { class: 'muted' }, addPo, ' The pre-tender rules check the edited fields before anything goes to Amazon.'),
     h('button', { type: 'submit', 'data-testid': 'resubmit-submit' }, 'Check and resubmit'), error);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     error.textContent = '';
     try {
-      submit(collect(form, extracted, top, poList, poKeys));
+      submit(collect(form, extracted, top, poList, poKeys, rows));
     } catch (err) {
       error.textContent = err.message;
     }
@@ -137,12 +141,13 @@ export function resubmitForm(extracted, submit) {
 }
 
 // The edited copy: numbers stay numbers (a field that is not one is refused here, with its name), an emptied
-// field that was null stays null, everything the form does not show is kept as it was.
-function collect(form, extracted, top, poList, poKeys) {
+// field that was null or absent stays so, an added row left empty is dropped, everything the form does not
+// show is kept as it was.
+function collect(form, extracted, top, poList, poKeys, rows) {
   const out = JSON.parse(JSON.stringify(extracted));
   const read = (name, original, key, where) => {
     const raw = form.elements[name].value.trim();
-    if (raw === '' && (original === null || original === undefined)) return original ?? null;
+    if (raw === '' && (original === null || original === undefined)) return original;
     if (typeof original === 'number' || NUMERIC.has(key)) {
       const n = Number(raw);
       if (raw === '' || !Number.isFinite(n)) throw new Error(`${key}${where} must be a number, not “${raw}”`);
@@ -152,11 +157,17 @@ function collect(form, extracted, top, poList, poKeys) {
     return raw;
   };
   for (const k of top) out[k] = read(`top.${k}`, extracted[k], k, '');
-  poList.forEach((p, i) => {
+  const pos = [];
+  for (let i = 0; i < rows; i++) {
+    const original = poList[i] || {};
+    const po = JSON.parse(JSON.stringify(original));
     for (const k of poKeys) {
-      if (!(k in (p || {})) && form.elements[`po.${i}.${k}`].value.trim() === '') continue;
-      out.purchase_orders[i][k] = read(`po.${i}.${k}`, p[k], k, ` of PO ${p.po || i + 1}`);
+      const v = read(`po.${i}.${k}`, original[k], k, ` of PO ${original.po || form.elements[`po.${i}.po`].value || i + 1}`);
+      if (v === undefined) delete po[k];
+      else po[k] = v;
     }
-  });
+    if (i < poList.length || Object.keys(po).length) pos.push(po);
+  }
+  out.purchase_orders = pos;
   return out;
 }
