@@ -103,7 +103,9 @@ async function openResubmit(item, panel, comment, act) {
 }
 
 // The request-level fields an operator may edit; the POs' fields are all their scalar members.
-const SKIP_TOP = new Set(['classification', 'needs_attention', 'attention', 'warnings', 'sources', 'purchase_orders']);
+// Left out: what says where the mail came from or how it was classified, not what it asks for.
+const SKIP_TOP = new Set(['classification', 'classification_reason', 'needs_attention', 'attention', 'warnings', 'sources',
+  'purchase_orders', 'message_id', 'subject', 'from', 'date']);
 export const PO_ORDER = ['po', 'destination_fc', 'ship_window_start', 'ship_window_end', 'cartons', 'pallets', 'weight_lb'];
 const NUMERIC = new Set(['cartons', 'pallets', 'weight_lb']);
 const isScalar = (v) => v === null || ['string', 'number', 'boolean'].includes(typeof v);

@@ -49,7 +49,7 @@ export async function renderAttention(ctx) {
 function card(ctx, item, refresh) {
   const errors = item.amazon_errors || [];
   const failures = item.rule_failures || [];
-  return h('article', { class: `card state-${String(item.state).toLowerCase()}`, 'data-testid': 'attention-item', 'data-id': item.id,
+  return h('article', { class: `card kind-${String(item.state).toLowerCase()}`, 'data-testid': 'attention-item', 'data-id': item.id,
                         'data-state': item.state },
     h('header', {},
       h('a', { href: `#/request/${encodeURIComponent(item.id)}`, class: 'id', 'data-testid': 'attention-link' }, `#${item.id}`), ' ',

@@ -72,7 +72,7 @@ function header(r) {
   return [
     h('h1', {}, `Request #${r.id} `, stateBadge(r.state, 'request-state'),
       r.brand ? h('span', { class: 'tag', 'data-testid': 'request-brand' }, r.brand) : null),
-    r.reason ? h('p', { class: `reason-box state-${String(r.state).toLowerCase()}`, 'data-testid': 'request-reason' }, r.reason) : null,
+    r.reason ? h('p', { class: `reason-box kind-${String(r.state).toLowerCase()}`, 'data-testid': 'request-reason' }, r.reason) : null,
   ];
 }
 
