@@ -43,6 +43,7 @@ void Store::transition_locked(std::int64_t id, std::initializer_list<State> from
       .bind(3, iso_ms(clock_.now()))
       .bind(4, is_final(to) || to == State::CLOSING_OUT ? std::optional<std::int64_t>() : clock_.now_ms())
       .run();
+  if (!observers_.empty()) note_transition_locked(id, state_from_string(current).value_or(State::RECEIVED), to);
   event_locked(id, actor, std::string(to_string(to)), detail);
 }
 

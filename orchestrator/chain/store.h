@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -92,6 +94,29 @@ struct StoreHealth {
   long pid = 0;              // the process that saw it
 };
 
+// A request changed state (seen by observers once the transaction that changed it committed). `entered_ms`:
+// when the request last entered each state it has been in before this one (from the event log; RECEIVED is
+// when it was stored), so an observer can measure a stage such as SUBMITTED -> CONFIRMED -> ... -> DONE.
+struct Transition {
+  std::int64_t request_id = 0;
+  State from = State::RECEIVED;
+  State to = State::RECEIVED;
+  std::string account;  // the brand ("" while unbound)
+  std::int64_t at_ms = 0;
+  std::map<State, std::int64_t> entered_ms;
+};
+using TransitionObserver = std::function<void(const Transition&)>;
+
+// One alert to send on one channel (alerts/): an item (a request that entered NEEDS_ATTENTION or REJECTED,
+// an agent gone silent) is remembered per channel, so a restart never sends it again.
+struct AlertRecord {
+  std::string item;     // "request-ID-event-EVENT" or whatever the caller named it ("agent-...")
+  std::string channel;  // "email", "webhook"
+  nlohmann::json content;  // kind, request, state, reason, brand, time, ...
+  int attempts = 0;
+  std::string last_error;
+};
+
 struct Received {
   std::int64_t request_id;
   State state;      // RECEIVED or DUPLICATE
@@ -104,7 +129,7 @@ class Store {
   // user_version. A store written before stores were marked (no application_id, the store's tables) is read
   // as version 0 and adopted (marked) by the first read_write open.
   static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
-  static constexpr int kSchemaVersion = 2;  // 2: requests.account (issue 22)
+  static constexpr int kSchemaVersion = 3;  // 2: requests.account (issue 22); 3: alerts (issue 9)
 
   Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
@@ -187,6 +212,29 @@ class Store {
   // Events of every request appended after `after_event_id`, oldest first (status --follow).
   std::vector<Event> events_after(std::int64_t after_event_id, std::size_t limit = 1000);
   std::size_t count_requests();
+  // How many requests are in each (state, brand); brand "" while unbound. One short read.
+  std::map<std::pair<std::string, std::string>, std::int64_t> count_by_state_and_account();
+
+  // --- observers (store_watch.cpp) ----------------------------------------------------------------------
+  // Called on the writing thread, under the store's lock, once the transaction committed: keep it short and
+  // do not call the store from it (count, queue, wake a thread).
+  void on_transition(TransitionObserver observer);
+
+  // --- alerts (store_watch.cpp; the table `alerts`, schema version 3) --------------------------------------
+  // Every event since the last call that put a request in NEEDS_ATTENTION or REJECTED becomes one alert per
+  // channel (kept until sent). The first call on a store starts from its last event: what entered those
+  // states before alerts were on is not announced. Returns how many items were added.
+  std::size_t collect_request_alerts(const std::vector<std::string>& channels);
+  // Adds an item of the caller's own (an agent gone silent) on each channel, unless it is known already.
+  bool add_alert(const std::string& item, const nlohmann::json& content, const std::vector<std::string>& channels);
+  // The channel's alerts not sent yet and due at now_ms, oldest first.
+  std::vector<AlertRecord> due_alerts(const std::string& channel, std::int64_t now_ms, std::size_t limit = 20);
+  std::optional<std::int64_t> next_alert_due_ms(const std::string& channel);
+  void alert_sent(const std::string& item, const std::string& channel);
+  void alert_failed(const std::string& item, const std::string& channel, const std::string& error,
+                    std::int64_t next_attempt_ms);
+  // Every alert row (tests, status): item, channel, sent (bool), attempts, last_error.
+  std::vector<nlohmann::json> alerts();
 
   // Message-ID, else "headers:" + SHA-256 of the headers without the trace headers a delivery adds
   // (Received, Return-Path, Delivered-To, X-Original-To).
@@ -202,6 +250,12 @@ class Store {
   void set_health_locked(StoreHealth health);
 
   void open_for_writing();
+  void note_transition_locked(std::int64_t id, State from, State to);
+  static int on_commit(void* store);
+  static void on_rollback(void* store);
+
+  std::vector<TransitionObserver> observers_;
+  std::vector<Transition> uncommitted_;  // transitions of the open transaction, told once it commits
 
   std::string path_;
   const Clock& clock_;

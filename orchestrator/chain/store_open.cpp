@@ -195,7 +195,30 @@ void to_version_2(sqlite::Database& db) {
 // The schema, version by version: migrations[i] takes a store from version i to i + 1. Version 1 is the
 // schema stores had before they were marked, so adopting one of those only marks it.
 using Migration = void (*)(sqlite::Database&);
-const Migration kMigrations[] = {to_version_1, to_version_2};
+// Version 3 (issue 9): alerts remembered per item and channel, so a restart never sends one twice; the
+// cursor is the last event looked at for requests entering NEEDS_ATTENTION or REJECTED.
+void to_version_3(sqlite::Database& db) {
+  db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS alerts (
+  item            TEXT NOT NULL,
+  channel         TEXT NOT NULL,
+  content         TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  sent_at         TEXT,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT NOT NULL DEFAULT '',
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (item, channel)
+);
+CREATE INDEX IF NOT EXISTS alerts_due ON alerts(channel, next_attempt_ms) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS alert_cursor (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  last_event INTEGER NOT NULL
+);
+)sql");
+}
+
+const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "config_section.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,92 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-// Walks one JSON object: each get_* marks the key as known; finish() refuses the unknown ones.
-class Section {
- public:
-  Section(const json& value, std::string where) : where_(std::move(where)) {
-    if (value.is_null()) {
-      object_ = json::object();
-    } else if (!value.is_object()) {
-      throw ConfigError(where_ + " must be a JSON object");
-    } else {
-      object_ = value;
-    }
-  }
-
-  const json* find(const std::string& key) {
-    known_.insert(key);
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  std::string path(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
-
-  void string(const std::string& key, std::string& out) {
-    if (auto v = find(key)) {
-      if (!v->is_string()) throw ConfigError(path(key) + " must be a string");
-      out = v->get<std::string>();
-    }
-  }
-  void strings(const std::string& key, std::vector<std::string>& out) {
-    if (auto v = find(key)) {
-      if (!v->is_array()) throw ConfigError(path(key) + " must be a list of strings");
-      out.clear();
-      for (const auto& item : *v) {
-        if (!item.is_string()) throw ConfigError(path(key) + " must be a list of strings");
-        out.push_back(item.get<std::string>());
-      }
-    }
-  }
-  void boolean(const std::string& key, bool& out) {
-    if (auto v = find(key)) {
-      if (!v->is_boolean()) throw ConfigError(path(key) + " must be true or false");
-      out = v->get<bool>();
-    }
-  }
-  template <class Int>
-  void integer(const std::string& key, Int& out, long long min, long long max) {
-    if (auto v = find(key)) {
-      if (!v->is_number_integer()) throw ConfigError(path(key) + " must be a whole number");
-      auto n = v->get<long long>();
-      if (n < min || n > max)
-        throw ConfigError(path(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                          ", got " + std::to_string(n));
-      out = static_cast<Int>(n);
-    }
-  }
-  template <class Duration>
-  void duration(const std::string& key, Duration& out, long long min, long long max) {
-    long long n = out.count();
-    integer(key, n, min, max);
-    out = Duration(n);
-  }
-  Section child(const std::string& key) {
-    auto v = find(key);
-    return Section(v ? *v : json(), path(key));
-  }
-  void choice(const std::string& key, std::string& out, std::initializer_list<const char*> allowed) {
-    string(key, out);
-    for (const char* a : allowed)
-      if (out == a) return;
-    std::string list;
-    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    throw ConfigError(path(key) + " must be one of " + list + ", got '" + out + "'");
-  }
-  void finish() const {
-    for (auto it = object_.begin(); it != object_.end(); ++it) {
-      if (known_.count(it.key()) || (!it.key().empty() && it.key()[0] == '_')) continue;
-      std::string list;
-      for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
-      throw ConfigError("unknown key " + path(it.key()) + " (known here: " + list + ")");
-    }
-  }
-
- private:
-  json object_;
-  std::string where_;
-  std::set<std::string> known_;
-};
 
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -179,6 +94,10 @@ std::vector<std::string> OrchestratorConfig::secrets() const {
   for (const auto& a : accounts)
     if (!a.refresh_token.empty() && std::find(out.begin(), out.end(), a.refresh_token) == out.end())
       out.push_back(a.refresh_token);
+  if (alerts && alerts->settings.email && !alerts->settings.email->password.empty())
+    out.push_back(alerts->settings.email->password);
+  if (alerts && alerts->settings.webhook && !alerts->settings.webhook->bearer_token.empty())
+    out.push_back(alerts->settings.webhook->bearer_token);
   return out;
 }
 
@@ -367,6 +286,7 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     if (!fleet->is_object()) throw ConfigError("fleet must be a JSON object or null");
     c.fleet = *fleet;
   }
+  if (auto section = top.find("alerts")) c.alerts = parse_alerts(Section(*section, "alerts"), c);
   top.finish();
 
   if (c.mail.source == "imap") {
@@ -466,6 +386,7 @@ void load_secrets(OrchestratorConfig& c) {
       long_enough(read_secret_file(c.spapi_client_secret_file, "spapi.client_secret_file"),
                   c.spapi_client_secret_file, "spapi.client_secret_file", kMinTokenLength,
                   "Login with Amazon client secrets are about 80 characters, amzn1.oa2-cs.v1.<64 hex digits>");
+  if (c.alerts) load_alert_secrets(*c.alerts);
   for (auto& a : c.accounts) {
     a.refresh_token = read_refresh_token(a);
     if (a.implicit) c.spapi.refresh_token = a.refresh_token;
@@ -597,7 +518,8 @@ json default_config_json() {
         {"batch", d.chain_batch},
         {"actor", d.chain.actor}}},
       {"logging", {{"level", d.logging.level}, {"format", d.logging.format}, {"file", nullptr}}},
-      {"fleet", nullptr}};
+      {"fleet", nullptr},
+      {"alerts", default_alerts_json()}};
 }
 
 }  // namespace dockhand::cli

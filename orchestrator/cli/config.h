@@ -3,6 +3,7 @@
 // never in the file itself: it names files holding them, and those must not be readable by group or others.
 #pragma once
 
+#include "orchestrator/alerts/alerts.h"
 #include "orchestrator/chain/chain.h"
 #include "orchestrator/spapi/authorization.h"
 #include "orchestrator/intake/routing_request.h"
@@ -68,6 +69,13 @@ struct AuthorizationConfig {
   std::chrono::seconds session_ttl{600};
 };
 
+// The "alerts" section (issue 9): who is told when something needs a human. Absent or null: nobody.
+struct AlertsConfig {
+  alerts::AlertSettings settings;  // passwords / tokens filled by load_secrets()
+  std::string email_password_file;
+  std::string webhook_token_file;
+};
+
 struct OrchestratorConfig {
   std::filesystem::path file;      // the config file read ("" when built from defaults)
   std::filesystem::path base_dir;  // relative paths are resolved against this
@@ -87,6 +95,7 @@ struct OrchestratorConfig {
   LoggingConfig logging;
   // The close-out stage's section (issue 4, branch fleet). null or absent: requests stay CONFIRMED.
   nlohmann::json fleet;
+  std::optional<AlertsConfig> alerts;
 
   // Every secret loaded so far (for the log scrubber); never printed.
   std::vector<std::string> secrets() const;

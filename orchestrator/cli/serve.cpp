@@ -8,8 +8,10 @@
 #include "logging.h"
 
 #include "agent/protocol/wire.h"
+#include "orchestrator/alerts/alerts.h"
 #include "orchestrator/chain/chain.h"
 #include "orchestrator/fleet/service.h"
+#include "orchestrator/metrics/orchestrator_metrics.h"
 #include "orchestrator/pretender/sqlite_db.h"
 #include "orchestrator/spapi/authorization.h"
 
@@ -245,7 +247,11 @@ int run_serve(const std::vector<std::string>& args) {
   cli::setup_logging(config.logging, config.secrets());
 
   chain::SystemClock clock;
-  std::unique_ptr<chain::Store> store;
+  // Metrics (GET /metrics of the console): each room gets a small hook, declared before anything that calls it.
+  metrics::Registry registry;
+  metrics::OrchestratorMetrics counted(registry);
+  std::unique_ptr<alerts::Alerter> alerter;
+  std::unique_ptr<chain::Store> store, metrics_store;
   std::unique_ptr<pretender::OrderDatabase> orders;
   // One SP-API client per account: its own LWA token, token buckets and redaction (issue 22).
   std::map<std::string, std::unique_ptr<chain::SpapiAmazon>> amazon;
@@ -261,10 +267,31 @@ int run_serve(const std::vector<std::string>& args) {
     orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
     rules = config.rules_file.empty() ? pretender::Rules::defaults() : pretender::Rules::from_file(config.rules_file);
     for (const auto& a : config.accounts) {
-      auto& client = amazon[a.brand] = std::make_unique<chain::SpapiAmazon>(config.spapi_for(a));
+      auto spapi_config = config.spapi_for(a);
+      spapi_config.observe_call = [&counted, brand = a.brand](const spapi::CallObservation& call) {
+        counted.spapi_call(brand, call.operation, call.status, call.took);
+      };
+      auto& client = amazon[a.brand] = std::make_unique<chain::SpapiAmazon>(spapi_config);
       accounts.push_back({a.rule(), client.get()});
     }
     mailbox = std::make_unique<Mailbox>(config);
+    // Requests by state and brand are counted at scrape time on a connection of their own (a short read
+    // that never waits for the chain's writes).
+    metrics_store = std::make_unique<chain::Store>(config.store, clock, chain::StoreAccess::read_only);
+    counted.requests_from([&metrics_store] { return metrics_store->count_by_state_and_account(); });
+    if (config.alerts) {
+      alerter = std::make_unique<alerts::Alerter>(config.alerts->settings, *store,
+                                                  [&counted](const std::string& channel, bool delivered) {
+                                                    counted.alert_attempt(channel, delivered);
+                                                  });
+      spdlog::info("serve: alerts on: {}", config.alerts->settings.channels().empty()
+                                               ? std::string("no channel configured")
+                                               : nlohmann::json(config.alerts->settings.channels()).dump());
+    }
+    store->on_transition([&counted, &alerter](const chain::Transition& t) {
+      counted.transition(t);
+      if (alerter && (t.to == chain::State::NEEDS_ATTENTION || t.to == chain::State::REJECTED)) alerter->wake();
+    });
   } catch (const std::exception& e) {
     spdlog::critical("serve: cannot start: {}", e.what());
     return 1;
@@ -315,7 +342,18 @@ int run_serve(const std::vector<std::string>& args) {
     auto resolve = [&config](const std::string& path) { return config.resolve(path); };
     try {
       auto settings = fleet::fleet_settings_from_json(config.fleet, resolve);
-      closeout = std::make_unique<fleet::FleetService>(std::move(settings), *store);
+      auto service = std::make_unique<fleet::FleetService>(std::move(settings), *store);
+      auto& agents = service->fleet();
+      agents.on_event([&counted, &alerter](const fleet::FleetEvent& e) {
+        counted.fleet_event(e.kind);
+        if (e.kind == "agent_lost" && alerter) alerter->agent_silent(e.agent_id, e.detail);
+      });
+      counted.agents_from([&agents] {
+        std::map<std::string, std::int64_t> states;
+        for (const auto& agent : agents.agents()) ++states[agent.job_id.empty() ? "idle" : "busy"];
+        return states;
+      });
+      closeout = std::move(service);
     } catch (const fleet::SettingsError& e) {
       std::cerr << "serve: " << config.file.string() << ": " << e.what() << "\n";
       return 2;
@@ -375,6 +413,7 @@ int run_serve(const std::vector<std::string>& args) {
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
   chain.set_closeout(nullptr);
   closeout.reset();
+  alerter.reset();
   authorization.reset();
   spdlog::info("serve: stopped");
   return 0;

@@ -168,6 +168,7 @@ struct VendorShipmentsClient::Impl {
       try {
         response = transport.perform(request);
       } catch (const TransportError& e) {
+        observe(op, 0, started);
         if (!idempotent && e.request_sent) {
           SpapiError error(redact(what + ": no answer after the request was sent (" + e.what() +
                                   "); it may have reached Amazon - check getShipmentDetails before resubmitting"),
@@ -186,6 +187,7 @@ struct VendorShipmentsClient::Impl {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       note_rate_limit(op, response);
       const int status = static_cast<int>(response.status);
+      observe(op, status, started);
       spdlog::debug("spapi: {} -> {} in {} ms (request id {})", what, status, ms.count(),
                     redact(response.header("x-amzn-requestid")));
       if (status >= 200 && status < 300) return response;
@@ -225,6 +227,16 @@ struct VendorShipmentsClient::Impl {
       spdlog::warn("spapi: {} HTTP {} (attempt {}/{}), backing off: {}", what, status, attempt + 1,
                    config.max_retries + 1, describe(errors));
       backoff(attempt);
+    }
+  }
+
+  void observe(Operation op, int status, std::chrono::steady_clock::time_point started) {
+    if (!config.observe_call) return;
+    try {
+      config.observe_call({name_of(op), status,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)});
+    } catch (...) {
+      // counting never fails a call
     }
   }
 

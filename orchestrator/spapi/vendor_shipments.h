@@ -5,12 +5,20 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 namespace dockhand::spapi {
+
+// One HTTP exchange with SP-API, for whoever counts them (metrics): every attempt, 429s and 5xx included.
+struct CallObservation {
+  std::string operation;  // "submitShipments", "getTransaction", "getShipmentDetails"
+  int status = 0;         // the HTTP status; 0: no answer (connection failed, timeout)
+  std::chrono::milliseconds took{0};
+};
 
 struct SpapiConfig {
   std::string region = "na";  // na | eu | fe
@@ -32,6 +40,8 @@ struct SpapiConfig {
   std::chrono::milliseconds throttle_wait_max{200};
   // Who these credentials act for, for messages ("authorization for BRAND was revoked"); "" if unnamed.
   std::string account;
+  // Told of every HTTP exchange (on the calling thread; keep it short). Empty: nobody listens.
+  std::function<void(const CallObservation&)> observe_call;
 };
 
 // A 4xx other than 429 (or retries exhausted): carries the HTTP status and Amazon's error list.
