@@ -23,6 +23,9 @@ packages=(
   # the tutorial's program (docs/tutorial-xclipboard.md) and the X core fonts it draws with
   x11-apps xfonts-base xfonts-100dpi
   dovecot-core dovecot-imapd openssl
+  # the Windows driver: cross-built with mingw-w64 (posix threads, for std::thread/std::mutex) and tested under
+  # Wine on Xvfb (docs/windows.md); ~1.1 GB on disk
+  g++-mingw-w64-x86-64-posix wine wine64 fonts-wine
 )
 # Node.js runs Prism. Some images ship nodejs with npm bundled (conflicting with Debian's npm package):
 # only ask apt for them when the commands are missing.
