@@ -25,6 +25,9 @@ packages=(
   dovecot-core dovecot-imapd openssl
   # the Operator Console's browser tests and benchmark drive Debian's Chromium (tests/browser)
   chromium
+  # the Windows driver: cross-built with mingw-w64 (posix threads, for std::thread/std::mutex) and tested under
+  # Wine on Xvfb (docs/windows.md); ~1.1 GB on disk
+  g++-mingw-w64-x86-64-posix wine wine64 fonts-wine
 )
 # Node.js runs Prism. Some images ship nodejs with npm bundled (conflicting with Debian's npm package):
 # only ask apt for them when the commands are missing.

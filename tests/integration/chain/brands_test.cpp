@@ -2,7 +2,8 @@
 // simulator, which knows three selling partners and refuses an access token issued for another one.
 // Binding by vendor code and sender domain, an unknown vendor code, one brand's revoked authorization, the
 // website authorization workflow end to end, `accounts` and `bind`, and a store from before accounts.
-#include "serve_harness.h"
+#include "brands_fixture.h"
+#include "serve_fixture.h"
 
 #include "orchestrator/pretender/sqlite_db.h"
 #include "tests/integration/spapi/sample_payload.h"
@@ -19,56 +20,16 @@ using chain::State;
 
 namespace {
 
-struct Brand {
-  std::string name, partner, vendor, domain, refresh_token;
-};
-const std::vector<Brand> kBrands = {
-    {"Acme", "A1ACMEPARTNER", "ACME1", "acme-brands.example", "Atzr|IwEBI-Acme-Refresh/Token+One=77aa01"},
-    {"Bolt Outdoor", "A2BOLTPARTNER", "BOLT2", "bolt-outdoor.example", "Atzr|IwEBI-Bolt-Refresh/Token+Two=88bb02"},
-    {"Crisp", "A3CRISPPARTNER", "CRSP3", "crisp.example", "Atzr|IwEBI-Crisp-Refresh/Token+Three=99cc03"}};
-
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
-// A PO of `brand`: 8 characters, 2 of its vendor code, the tag padded with 0 to 4, 2 digits.
-std::string brand_po(const Brand& b, const std::string& tag, int n) {
-  char digits[8];
-  std::snprintf(digits, sizeof digits, "%02d", n % 100);
-  return b.vendor.substr(0, 2) + (tag + "0000").substr(0, 4) + digits;
-}
-
-class Brands : public ::testing::Test {
+class Brands : public ServeTest {
  protected:
   void SetUp() override {
-    sim.reset();
-    nlohmann::json partners = nlohmann::json::array();
-    for (const auto& b : kBrands)
-      partners.push_back({{"id", b.partner}, {"vendor_codes", {b.vendor}}, {"refresh_token", b.refresh_token}});
-    sim.partners(partners);
-    env = std::make_unique<ServeEnv>(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    env->config["spapi"].erase("refresh_token_file");
-    nlohmann::json accounts = nlohmann::json::array();
-    for (const auto& b : kBrands) {
-      env->secret("refresh-" + b.vendor, b.refresh_token);
-      accounts.push_back({{"brand", b.name},
-                          {"vendor_codes", {b.vendor}},
-                          {"sender_domains", {b.domain}},
-                          {"marketplace_id", "ATVPDKIKX0DER"},
-                          {"refresh_token_file", "refresh-" + b.vendor}});
-    }
-    env->config["spapi"]["accounts"] = accounts;
+    ServeTest::SetUp();  // a reset simulator, a fresh ServeEnv
+    use_three_brands(sim, *env);
   }
 
-  // One email per brand, each with one PO (FC ABE8); returns the shipment identifiers by brand.
-  std::map<std::string, std::string> one_email_each(const std::string& tag) {
-    std::map<std::string, std::string> shipments;
-    for (const auto& b : kBrands) {
-      const auto po = brand_po(b, tag, 1);
-      add_order(*env->orders, po, "ABE8", 4, b.vendor);
-      env->deliver(routing_email(tag + "-" + b.vendor + "@amazon.example", {{po, "ABE8"}}, 4, b.vendor));
-      shipments[b.name] = shipment_id("ABE8", {po}, b.vendor);
-    }
-    return shipments;
-  }
+  std::map<std::string, std::string> one_email_each(const std::string& tag) { return one_email_per_brand(*env, tag); }
 
   std::vector<chain::RequestRecord> in_state(State s) {
     std::vector<chain::RequestRecord> out;
@@ -86,8 +47,6 @@ class Brands : public ::testing::Test {
       EXPECT_EQ(logs.find(token.get<std::string>()), std::string::npos) << "access token in the logs";
   }
 
-  spapi::testing::SimAdmin sim;
-  std::unique_ptr<ServeEnv> env;
 };
 
 }  // namespace
@@ -413,4 +372,37 @@ TEST_F(Brands, SingleAccountConfigAndAStoreFromBeforeAccountsKeepWorking) {
   EXPECT_NE(text.find("CONFIRMED"), std::string::npos) << text;
   EXPECT_EQ(sim.stats()["submissions"].size(), 2u);
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
+TEST_F(Brands, MissingRoleIsReportedForThatAccountOnlyAndStopsOnlyItsRequests) {
+  // Bolt Outdoor's authorization works at LWA, but the application lacks the vendor role for that selling
+  // partner: SP-API answers 403 Unauthorized to everything, the harmless read of `accounts check` included.
+  sim.partners({{{"id", kBrands[1].partner},
+                 {"vendor_codes", {kBrands[1].vendor}},
+                 {"refresh_token", kBrands[1].refresh_token},
+                 {"vendor_role", false}}});
+  const std::string config = "--config " + env->write_config().string();
+  auto [rc, check] = env->cli("accounts check " + config);
+  EXPECT_EQ(rc, 1) << check;
+  EXPECT_NE(check.find("Bolt Outdoor  missing_role"), std::string::npos) << check;
+  EXPECT_NE(check.find("Acme  ok"), std::string::npos) << check;
+  EXPECT_NE(check.find("Crisp  ok"), std::string::npos) << check;
+  auto [rc_one, only_acme] = env->cli("accounts check --brand Acme " + config);
+  EXPECT_EQ(rc_one, 0) << only_acme;
+
+  // serve: only Bolt Outdoor's request stops, with the reason; nothing of it reaches Amazon.
+  auto serve = env->start();
+  auto shipments = one_email_each("MR");
+  ASSERT_TRUE(eventually([&] { return env->requests().size() == 3 && in_state(State::CONFIRMED).size() == 2 &&
+                                      in_state(State::NEEDS_ATTENTION).size() == 1; }))
+      << states(*env) << env->logs();
+  auto stopped = in_state(State::NEEDS_ATTENTION)[0];
+  EXPECT_EQ(stopped.account, "Bolt Outdoor");
+  EXPECT_NE(stopped.reason.find("authorization for Bolt Outdoor was refused by Amazon"), std::string::npos)
+      << stopped.reason;
+  const auto by_partner = sim.stats()["submissions_by_partner"];
+  EXPECT_FALSE(by_partner.contains(kBrands[1].partner)) << by_partner.dump();
+  EXPECT_EQ(by_partner[kBrands[0].partner].value(shipments["Acme"], 0), 1) << by_partner.dump();
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+  expect_no_secret_in_logs();
 }

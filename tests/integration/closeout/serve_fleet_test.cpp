@@ -2,6 +2,7 @@
 // key files), the SP-API simulator, a Maildir inbox, and agents running the real Worker loop in this test
 // process. Their executors stand in for the ERP and OpShip screens (idempotent like the screen scripts,
 // counting every change), so "exactly once" is checked on the programs' side, across a SIGKILL of serve.
+#include "../chain/brands_fixture.h"
 #include "../chain/serve_harness.h"
 #include "../fleet/fleet_harness.h"
 
@@ -165,6 +166,31 @@ TEST_F(ServeFleet, EmailsGoAllTheWayToDoneWithTheReferencesInTheRecord) {
   EXPECT_EQ(rc, 0);
   for (const char* expected : {"CLOSING_OUT", "JOB_DISPATCHED", "ERP close-out of PO", "PT reference", "DONE"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
+// Issue 22 with the close-out: three brands, each request submitted under its own brand's authorization
+// (the simulator refuses another partner's token) and closed out by the agent: all DONE.
+TEST_F(ServeFleet, ThreeBrandsEachReachDoneClosedOutByTheAgent) {
+  use_three_brands(sim, *env);
+  auto serve = start_serve();
+  add_agent("vm1", agent_keys);
+  const auto shipments = one_email_per_brand(*env, "FB");
+  ASSERT_TRUE(eventually([&] { return env->all_in(State::DONE, 3); })) << states() << env->logs();
+
+  const auto by_partner = sim.stats()["submissions_by_partner"];
+  std::lock_guard lock(programs.mutex);
+  for (const auto& b : kBrands) {
+    const auto& sid = shipments.at(b.name);
+    EXPECT_EQ(by_partner[b.partner].value(sid, 0), 1) << b.name << ": " << by_partner.dump();
+    EXPECT_EQ(programs.opship_changes.at(sid), 1) << b.name;
+  }
+  for (const auto& r : env->requests()) {
+    const auto& out = r.outputs.at("shipments").at(0);
+    const std::string sid = out.at("vendor_shipment_identifier");
+    EXPECT_EQ(shipments.at(r.account), sid) << "request #" << r.id << " bound to " << r.account;
+    EXPECT_EQ(out.at("bol"), programs.closed.at(sid));
+  }
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
 }
 
