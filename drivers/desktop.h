@@ -1,5 +1,5 @@
 // The one interface to a desktop: capture, pointer, keyboard, windows.
-// Backends live in one folder each (x11/, later win32/, vnc/); nothing above drivers/ sees platform code.
+// Backends live in one folder each (x11/, win32/, later vnc/); nothing above drivers/ sees platform code.
 // Modelled on libxdo: a small context object plus verbs.
 #pragma once
 
@@ -61,7 +61,7 @@ class Desktop {
  public:
   virtual ~Desktop() = default;
 
-  virtual std::string backend() const = 0;  // "x11", ...
+  virtual std::string backend() const = 0;  // "x11", "win32", ...
   virtual Rect screen() = 0;                // the whole screen, origin 0,0
 
   // Capture the whole screen, or a region of it (clipped to the screen).
@@ -90,7 +90,8 @@ class Desktop {
   virtual std::optional<WindowInfo> active_window() = 0;
 };
 
-// Opens the platform's desktop. `display` is backend-specific (X11: a display name; empty = $DISPLAY).
+// Opens the platform's desktop. `display` is backend-specific (X11: a display name, empty = $DISPLAY; Windows:
+// the capture method, "" = DXGI with GDI fallback, "dxgi", "gdi").
 // Throws DesktopError with a clear message when no desktop can be reached.
 std::unique_ptr<Desktop> open_desktop(const std::string& display = "");
 

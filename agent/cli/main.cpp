@@ -2,6 +2,7 @@
 
 #include "agent/cli/args.h"
 #include "common/folding_sink.h"
+#include "common/log_file.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +18,11 @@ std::map<std::string, Command>& commands() {
 
 namespace {
 void print_help() {
-  std::cout << "usage: dockhand-agent COMMAND [ARGS...]\n\ncommands:\n";
+  std::cout << "usage: dockhand-agent COMMAND [ARGS...]\n"
+               "       dockhand-agent --log-file FILE [--log-max-kb N] [--log-files N] COMMAND [ARGS...]\n\n"
+               "  --log-file FILE   log to FILE instead of stderr, rotated by size (an unattended agent: a Windows\n"
+               "                    logon task has no console); --log-max-kb per file (default 10240), --log-files\n"
+               "                    older files kept as FILE's name.1 ... name.N (default 5)\n\ncommands:\n";
   for (const auto& [name, command] : dockhand::cli::commands())
     std::cout << "  " << name << " " << command.usage << "\n      " << command.summary << "\n";
   std::cout << "\nRun 'dockhand-agent COMMAND --help' for a command's options.\n"
@@ -29,15 +34,48 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Options of the program itself come before the command.
+  dockhand::common::LogFileOptions log_file;
+  int first = 1;
+  try {
+    for (; first < argc; ++first) {
+      std::string a = argv[first];
+      if (a != "--log-file" && a != "--log-max-kb" && a != "--log-files") break;
+      if (first + 1 >= argc) throw dockhand::cli::UsageError(a + " needs a value");
+      std::string v = argv[++first];
+      if (a == "--log-file")
+        log_file.path = v;
+      else if (a == "--log-max-kb")
+        log_file.max_bytes = std::size_t(dockhand::cli::whole_number(a, v, "a size in KB", "--log-max-kb 10240", 1)) * 1024;
+      else
+        log_file.files = std::size_t(dockhand::cli::whole_number(a, v, "a number of files", "--log-files 5", 1));
+    }
+  } catch (const dockhand::cli::UsageError& e) {
+    std::cerr << "dockhand-agent: " << e.what() << "\n";
+    return dockhand::cli::exit_code::usage;
+  }
+  argc -= first - 1;
+  argv += first - 1;
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {
     print_help();
     return argc < 2 ? 2 : 0;
   }
-  // Logs go to stderr: stdout carries results (JSON) that callers parse.
+  // Logs go to stderr, or to the log file: stdout carries results (JSON) that callers parse.
   // Repeated warnings and errors (an orchestrator away for hours) are folded: the first, then a count a minute.
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "dockhand-agent", dockhand::common::folding(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())));
+  spdlog::sink_ptr sink;
+  try {
+    sink = log_file.path.empty() ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())
+                                 : dockhand::common::rotating_log_sink(log_file);
+  } catch (const std::exception& e) {
+    std::cerr << "dockhand-agent: --log-file: " << e.what() << "\n";
+    return dockhand::cli::exit_code::usage;
+  }
+  auto logger = std::make_shared<spdlog::logger>("dockhand-agent", dockhand::common::folding(sink));
+  // A crash or a kill loses no line already logged. (No spdlog::flush_every: its thread would be started before
+  // `serve` blocks SIGTERM for all threads but its signal waiter, and would take the signal and die with it.)
+  if (!log_file.path.empty()) logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
   auto& table = dockhand::cli::commands();
   auto it = table.find(argv[1]);
   if (it == table.end()) {

@@ -10,7 +10,7 @@
 namespace dockhand::chain {
 
 namespace {
-constexpr std::array<std::pair<State, std::string_view>, 12> kNames = {{
+constexpr std::array<std::pair<State, std::string_view>, 14> kNames = {{
     {State::RECEIVED, "RECEIVED"},
     {State::EXTRACTED, "EXTRACTED"},
     {State::PLANNED, "PLANNED"},
@@ -23,6 +23,8 @@ constexpr std::array<std::pair<State, std::string_view>, 12> kNames = {{
     {State::DUPLICATE, "DUPLICATE"},
     {State::OTHER, "OTHER"},
     {State::QUARANTINED, "QUARANTINED"},
+    {State::CANCELLED, "CANCELLED"},
+    {State::RESOLVED, "RESOLVED"},
 }};
 }  // namespace
 
@@ -46,6 +48,8 @@ bool is_final(State state) {
     case State::DUPLICATE:
     case State::OTHER:
     case State::QUARANTINED:
+    case State::CANCELLED:
+    case State::RESOLVED:
       return true;
     default:
       return false;

@@ -20,6 +20,8 @@ enum class State {
   DUPLICATE,        // the same message (Message-ID or header hash) was already received
   OTHER,            // not a routing request: kept, visible, never deleted
   QUARANTINED,      // cannot be parsed: kept with the reason
+  CANCELLED,        // an operator cancelled it (console): nothing more is done for it
+  RESOLVED,         // an operator dealt with it outside Dockhand and closed it with a comment (console)
 };
 
 std::string_view to_string(State state);

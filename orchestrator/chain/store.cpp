@@ -172,7 +172,8 @@ State Store::record_plan(std::int64_t id, const pretender::Plan& plan, const std
     for (const auto& s : plan.shipments) {
       auto other = db_->prepare(
           "SELECT s.request FROM shipments s JOIN requests r ON r.id = s.request "
-          "WHERE s.vendor_shipment_identifier = ?1 AND s.request != ?2 AND r.state NOT IN ('REJECTED') LIMIT 1");
+          "WHERE s.vendor_shipment_identifier = ?1 AND s.request != ?2 AND r.state != 'REJECTED' "
+          "AND NOT (r.state = 'CANCELLED' AND s.state IN ('PLANNED', 'REJECTED')) LIMIT 1");
       other.bind(1, s.vendor_shipment_identifier).bind(2, id);
       if (other.step()) {
         reason += (reason.empty() ? "" : "; ") + std::string("shipment ") + s.vendor_shipment_identifier +

@@ -94,6 +94,36 @@ struct StoreHealth {
   long pid = 0;              // the process that saw it
 };
 
+// --- what the console (orchestrator/console) browses -------------------------------------------------------
+struct RequestFilter {
+  std::vector<State> states;         // empty: any
+  std::optional<std::string> brand;  // the account ("" : not bound yet); nullopt: any
+  // A PO, an ARN / reference number, a vendor shipment identifier or a transaction id: a case-insensitive
+  // prefix of any of them (the search_keys table); an all-digits text also matches that request id.
+  std::string search;
+  std::optional<std::int64_t> before;  // only ids below this (keyset paging, newest first)
+  std::size_t limit = 50;
+};
+
+struct RequestPage {
+  std::vector<RequestRecord> items;       // newest first
+  std::optional<std::int64_t> next_before;  // pass as `before` for the next page; nullopt: last page
+  std::int64_t total = 0;                 // every request matching the filter
+};
+
+struct EvidenceInfo {
+  std::int64_t id = 0;
+  std::string time, name, content_type;
+  std::int64_t size = 0;
+};
+
+// An operator's action (console) the request's state does not allow, or that would send a submission to
+// Amazon twice: the message says why.
+class ActionRefused : public TransitionError {
+ public:
+  using TransitionError::TransitionError;
+};
+
 // A request changed state (seen by observers once the transaction that changed it committed). `entered_ms`:
 // when the request last entered each state it has been in before this one (from the event log; RECEIVED is
 // when it was stored), so an observer can measure a stage such as SUBMITTED -> CONFIRMED -> ... -> DONE.
@@ -129,7 +159,7 @@ class Store {
   // user_version. A store written before stores were marked (no application_id, the store's tables) is read
   // as version 0 and adopted (marked) by the first read_write open.
   static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
-  static constexpr int kSchemaVersion = 3;  // 2: requests.account (issue 22); 3: alerts (issue 9)
+  static constexpr int kSchemaVersion = 4;  // 2: requests.account (issue 22); 3: alerts, 4: search_keys (issue 9)
 
   Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
@@ -236,6 +266,35 @@ class Store {
   // Every alert row (tests, status): item, channel, sent (bool), attempts, last_error.
   std::vector<nlohmann::json> alerts();
 
+  // --- the console: browsing (store_browse.cpp) ------------------------------------------------------------
+  RequestPage browse(const RequestFilter& filter);
+  std::vector<EvidenceInfo> evidence_of(std::int64_t request_id);
+  // {content_type, bytes} of one evidence row of this request; nullopt when it is not this request's.
+  std::optional<std::pair<std::string, std::string>> evidence_bytes(std::int64_t request_id, std::int64_t evidence_id);
+  // The request's events with an id above `after_event_id`, oldest first.
+  std::vector<Event> events(std::int64_t request_id, std::int64_t after_event_id);
+
+  // --- the console: an operator's actions (store_operator.cpp) ----------------------------------------------
+  // Each is one transaction whose event names `actor` ("console:NAME"); ActionRefused (a TransitionError)
+  // when the request's state does not allow it. See docs/console.md.
+  // The actions allowed now: a subset of {"retry", "cancel", "resubmit", "resolve"}.
+  std::vector<std::string> operator_actions(std::int64_t id);
+  // NEEDS_ATTENTION -> the state it stopped in (a close-out failure: CONFIRMED, so it is dispatched again),
+  // due now. Returns that state.
+  State operator_retry(std::int64_t id, const std::string& actor, const std::string& comment);
+  // NEEDS_ATTENTION or REJECTED -> CANCELLED / RESOLVED (final), the comment as the reason.
+  void operator_cancel(std::int64_t id, const std::string& actor, const std::string& comment);
+  void operator_resolve(std::int64_t id, const std::string& actor, const std::string& comment);
+  // NEEDS_ATTENTION or REJECTED -> EXTRACTED with new extracted fields, due now; the shipments that never
+  // reached Amazon (PLANNED, REJECTED) are dropped. Refused when any shipment is SUBMITTING, SUBMITTED or
+  // CONFIRMED: a submission that reached Amazon (or may have) is never sent twice. The caller checks the
+  // new fields against the pre-tender rules first.
+  void operator_resubmit(std::int64_t id, const nlohmann::json& extracted, const std::string& actor,
+                         const std::string& comment);
+  // Why operator_resubmit would refuse the request now (its state, a shipment that reached Amazon); nullopt: it
+  // would not. TransitionError when the request does not exist.
+  std::optional<std::string> resubmit_refusal(std::int64_t id);
+
   // Message-ID, else "headers:" + SHA-256 of the headers without the trace headers a delivery adds
   // (Received, Return-Path, Delivered-To, X-Original-To).
   static std::string dedupe_key(const std::string& raw_message);
@@ -250,6 +309,8 @@ class Store {
   void set_health_locked(StoreHealth health);
 
   void open_for_writing();
+  std::optional<State> retry_target_locked(std::int64_t id, const RequestRecord& r);
+  void operator_close_locked(std::int64_t id, State to, const std::string& actor, const std::string& comment);
   void note_transition_locked(std::int64_t id, State from, State to);
   static int on_commit(void* store);
   static void on_rollback(void* store);

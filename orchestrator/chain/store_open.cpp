@@ -2,6 +2,7 @@
 // cap and its health (disk full).
 #include "store.h"
 #include "store_internal.h"
+#include "search_keys.h"
 
 #include <spdlog/spdlog.h>
 
@@ -218,7 +219,9 @@ CREATE TABLE IF NOT EXISTS alert_cursor (
 )sql");
 }
 
-const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3};
+// Version 4 (issue 9): search_keys, what the console finds requests by (search_keys.h).
+void to_version_4(sqlite::Database& db) { detail::add_search_keys(db); }
+const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3, to_version_4};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {

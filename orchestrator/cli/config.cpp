@@ -286,6 +286,10 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     if (!fleet->is_object()) throw ConfigError("fleet must be a JSON object or null");
     c.fleet = *fleet;
   }
+  if (auto console = top.find("console")) {
+    if (!console->is_object()) throw ConfigError("console must be a JSON object or null");
+    c.console = *console;
+  }
   if (auto section = top.find("alerts")) c.alerts = parse_alerts(Section(*section, "alerts"), c);
   top.finish();
 
@@ -455,7 +459,8 @@ json OrchestratorConfig::summary() const {
             {"poll_max_ms", chain.poll_max.count()},
             {"retry_initial_ms", chain.retry_initial.count()},
             {"retry_max_ms", chain.retry_max.count()}}},
-          {"closeout", fleet.is_null() ? "none (requests stay CONFIRMED)" : "fleet"}};
+          {"closeout", fleet.is_null() ? "none (requests stay CONFIRMED)" : "fleet"},
+          {"console", console.is_null() ? "off" : "on"}};
 }
 
 json default_config_json() {
@@ -519,6 +524,7 @@ json default_config_json() {
         {"actor", d.chain.actor}}},
       {"logging", {{"level", d.logging.level}, {"format", d.logging.format}, {"file", nullptr}}},
       {"fleet", nullptr},
+      {"console", nullptr},
       {"alerts", default_alerts_json()}};
 }
 

@@ -95,6 +95,8 @@ struct OrchestratorConfig {
   LoggingConfig logging;
   // The close-out stage's section (issue 4, branch fleet). null or absent: requests stay CONFIRMED.
   nlohmann::json fleet;
+  // The Operator Console's section (issue 9, console::options_from_json). null or absent: no console.
+  nlohmann::json console;
   std::optional<AlertsConfig> alerts;
 
   // Every secret loaded so far (for the log scrubber); never printed.

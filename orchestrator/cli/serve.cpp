@@ -10,6 +10,7 @@
 #include "agent/protocol/wire.h"
 #include "orchestrator/alerts/alerts.h"
 #include "orchestrator/chain/chain.h"
+#include "orchestrator/console/console.h"
 #include "orchestrator/fleet/service.h"
 #include "orchestrator/metrics/orchestrator_metrics.h"
 #include "orchestrator/pretender/sqlite_db.h"
@@ -27,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 
 namespace {
 
@@ -109,6 +111,7 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);  // not a stop: the console made a request due now (wake the loop)
   return set;
 }
 
@@ -123,7 +126,7 @@ int sleep_for_signal(const sigset_t& set, std::chrono::milliseconds wait) {
   if (wait.count() <= 0) return 0;
   timespec ts{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1000000)};
   int sig = sigtimedwait(&set, nullptr, &ts);
-  return sig > 0 ? sig : 0;
+  return sig > 0 && sig != SIGUSR1 ? sig : 0;
 }
 
 // Whether serve could write `path` (or create it when missing), without writing: "" or the reason.
@@ -205,6 +208,16 @@ int check(const cli::OrchestratorConfig& config) {
       return failed(std::string("the fleet: ") + e.what());
     }
   }
+  if (!config.console.is_null()) {
+    try {
+      auto options = console::options_from_json(config.console, [&config](const std::string& p) { return config.resolve(p); });
+      spdlog::info("serve --check: the console would listen on {}:{} (tokens in {})", options.bind, options.port,
+                   options.tokens_file.string());
+    } catch (const console::SettingsError& e) {
+      std::cerr << "serve: " << config.file.string() << ": " << e.what() << "\n";
+      return cli::exit_code::usage;
+    }
+  }
   spdlog::info("serve --check: config, secrets, store, order data, rules and mailbox are fine");
   return cli::exit_code::ok;
 }
@@ -218,7 +231,11 @@ int run_serve(const std::vector<std::string>& args) {
   app.add_flag("--defaults", defaults);
   if (auto code = cli::parse(app, args, kHelp)) return *code;
   if (defaults) {
-    std::cout << cli::default_config_json().dump(2) << "\n";
+    // The console is off until its section is there: its defaults are shown as a comment key.
+    auto defaults_json = cli::default_config_json();
+    defaults_json["_console"] = console::default_options_json();
+    defaults_json["_console"]["_"] = "\"console\": {} (or with these keys) starts the Operator Console";
+    std::cout << defaults_json.dump(2) << "\n";
     return 0;
   }
   if (config_file.empty())
@@ -365,6 +382,44 @@ int run_serve(const std::vector<std::string>& args) {
   chain.set_closeout(closeout.get());
   // ---- end of the close-out stage ----------------------------------------------------------------------
 
+  // ---- THE OPERATOR CONSOLE (console) -------------------------------------------------------------------
+  // Its own threads and its own read connection to the store; actions are short transactions on the
+  // chain's store, after which it wakes this loop (SIGUSR1) so the request moves at once.
+  std::unique_ptr<pretender::OrderDatabase> console_orders;
+  std::unique_ptr<console::Server> console_server;
+  if (!config.console.is_null()) {
+    try {
+      auto options = console::options_from_json(config.console, [&config](const std::string& p) { return config.resolve(p); });
+      options.store_path = config.store;
+      options.store = store.get();
+      // Resubmissions are checked with the chain's rules against order data read on a connection of its own.
+      console_orders = std::make_unique<pretender::OrderDatabase>(config.orders_db, false);
+      options.plan = [orders = console_orders.get(), rules, &clock, lock = std::make_shared<std::mutex>()](
+                         const intake::RoutingRequest& request) {
+        std::lock_guard guard(*lock);
+        return pretender::plan(request, *orders, rules, clock.now());
+      };
+      if (auto* service = dynamic_cast<fleet::FleetService*>(closeout.get())) options.fleet = &service->fleet();
+      options.wake = [] { ::kill(::getpid(), SIGUSR1); };
+      options.metrics = [&registry] { return registry.render(); };
+      const auto tokens_file = options.tokens_file;
+      console_server = std::make_unique<console::Server>(std::move(options));
+      console_server->start();
+      // Shown once, on stdout only: never in the log (the scrubber knows it too, in case).
+      if (auto token = console_server->generated_token()) {
+        cli::add_log_secret(*token);
+        std::cout << "console: " << console_server->url() << "/ first operator token (shown only now; its hash is in "
+                  << tokens_file.string() << "): " << *token << std::endl;
+      }
+    } catch (const console::SettingsError& e) {
+      std::cerr << "serve: " << config.file.string() << ": " << e.what() << "\n";
+      return 2;
+    } catch (const std::exception& e) {
+      spdlog::critical("serve: cannot start the console: {}", e.what());
+      return 1;
+    }
+  }
+
   spdlog::info("serve: starting (pid {}): {}", ::getpid(), config.summary().dump());
   chain.resume();
 
@@ -411,6 +466,7 @@ int run_serve(const std::vector<std::string>& args) {
     stop_signal = sleep_for_signal(signals, wait);
   }
   spdlog::info("serve: stopping on {}", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+  console_server.reset();  // before the store and the fleet it reads
   chain.set_closeout(nullptr);
   closeout.reset();
   alerter.reset();

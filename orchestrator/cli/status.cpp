@@ -53,7 +53,8 @@ std::vector<std::string> state_names() {
   std::vector<std::string> names;
   for (auto s : {chain::State::RECEIVED, chain::State::EXTRACTED, chain::State::PLANNED, chain::State::SUBMITTED,
                  chain::State::CONFIRMED, chain::State::CLOSING_OUT, chain::State::DONE, chain::State::NEEDS_ATTENTION,
-                 chain::State::REJECTED, chain::State::DUPLICATE, chain::State::OTHER, chain::State::QUARANTINED})
+                 chain::State::REJECTED, chain::State::DUPLICATE, chain::State::OTHER, chain::State::QUARANTINED,
+                 chain::State::CANCELLED, chain::State::RESOLVED})
     names.emplace_back(chain::to_string(s));
   return names;
 }

@@ -108,6 +108,8 @@ std::optional<std::string> narrate(const chain::Event& e, chain::Store& store, b
   if (s == "DONE") return with_detail("DONE");
   if (s == "NEEDS_ATTENTION") return with_detail("NEEDS_ATTENTION:");
   if (s == "REJECTED") return with_detail("REJECTED:");
+  if (s == "CANCELLED") return with_detail("CANCELLED by " + e.actor + ":");
+  if (s == "RESOLVED") return with_detail("RESOLVED by " + e.actor + ":");
   // Bookkeeping a person does not need to follow the request: shown with --verbose only.
   static const std::set<std::string> detail_only = {"PLANNED",  "SUBMITTING",  "SHIPMENT_SUBMITTED", "SHIPMENT_CONFIRMED",
                                                     "CONFIRMED", "CLOSING_OUT", "CLOSEOUT_PLAN", "JOB_DISPATCHED",
@@ -143,6 +145,8 @@ std::string next_step(const chain::RequestRecord& r, std::int64_t now_ms) {
     case State::QUARANTINED: return "a person: " + r.reason;
     case State::DUPLICATE: return "- (" + r.reason + ")";
     case State::OTHER: return "- (not a routing request: " + r.reason + ")";
+    case State::CANCELLED: return "- (cancelled: " + r.reason + ")";
+    case State::RESOLVED: return "- (resolved by a person: " + r.reason + ")";
   }
   return "?";
 }

@@ -119,7 +119,23 @@ struct Fleet::Impl {
     Clock::time_point expiry;
     Clock::time_point last_dispatch{};
     std::string job_id;
+    std::string script, step;  // the current job's script and last PROGRESS step
+    std::chrono::system_clock::time_point last_heard{};
   };
+  // Results per agent id (kept across reconnections) for the current UTC day.
+  struct DayCount {
+    long day = 0;
+    int done = 0, failed = 0;
+  };
+  std::map<std::string, DayCount> day_counts;
+  static long utc_day(std::chrono::system_clock::time_point t) {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::hours>(t.time_since_epoch()).count() / 24);
+  }
+  void count_result(const std::string& agent_id, bool ok) {
+    auto& c = day_counts[agent_id];
+    if (auto today = utc_day(std::chrono::system_clock::now()); c.day != today) c = {today, 0, 0};
+    ++(ok ? c.done : c.failed);
+  }
   enum class JobState { queued, sent, running };
   struct Job {
     JobRequest request;
@@ -300,7 +316,10 @@ struct Fleet::Impl {
       return;
     }
     auto now = Clock::now();
-    if (agent_it != agents.end()) agent_it->second.expiry = now + config.heartbeat_interval * config.heartbeat_liveness;
+    if (agent_it != agents.end()) {
+      agent_it->second.expiry = now + config.heartbeat_interval * config.heartbeat_liveness;
+      agent_it->second.last_heard = std::chrono::system_clock::now();
+    }
 
     std::visit(
         [&](const auto& m) {
@@ -319,6 +338,7 @@ struct Fleet::Impl {
               event("acked", m.job_id, agent_it->second.info.agent_id, "");
             }
           } else if constexpr (std::is_same_v<T, protocol::Progress>) {
+            if (agent_it->second.job_id == m.job_id) agent_it->second.step = m.step;
             event("progress", m.job_id, agent_it->second.info.agent_id, m.step + (m.detail.empty() ? "" : ": " + m.detail));
           } else if constexpr (std::is_same_v<T, protocol::Heartbeat> || std::is_same_v<T, protocol::Frame>) {
           } else {
@@ -353,6 +373,7 @@ struct Fleet::Impl {
     agent.info = ready;
     agent.expiry = now + config.heartbeat_interval * config.heartbeat_liveness;
     agent.job_id = ready.busy_job;
+    agent.last_heard = std::chrono::system_clock::now();
     if (!ready.busy_job.empty()) {
       auto job = jobs.find(ready.busy_job);
       if (job != jobs.end()) {
@@ -363,6 +384,7 @@ struct Fleet::Impl {
           spdlog::warn("fleet: job {} is also held by agent {}", ready.busy_job, agent_name(job->second.routing_id));
         job->second.state = JobState::running;
         job->second.routing_id = routing_id;
+        agent.script = job->second.request.script;
         job->second.deadline = now + lease_of(job->second.request);
       }
     }
@@ -381,6 +403,7 @@ struct Fleet::Impl {
     auto agent = agents.find(routing_id);
     std::string agent_id = agent_name(routing_id);
     if (agent != agents.end() && agent->second.job_id == result.job_id) agent->second.job_id.clear();
+    count_result(agent_id, result.outcome == Outcome::ok);
     auto it = jobs.find(result.job_id);
     if (it == jobs.end()) {
       spdlog::info("fleet: result of job {} from {} ignored: the job is not pending (done already, or unknown)",
@@ -479,6 +502,8 @@ struct Fleet::Impl {
         continue;
       }
       best->job_id = job.request.job_id;
+      best->script = job.request.script;
+      best->step.clear();
       best->last_dispatch = now;
       job.state = JobState::sent;
       job.routing_id = best->routing_id;
@@ -659,8 +684,22 @@ std::optional<JobOutcome> Fleet::next_outcome(std::chrono::milliseconds timeout)
 std::vector<AgentInfo> Fleet::agents() const {
   std::lock_guard lock(impl_->state_mutex);
   std::vector<AgentInfo> out;
-  for (const auto& [rid, a] : impl_->agents)
-    out.push_back({a.info.agent_id, a.info.version, a.info.apps, a.info.scripts, a.job_id});
+  const auto now = std::chrono::system_clock::now();
+  const auto today = Impl::utc_day(now);
+  for (const auto& [rid, a] : impl_->agents) {
+    AgentInfo info{a.info.agent_id, a.info.version, a.info.apps, a.info.scripts, a.job_id};
+    info.state = now - a.last_heard > 2 * impl_->config.heartbeat_interval ? "silent" : a.job_id.empty() ? "idle" : "busy";
+    if (!a.job_id.empty()) {
+      info.job_script = a.script;
+      info.job_step = a.step;
+    }
+    info.last_heard = a.last_heard;
+    if (auto c = impl_->day_counts.find(a.info.agent_id); c != impl_->day_counts.end() && c->second.day == today) {
+      info.done_today = c->second.done;
+      info.failed_today = c->second.failed;
+    }
+    out.push_back(std::move(info));
+  }
   return out;
 }
 

@@ -80,6 +80,13 @@ struct AgentInfo {
   std::vector<std::string> apps;
   std::vector<std::string> scripts;
   std::string job_id;  // empty when idle
+  // For the console's fleet view (a snapshot under the fleet's lock).
+  std::string state;       // "idle", "busy", or "silent" (nothing heard for two heartbeat intervals)
+  std::string job_script;  // the current job's script and the last step it reported ("" when none)
+  std::string job_step;
+  std::chrono::system_clock::time_point last_heard{};  // its last message (heartbeats included)
+  int done_today = 0;    // results this UTC day: ok ...
+  int failed_today = 0;  // ... and failed (business, or application, retried or not)
 };
 
 struct FleetStats {

@@ -1,0 +1,44 @@
+// console/ (internal): what the server's source files share.
+#pragma once
+
+#include "auth.h"
+#include "console.h"
+
+#include "orchestrator/chain/clock.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace dockhand::console {
+
+struct Context {
+  Options options;
+  chain::SystemClock clock;
+  std::unique_ptr<chain::Store> reader;  // read-only, its own connection
+  Tokens tokens;
+  std::unique_ptr<Sessions> sessions;
+};
+
+inline constexpr const char* kSessionCookie = "dockhand_session";
+
+// The caller's identity from its Bearer token or session cookie; nullopt: none or not valid.
+std::optional<Identity> authenticate(Context& context, const httplib::Request& request);
+
+void send_json(httplib::Response& response, int status, const nlohmann::json& body);
+void send_error(httplib::Response& response, int status, const std::string& message);
+// The path parameter ID of /api/requests/ID...; nullopt (and a 404 sent) when it is not a number.
+std::optional<std::int64_t> id_of(const httplib::Request& request, httplib::Response& response, int match = 1);
+
+// A request as a row of the requests list (docs/console.md).
+nlohmann::json request_item(const chain::RequestRecord& r, std::chrono::system_clock::time_point now);
+nlohmann::json attachments_json(chain::Store& store, std::int64_t request_id);
+
+void add_read_routes(httplib::Server& server, Context& context);
+void add_action_routes(httplib::Server& server, Context& context);
+
+}  // namespace dockhand::console
