@@ -4,6 +4,7 @@
 // SP-API calls by operation, status and brand (429s included), the stage latencies by brand.
 #include "brands_fixture.h"
 #include "serve_fixture.h"
+#include "tests/integration/alerts/receivers.h"
 #include "tests/unit/metrics/exposition_parser.h"
 
 #include <httplib.h>
@@ -24,6 +25,10 @@ class Metrics : public ServeTest {
     ServeTest::SetUp();
     use_three_brands(sim, *env);
     env->config["console"] = {{"port", 0}, {"tokens_file", "console-tokens"}};
+    env->config["alerts"] = {{"webhook", {{"url", "http://127.0.0.1:" + std::to_string(hook.port()) + "/hook"},
+                                          {"allow_plaintext", true}}},
+                             {"retry_initial_ms", 200},
+                             {"retry_max_ms", 1000}};
   }
   // The console's address and the operator token, from what serve printed (the token on stdout only).
   bool learn_console() {
@@ -68,6 +73,7 @@ class Metrics : public ServeTest {
     return total;
   }
   std::string url, token, last_text;
+  alerts::testing::WebhookReceiver hook;
 };
 
 }  // namespace
@@ -118,5 +124,27 @@ TEST_F(Metrics, CountsFollowTheChainByBrandIncluding429sAndEveryScrapeParses) {
             1);
   EXPECT_EQ(sum(after, "dockhand_transitions_total", {{"state", "CONFIRMED"}}), 3);
   EXPECT_EQ(sim.stats()["submissions_by_partner"][kBrands[0].partner].value(shipments.at("Acme"), 0), 1);
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
+TEST_F(Metrics, AlertFailuresAreCountedAndTheAlertLinksToTheConsole) {
+  hook.set_failing(true);
+  auto serve = env->start();
+  ASSERT_TRUE(eventually([&] { return learn_console(); })) << env->logs();
+  env->deliver(routing_email("unknown-po@amazon.example", {{"ACNOPO01", "ABE8"}}, 4, kBrands[0].vendor));
+  ASSERT_TRUE(eventually([&] {
+    auto x = scrape();
+    return sum(x, "dockhand_requests", {{"state", "NEEDS_ATTENTION"}, {"brand", "Acme"}}) == 1 &&
+           x.value("dockhand_alert_failures_total", {{"channel", "webhook"}}) >= 2;
+  })) << states(*env) << last_text;
+  EXPECT_TRUE(std::isnan(scrape().value("dockhand_alerts_sent_total", {{"channel", "webhook"}}))) << last_text;
+
+  hook.set_failing(false);
+  ASSERT_TRUE(eventually([&] { return scrape().value("dockhand_alerts_sent_total", {{"channel", "webhook"}}) == 1; }))
+      << last_text;
+  ASSERT_EQ(hook.posts().size(), 1u);
+  const auto body = nlohmann::json::parse(hook.posts()[0].body);
+  EXPECT_EQ(body["link"], url + "/#/request/" + std::to_string(body["request"].get<std::int64_t>()))
+      << "no alerts.console_url: the link is the console's own address";
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
 }
