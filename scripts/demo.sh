@@ -3,13 +3,16 @@
 #   email in a Maildir -> extract -> plan -> submitShipments (SP-API simulator) -> CONFIRMED
 #   -> close-out by a desktop agent in the simulated ERP and OpShip (Xvfb) -> DONE.
 #
-#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--verbose] [--no-setup] [--no-build]
+#   scripts/demo.sh [--dir DIR] [--agents N] [--timeout S] [--hazards] [--verbose] [--[no-]stay] [--no-mail]
+#                   [--no-setup] [--no-build]
 #
 # Installs what is missing (scripts/setup.sh), builds, starts Xvfb + openbox with the simulated ERP and
 # OpShip, the SP-API + LWA simulator, the orchestrator (Maildir inbox, SQLite store, CURVE fleet) and the
 # agents, drops three routing-request emails into the inbox and prints one line per step of each request
 # as it happens (received, extracted, submitted, confirmed, each close-out job with its PT reference or
-# BOL, DONE). Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started
+# BOL, DONE). The Operator Console runs beside it: its address and a token are printed (and kept in the run
+# folder: console-url, secrets/console-token, secrets/console-viewer-token).
+# Exits 0 once all three are DONE (1 if one needs a human, 4 on timeout). Everything it started
 # is stopped on exit, however it exits; the run folder (store, logs, evidence, the apps' state files) stays
 # for inspection: `build/orchestrator/cli/dockhand-orchestrator status --store DIR/dockhand.sqlite`.
 #
@@ -17,7 +20,13 @@
 #   --agents N    desktop agents, each on its own display with its own ERP and OpShip windows, all sharing
 #                 one ERP and one OpShip back end, like agent VMs in front of one company's systems (default 1)
 #   --timeout S   give up after S seconds (default 300)
-#   --hazards     switch the simulated programs' hazards on (load delays, session-expired popups, ...)
+#   --hazards     switch the simulated programs' hazards on (load delays, session-expired popups, ...), and
+#                 once the three are DONE send a fourth request whose PO the ERP does not know: its close-out
+#                 fails with a screenshot and it waits in the console's needs-attention queue
+#   --stay        when the demo is over, keep everything running (the console too) until Ctrl-C; the default
+#                 in a terminal (--no-stay: exit at once, as scripts and tests do)
+#   --no-mail     drop no email: start everything, print the console's address, and run until stopped
+#                 (the console's browser tests and benchmark bring their own mail)
 #   --verbose     print every event as well: the agents' step-by-step progress, dispatches, bookkeeping
 #   --no-setup    skip scripts/setup.sh;  --no-build  skip the build (use BUILD_DIR as it is)
 # Environment: BUILD_DIR (default build), JOBS (build parallelism, default: cores).
@@ -25,7 +34,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$here/build}"
 run="$here/demo-run"
-agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1; verbose=()
+agents=1; timeout_s=300; hazards=0; do_setup=1; do_build=1; verbose=(); mail=1
+# A person at a terminal gets to look at the console once the demo is over; scripts and tests get the exit.
+stay=0; if [ -t 0 ] && [ -t 1 ]; then stay=1; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) run="$2"; shift 2 ;;
@@ -33,9 +44,12 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s="$2"; shift 2 ;;
     --hazards) hazards=1; shift ;;
     --verbose) verbose=(--verbose); shift ;;
+    --stay) stay=1; shift ;;
+    --no-stay) stay=0; shift ;;
+    --no-mail) mail=0; stay=1; shift ;;
     --no-setup) do_setup=0; shift ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -102,8 +116,10 @@ orders=("2K4GH7QZ ABE8 12 1" "7HXQ3M2P ABE8 8 1" "9LMN4R8T MDW2 5 0" "HBRPOIG8 S
 echo "po,vendor_code,ship_from,destination_fc,ship_window_start,ship_window_end,status" >"$run/orders.csv"
 echo "po,sku,qty" >"$run/order_lines.csv"
 echo "po,carton_id,weight_lb,length_in,width_in,height_in,pallet_id" >"$run/cartons.csv"
+# --hazards' fourth request: a PO the warehouse data has but the ERP does not (its close-out fails).
+erp_unknown="5QWZ8K3D TEB9 4 1"
 erp_orders="["
-for o in "${orders[@]}"; do
+for o in "${orders[@]}" "$erp_unknown"; do
   read -r po fc cartons pallets <<<"$o"
   echo "$po,ACMEW,ORL1,$fc,$start_d,$end_d,Open" >>"$run/orders.csv"
   echo "$po,B07XYZ1234,$((cartons * 6))" >>"$run/order_lines.csv"
@@ -111,6 +127,7 @@ for o in "${orders[@]}"; do
     pallet=""; [ "$pallets" -gt 0 ] && pallet="PAL-$po-1"
     printf '%s,%s-C%03d,25.5,20,16,12,%s\n' "$po" "$po" "$c" "$pallet" >>"$run/cartons.csv"
   done
+  [ "$o" = "$erp_unknown" ] && continue
   erp_orders+="{\"po\":\"$po\",\"vendor\":\"Acme Widgets\",\"fc\":\"$fc\",\"cartons\":$cartons},"
 done
 echo "${erp_orders%,}]" >"$run/apps/erp-orders.json"
@@ -136,6 +153,16 @@ email() {  # email N SUBJECT BODY: writes a message into the Maildir the way a d
 # ---- secrets (files, mode 0600) and keys ----
 printf '%s' "amzn1.oa2-cs.v1.demo-client-secret" >"$run/secrets/lwa-client-secret"
 printf '%s' "Atzr|demo-refresh-token" >"$run/secrets/lwa-refresh-token"
+# The console's tokens: an operator and a viewer; the tokens file keeps only their SHA-256 (docs/console.md).
+console_token="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+viewer_token="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+printf '%s' "$console_token" >"$run/secrets/console-token"
+printf '%s' "$viewer_token" >"$run/secrets/console-viewer-token"
+{
+  echo "# written by scripts/demo.sh: SHA256-HEX NAME ROLE"
+  echo "$(printf '%s' "$console_token" | sha256sum | cut -d' ' -f1) demo operator"
+  echo "$(printf '%s' "$viewer_token" | sha256sum | cut -d' ' -f1) visitor viewer"
+} >"$run/secrets/console-tokens"
 chmod 600 "$run"/secrets/*
 "$orch" keygen --out "$run/keys" --name orchestrator >/dev/null
 for i in $(seq 1 "$agents"); do
@@ -185,6 +212,8 @@ for i in $(seq 1 "$agents"); do
 done
 
 # ---- the orchestrator ----
+# The console gets 16 threads: a browser keeps up to 6 connections open, each holding a thread for the
+# keep-alive time, and with the default 4 the first load waits for them (docs/console.md, "Requested").
 cat >"$run/orchestrator.json" <<EOF
 {
   "_comment": "written by scripts/demo.sh: Maildir inbox, SQLite store, the SP-API simulator, a CURVE fleet",
@@ -205,6 +234,7 @@ cat >"$run/orchestrator.json" <<EOF
     "agent_keys": "keys/agents",
     "evidence_dir": "evidence"
   },
+  "console": { "bind": "127.0.0.1", "port": 0, "tokens_file": "secrets/console-tokens", "threads": 16 },
   "logging": { "level": "info", "file": "logs/orchestrator.log" }
 }
 EOF
@@ -218,6 +248,15 @@ wait_for "the orchestrator's fleet" 60 has_fleet_endpoint
 endpoint="$(fleet_endpoint)"
 # Keep that port in the config, so a restarted orchestrator is where the agents look for it.
 sed -i "s|tcp://127.0.0.1:\*|$endpoint|" "$run/orchestrator.json"
+# The console binds a free port too and says which (docs/console.md); a restart keeps it.
+console_url() { grep -i 'console' "$run/logs/orchestrator.log" 2>/dev/null | grep -o 'https\?://127\.0\.0\.1:[0-9]*' | head -n1; }
+has_console_url() { [ -n "$(console_url)" ]; }
+wait_for "the Operator Console" 60 has_console_url
+console="$(console_url)"
+echo "$console/" >"$run/console-url"
+sed -i "s|\"port\": 0,|\"port\": ${console##*:},|" "$run/orchestrator.json"
+say "Operator Console: $console/   token: $console_token"
+echo "demo: (viewer token: $viewer_token; both are in $run/secrets)"
 
 # ---- the agents ----
 for i in $(seq 1 "$agents"); do
@@ -229,6 +268,14 @@ done
 # all the work (and --agents N means N agents at work).
 agent_ready() { grep -q "fleet: agent agent$1 (" "$run/logs/orchestrator.log" 2>/dev/null; }
 for i in $(seq 1 "$agents"); do wait_for "agent$i to register with the orchestrator" 60 agent_ready "$i"; done
+
+stay_up() {  # keeps everything running until Ctrl-C (--stay, --no-mail)
+  say "everything keeps running: Operator Console $console/ (token: $console_token); Ctrl-C stops it"
+  while kill -0 "$(cat "$run/pids/serve.pid")" 2>/dev/null; do sleep 1; done
+  echo "demo: the orchestrator stopped (logs in $run/logs)" >&2
+  exit 1
+}
+[ $mail -eq 1 ] || stay_up
 
 # ---- three routing requests land in the inbox ----
 say "three routing-request emails land in $run/inbox"
@@ -242,11 +289,27 @@ set +e
 rc=$?
 set -e
 echo
+if [ $rc -eq 0 ] && [ $hazards -eq 1 ]; then
+  # A PO the ERP does not know: the agent's close-out fails with a screenshot, and the request waits for a person.
+  say "a fourth request, for a PO the ERP does not know: it will need a person"
+  read -r po fc cartons pallets <<<"$erp_unknown"
+  email 4 "Routing request - PO $po" "$(po_block "$po" "$fc" "$cartons" "$pallets")"
+  set +e
+  "$orch" status --store "$run/dockhand.sqlite" --follow --until-done 4 --timeout "$timeout_s" "${verbose[@]}"
+  hazard_rc=$?
+  set -e
+  # Exit 1 is what is expected here: the request stopped for a person (anything else is the demo failing).
+  [ $hazard_rc -eq 1 ] || rc=$hazard_rc
+  echo
+fi
 "$orch" status --store "$run/dockhand.sqlite"
 if [ $rc -eq 0 ]; then
   say "all three routing requests are DONE"
+  [ $hazards -eq 1 ] && say "one request needs attention: see the queue at $console/#/attention (token: $console_token)"
 else
   say "the demo did not finish (exit $rc): logs in $run/logs, evidence in $run/evidence"
 fi
 echo "demo: store $run/dockhand.sqlite (status ID --store ... shows one in full), logs $run/logs"
+echo "demo: Operator Console $console/ (token: $console_token)"
+[ $stay -eq 1 ] && stay_up
 exit $rc

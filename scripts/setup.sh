@@ -23,6 +23,8 @@ packages=(
   # the tutorial's program (docs/tutorial-xclipboard.md) and the X core fonts it draws with
   x11-apps xfonts-base xfonts-100dpi
   dovecot-core dovecot-imapd openssl
+  # the Operator Console's browser tests and benchmark drive Debian's Chromium (tests/browser)
+  chromium
   # the Windows driver: cross-built with mingw-w64 (posix threads, for std::thread/std::mutex) and tested under
   # Wine on Xvfb (docs/windows.md); ~1.1 GB on disk
   g++-mingw-w64-x86-64-posix wine wine64 fonts-wine
@@ -53,5 +55,13 @@ if [ ! -x "$tools/node_modules/.bin/prism" ]; then
   echo "setup: installing @stoplight/prism-cli into $tools"
   mkdir -p "$tools"
   (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" @stoplight/prism-cli@5 >/dev/null)
+fi
+# playwright-core (no browser download: it drives /usr/bin/chromium) for tests/browser, at the version its
+# package-lock.json pins (1.61.x: the last that runs on Debian 12's Node 18 as well as on Node 20).
+browser_tests="$here/tests/browser"
+if [ ! -f "$browser_tests/node_modules/playwright-core/package.json" ] ||
+   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/.package-lock.json" ]; then
+  echo "setup: installing playwright-core into $browser_tests/node_modules"
+  (cd "$browser_tests" && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
 echo "setup: done"
