@@ -55,6 +55,7 @@ while [ $# -gt 0 ]; do
 done
 [[ "$agents" =~ ^[1-9]$ ]] || { echo "demo: --agents takes 1 to 9" >&2; exit 2; }
 
+parent=$PPID
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
 if [ $do_setup -eq 1 ]; then say "setup"; "$here/scripts/setup.sh"; fi
@@ -269,9 +270,13 @@ done
 agent_ready() { grep -q "fleet: agent agent$1 (" "$run/logs/orchestrator.log" 2>/dev/null; }
 for i in $(seq 1 "$agents"); do wait_for "agent$i to register with the orchestrator" 60 agent_ready "$i"; done
 
-stay_up() {  # keeps everything running until Ctrl-C (--stay, --no-mail)
+stay_up() {  # keeps everything running until Ctrl-C (--stay, --no-mail), or until whoever started it is gone
   say "everything keeps running: Operator Console $console/ (token: $console_token); Ctrl-C stops it"
-  while kill -0 "$(cat "$run/pids/serve.pid")" 2>/dev/null; do sleep 1; done
+  while kill -0 "$(cat "$run/pids/serve.pid")" 2>/dev/null; do
+    # A test runner killed outright (a ctest timeout) leaves nothing running behind it.
+    kill -0 "$parent" 2>/dev/null || { echo "demo: the process that started it ($parent) is gone: stopping" >&2; exit 0; }
+    sleep 1
+  done
   echo "demo: the orchestrator stopped (logs in $run/logs)" >&2
   exit 1
 }

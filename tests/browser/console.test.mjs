@@ -234,3 +234,12 @@ test('search, state filter and brand column in the requests view', async () => {
   }, { what: 'the two DONE requests' });
   await shot('requests-filtered');
 });
+
+test('the newest page of the requests view shows new mail without a reload', async () => {
+  await page.goto(`${stack.url}#/requests`);
+  await page.waitForSelector(tid('request-row'));
+  await page.evaluate(() => { window.__sameDocument = true; });
+  stack.deliver('late', [{ po: 'HBRPOIG8', fc: 'SWF1', cartons: 6 }]);
+  await page.locator(tid('request-row')).filter({ hasText: 'HBRPOIG8' }).waitFor();
+  assert.ok(await page.evaluate(() => window.__sameDocument), 'updated in place');
+});

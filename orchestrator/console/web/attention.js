@@ -1,7 +1,7 @@
 // The needs-attention queue: every request in NEEDS_ATTENTION or REJECTED, oldest first, each with the reason
 // in plain words, Amazon's errors or the rule failures, the agents' screenshots, and what can be done.
 // Polled; a card whose request did not change is kept as it is, so a half-filled form survives the poll.
-import { h, replace, age, stateBadge, pos, attachments } from './dom.js';
+import { h, replace, age, stateBadge, pos, attachments, reasonText } from './dom.js';
 import { get } from './client.js';
 import { actionBar, findingList } from './actions.js';
 import { amazonError } from './request.js';
@@ -67,7 +67,7 @@ function card(ctx, item, refresh) {
 
 // The stored reason is already written for a person; an empty one still says what the state means.
 function plainReason(item) {
-  if (item.reason) return item.reason;
+  if (item.reason) return reasonText(item.reason);
   if (item.state === 'REJECTED') return 'Amazon rejected the submission.';
   return 'The chain stopped and needs a person to look.';
 }

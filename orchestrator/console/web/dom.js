@@ -128,3 +128,11 @@ export function attachments(list) {
 export function section(title, testid, ...children) {
   return h('section', { class: 'panel', 'data-testid': testid }, h('h2', {}, title), children);
 }
+
+// A close-out's reason starts with its job id ("4-DH-…-erp-PO: PO not found: PO"): shown as a small tag,
+// and the rest said in words ("ERP close-out: PO not found: PO"). Any other reason is shown as it is.
+export function reasonText(reason) {
+  const m = /^(\d+-\S+-(erp|opship)(?:-\S*)?): (.+)$/s.exec(reason || '');
+  if (!m) return [reason || ''];
+  return [`${m[2] === 'erp' ? 'ERP' : 'OpShip'} close-out: ${m[3]} `, h('span', { class: 'tag mono', title: 'the close-out job' }, m[1])];
+}

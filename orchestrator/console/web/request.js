@@ -1,7 +1,7 @@
 // One request's page: what was extracted, the rule findings, the payload sent and Amazon's answer (transaction
 // and shipment ids, errors, details), the PT references and BOLs the agents read back, the evidence, and the
 // timeline of every event, newest last, kept current by polling the events after the last one shown (2 s).
-import { h, replace, age, time, stateBadge, pos, shipWindow, pretty, flatten, kvTable, attachments, section } from './dom.js';
+import { h, replace, age, time, stateBadge, pos, shipWindow, pretty, flatten, kvTable, attachments, section, reasonText } from './dom.js';
 import { get, query } from './client.js';
 import { actionBar, findingList, PO_ORDER } from './actions.js';
 
@@ -34,6 +34,7 @@ export async function renderRequest(ctx, id) {
     replace(head, header(r));
     // The action panel keeps an open form while events arrive; it is redrawn when the state changes.
     if (shownState !== r.state) {
+      if (shownState !== null) ctx.refreshSummary().catch(() => {});  // the header's counts follow at once
       shownState = r.state;
       replace(actions, actionBar(ctx, r, async () => { r = await get(path); if (ctx.alive()) draw(); }));
     }
@@ -72,7 +73,7 @@ function header(r) {
   return [
     h('h1', {}, `Request #${r.id} `, stateBadge(r.state, 'request-state'),
       r.brand ? h('span', { class: 'tag', 'data-testid': 'request-brand' }, r.brand) : null),
-    r.reason ? h('p', { class: `reason-box kind-${String(r.state).toLowerCase()}`, 'data-testid': 'request-reason' }, r.reason) : null,
+    r.reason ? h('p', { class: `reason-box kind-${String(r.state).toLowerCase()}`, 'data-testid': 'request-reason' }, reasonText(r.reason)) : null,
   ];
 }
 

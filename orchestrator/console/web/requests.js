@@ -1,6 +1,6 @@
 // The requests view: every routing request, newest first, filtered by state and brand, searched by PO / ARN /
 // shipment id, and paged with "older" / "newer" (keyset paging on the server, so 10,000 requests stay fast).
-import { h, replace, age, time, stateBadge, pos, shipWindow } from './dom.js';
+import { h, replace, age, time, stateBadge, pos, shipWindow, reasonText } from './dom.js';
 import { get, query } from './client.js';
 
 export const STATES = ['RECEIVED', 'EXTRACTED', 'PLANNED', 'SUBMITTED', 'CONFIRMED', 'CLOSING_OUT', 'DONE',
@@ -52,15 +52,27 @@ export async function renderRequests(ctx) {
       body),
     h('div', { class: 'pager' }, newer, status, older)));
 
+  let nextBefore = null;
+  const show = (data) => {
+    const items = data.items || [];
+    replace(body, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 10, class: 'muted', 'data-testid': 'requests-empty' },
+      p.q ? `Nothing matches “${p.q}”.` : 'No requests.')));
+    status.textContent = `${items.length} shown${data.total !== undefined ? ` of ${data.total}` : ''}`;
+    nextBefore = data.next_before;
+    older.disabled = !nextBefore;
+  };
   const data = await dataReady;
   if (!ctx.alive()) return;
-  const items = data.items || [];
-  replace(body, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 10, class: 'muted', 'data-testid': 'requests-empty' },
-    p.q ? `Nothing matches “${p.q}”.` : 'No requests.')));
-  status.textContent = `${items.length} shown${data.total !== undefined ? ` of ${data.total}` : ''}`;
-  older.disabled = !data.next_before;
-  older.addEventListener('click', () => { newerStack.push(p.before || ''); go({ before: data.next_before }); });
+  show(data);
+  older.addEventListener('click', () => { newerStack.push(p.before || ''); go({ before: nextBefore }); });
   newer.addEventListener('click', () => { go({ before: newerStack.pop() || '' }); });
+  // The newest page follows new mail and state changes; an older page stays as it was when opened.
+  if (!p.before) {
+    ctx.every(10000, async () => {
+      const fresh = await get(`/api/requests${query({ state: p.state, q: p.q, brand: p.brand, limit: PAGE })}`);
+      if (ctx.alive()) show(fresh);
+    });
+  }
 }
 
 function row(r) {
@@ -75,5 +87,5 @@ function row(r) {
     h('td', { 'data-testid': 'request-brand' }, r.brand || ''),
     h('td', { class: 'nowrap' }, age(r.age_s)),
     h('td', { class: 'nowrap' }, time(r.updated_at)),
-    h('td', { class: 'reason', title: r.reason || '' }, r.reason || ''));
+    h('td', { class: 'reason', title: r.reason || '' }, reasonText(r.reason)[0]));
 }
