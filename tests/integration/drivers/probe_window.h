@@ -68,8 +68,8 @@ class ProbeWindow {
     XSync(dpy_, False);
     // The next probe's connection may be given the same window id: wait until a window manager has let go of
     // this one (it is off _NET_CLIENT_LIST), or it may treat the new window as this one (openbox gave the
-    // next probe this one's size).
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // next probe this one's size). Generous: with Wine starting beside it on 2 cores, openbox took over 5 s.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (listed_by_window_manager() && std::chrono::steady_clock::now() < until) pump_until([] { return false; }, 10);
     XCloseDisplay(dpy_);
   }
