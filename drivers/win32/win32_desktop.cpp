@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "drivers/serialized_desktop.h"
 #include "drivers/win32/dxgi_capture.h"
 #include "drivers/win32/frame_health.h"
 #include "drivers/win32/gdi_capture.h"
@@ -28,7 +29,7 @@ std::unique_ptr<ScreenCapture> open_capture(const std::string& options) {
   }
 }
 
-class Win32Desktop final : public Desktop {
+class Win32Desktop final : public SerializedDesktop<Win32Desktop> {
  public:
   explicit Win32Desktop(const std::string& options)
       : dpi_(make_dpi_aware()),  // first: every size measured after this is in physical pixels
@@ -68,53 +69,8 @@ class Win32Desktop final : public Desktop {
     return frame;
   }
 
-  void move(Point to) override {
-    std::lock_guard lock(mutex_);
-    input_.move(to);
-  }
-  void click(Point at, Button button, int count) override {
-    std::lock_guard lock(mutex_);
-    input_.click(at, button, count);
-  }
-  void drag(Point from, Point to, Button button) override {
-    std::lock_guard lock(mutex_);
-    input_.drag(from, to, button);
-  }
-  void scroll(Point at, int dy, int dx) override {
-    std::lock_guard lock(mutex_);
-    input_.scroll(at, dy, dx);
-  }
-  Point pointer() override {
-    std::lock_guard lock(mutex_);
-    return input_.pointer();
-  }
-  void key(std::string_view chord) override {
-    std::lock_guard lock(mutex_);
-    input_.key(chord);
-  }
-  void type_text(std::string_view utf8) override {
-    std::lock_guard lock(mutex_);
-    input_.type_text(utf8);
-  }
-  std::vector<WindowInfo> windows() override {
-    std::lock_guard lock(mutex_);
-    return windows_.list();
-  }
-  std::optional<WindowInfo> find_window(std::string_view title_part) override {
-    std::lock_guard lock(mutex_);
-    return windows_.find(title_part);
-  }
-  void activate(std::uint64_t window_id) override {
-    std::lock_guard lock(mutex_);
-    windows_.activate(window_id);
-  }
-  std::optional<WindowInfo> active_window() override {
-    std::lock_guard lock(mutex_);
-    return windows_.active();
-  }
-
  private:
-  std::mutex mutex_;
+  friend class SerializedDesktop<Win32Desktop>;
   std::string dpi_;
   std::unique_ptr<ScreenCapture> capture_;
   SendInputDriver input_;

@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "drivers/serialized_desktop.h"
 #include "drivers/x11/ewmh_windows.h"
 #include "drivers/x11/x11_connection.h"
 #include "drivers/x11/xshm_capture.h"
@@ -12,7 +13,7 @@
 namespace dockhand::drivers::x11 {
 namespace {
 
-class X11Desktop final : public Desktop {
+class X11Desktop final : public SerializedDesktop<X11Desktop> {
  public:
   explicit X11Desktop(const std::string& display) : conn_(display), capture_(conn_), input_(conn_), windows_(conn_) {
     spdlog::debug("x11: opened display '{}' (capture: {}, window manager: '{}')", conn_.name(),
@@ -29,53 +30,9 @@ class X11Desktop final : public Desktop {
     std::lock_guard lock(mutex_);
     return capture_.capture(region);
   }
-  void move(Point to) override {
-    std::lock_guard lock(mutex_);
-    input_.move(to);
-  }
-  void click(Point at, Button button, int count) override {
-    std::lock_guard lock(mutex_);
-    input_.click(at, button, count);
-  }
-  void drag(Point from, Point to, Button button) override {
-    std::lock_guard lock(mutex_);
-    input_.drag(from, to, button);
-  }
-  void scroll(Point at, int dy, int dx) override {
-    std::lock_guard lock(mutex_);
-    input_.scroll(at, dy, dx);
-  }
-  Point pointer() override {
-    std::lock_guard lock(mutex_);
-    return input_.pointer();
-  }
-  void key(std::string_view chord) override {
-    std::lock_guard lock(mutex_);
-    input_.key(chord);
-  }
-  void type_text(std::string_view utf8) override {
-    std::lock_guard lock(mutex_);
-    input_.type_text(utf8);
-  }
-  std::vector<WindowInfo> windows() override {
-    std::lock_guard lock(mutex_);
-    return windows_.list();
-  }
-  std::optional<WindowInfo> find_window(std::string_view title_part) override {
-    std::lock_guard lock(mutex_);
-    return windows_.find(title_part);
-  }
-  void activate(std::uint64_t window_id) override {
-    std::lock_guard lock(mutex_);
-    windows_.activate(window_id);
-  }
-  std::optional<WindowInfo> active_window() override {
-    std::lock_guard lock(mutex_);
-    return windows_.active();
-  }
 
  private:
-  std::mutex mutex_;
+  friend class SerializedDesktop<X11Desktop>;
   X11Connection conn_;  // declared first: destroyed last
   XShmCapture capture_;
   XTestInput input_;
