@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 fs::path write_evidence(const fs::path& evidence_dir, const std::string& script_name, const Failure& f,
                         const EvidenceShots& shots) {
   auto now = std::chrono::system_clock::now();
-  // UTC date and time from the calendar types (gmtime_r is POSIX, gmtime_s Windows').
+  // UTC date and time from <chrono>'s calendar types: the C library's thread-safe conversions differ by platform.
   auto day = std::chrono::floor<std::chrono::days>(now);
   std::chrono::year_month_day date{day};
   std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::milliseconds>(now - day)};
