@@ -213,8 +213,6 @@ for i in $(seq 1 "$agents"); do
 done
 
 # ---- the orchestrator ----
-# The console gets 16 threads: a browser keeps up to 6 connections open, each holding a thread for the
-# keep-alive time, and with the default 4 the first load waits for them (docs/console.md, "Requested").
 cat >"$run/orchestrator.json" <<EOF
 {
   "_comment": "written by scripts/demo.sh: Maildir inbox, SQLite store, the SP-API simulator, a CURVE fleet",
@@ -235,7 +233,7 @@ cat >"$run/orchestrator.json" <<EOF
     "agent_keys": "keys/agents",
     "evidence_dir": "evidence"
   },
-  "console": { "bind": "127.0.0.1", "port": 0, "tokens_file": "secrets/console-tokens", "threads": 16 },
+  "console": { "bind": "127.0.0.1", "port": 0, "tokens_file": "secrets/console-tokens" },
   "logging": { "level": "info", "file": "logs/orchestrator.log" }
 }
 EOF

@@ -59,4 +59,11 @@ pids+=($child)
 set +e
 wait "$child"
 rc=$?
+# A failed run shows what the display's own programs said (openbox's complaints explain many window races).
+if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+  for f in "$tmp/xvfb.log" "$tmp/openbox.log"; do
+    [ -s "$f" ] && { echo "with-xvfb: $(basename "$f") (last lines):" >&2; tail -n 20 "$f" >&2; }
+  done
+  [ "$wm" = 1 ] && { echo "with-xvfb: windows on $DISPLAY at exit:" >&2; xwininfo -root -tree 2>/dev/null | grep -v "has no name" | head -20 >&2; }
+fi
 exit $rc

@@ -296,15 +296,6 @@ int run_serve(const std::vector<std::string>& args) {
     // that never waits for the chain's writes).
     metrics_store = std::make_unique<chain::Store>(config.store, clock, chain::StoreAccess::read_only);
     counted.requests_from([&metrics_store] { return metrics_store->count_by_state_and_account(); });
-    if (config.alerts) {
-      alerter = std::make_unique<alerts::Alerter>(config.alerts->settings, *store,
-                                                  [&counted](const std::string& channel, bool delivered) {
-                                                    counted.alert_attempt(channel, delivered);
-                                                  });
-      spdlog::info("serve: alerts on: {}", config.alerts->settings.channels().empty()
-                                               ? std::string("no channel configured")
-                                               : nlohmann::json(config.alerts->settings.channels()).dump());
-    }
     store->on_transition([&counted, &alerter](const chain::Transition& t) {
       counted.transition(t);
       if (alerter && (t.to == chain::State::NEEDS_ATTENTION || t.to == chain::State::REJECTED)) alerter->wake();
@@ -418,6 +409,26 @@ int run_serve(const std::vector<std::string>& args) {
       spdlog::critical("serve: cannot start the console: {}", e.what());
       return 1;
     }
+  }
+
+  // ---- ALERTS (alerts) ------------------------------------------------------------------------------------
+  // Its own threads; the store's transition observer and the fleet's listener (above) only wake it. Made
+  // before anything moves (chain.resume) and after the console, whose address the alerts link to.
+  if (config.alerts) {
+    auto settings = config.alerts->settings;
+    if (settings.console_url.empty() && console_server) settings.console_url = console_server->url();
+    try {
+      alerter = std::make_unique<alerts::Alerter>(settings, *store, [&counted](const std::string& channel, bool delivered) {
+        counted.alert_attempt(channel, delivered);
+      });
+    } catch (const std::exception& e) {
+      spdlog::critical("serve: cannot start the alerts: {}", e.what());
+      return 1;
+    }
+    spdlog::info("serve: alerts on: {}{}",
+                 settings.channels().empty() ? std::string("no channel configured")
+                                             : nlohmann::json(settings.channels()).dump(),
+                 settings.console_url.empty() ? " (no console: alerts carry no link)" : ", links to " + settings.console_url);
   }
 
   spdlog::info("serve: starting (pid {}): {}", ::getpid(), config.summary().dump());

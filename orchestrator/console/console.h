@@ -44,7 +44,7 @@ struct Options {
   std::filesystem::path web_root;      // the page's files; "" = the built-in folder (orchestrator/console/web)
   std::chrono::seconds session_ttl{12 * 3600};
   std::size_t max_body_bytes = 64 * 1024;
-  int threads = 4;
+  int threads = 16;  // a browser keeps up to 6 connections alive, each holding a thread while it lives
 
   // ---- wiring (serve, tests) ----
   std::string store_path;              // opened read-only for every read

@@ -76,7 +76,7 @@ struct Server::Impl {
     http->set_payload_max_length(o.max_body_bytes);
     http->set_read_timeout(10, 0);
     http->set_write_timeout(10, 0);
-    http->set_keep_alive_timeout(5);
+    http->set_keep_alive_timeout(2);  // an idle kept-alive connection holds a thread: let it go soon
 
     // Access: every API route and /metrics need a valid token; acting needs the operator role.
     http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -22,7 +22,10 @@ export async function eventually(probe, { timeoutMs = 120000, intervalMs = 200, 
     try {
       const v = await probe();
       if (v) return v;
-    } catch (e) { last = e; }
+    } catch (e) {
+      if (e && e.fatal) throw e;  // nothing to wait for any more (the stack ended)
+      last = e;
+    }
     if (Date.now() > until) throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s${last ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -52,12 +55,13 @@ export async function startStack(name, { extraArgs = [] } = {}) {
     dir, run, log,
     async stop() {
       process.removeListener('exit', onExit);
-      if (exited) return;
-      killGroup('SIGTERM');
-      try {
-        await eventually(() => exited, { timeoutMs: 30000, what: 'the demo to stop' });
-      } catch {
-        killGroup('SIGKILL');
+      if (!exited) {
+        killGroup('SIGTERM');
+        try {
+          await eventually(() => exited, { timeoutMs: 30000, what: 'the demo to stop' });
+        } catch {
+          killGroup('SIGKILL');
+        }
       }
       if (!process.env.DOCKHAND_KEEP_TEST_DIRS) fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -34,6 +34,7 @@ export async function renderRequest(ctx, id) {
     replace(head, header(r));
     // The action panel keeps an open form while events arrive; it is redrawn when the state changes.
     if (shownState !== r.state) {
+      if (shownState !== null) ctx.refreshSummary().catch(() => {});  // the header's counts follow at once
       shownState = r.state;
       replace(actions, actionBar(ctx, r, async () => { r = await get(path); if (ctx.alive()) draw(); }));
     }

@@ -39,6 +39,7 @@ class X11 {
 
  private:
   void key_event(unsigned keycode, bool shift);
+  void await_click_delivered();
   Display* dpy_;
 };
 

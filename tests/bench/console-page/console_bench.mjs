@@ -50,7 +50,7 @@ async function main() {
     mail: { source: 'maildir', poll_interval_ms: 1000, maildir: { path: 'inbox' } },
     spapi: { endpoint: sim, lwa_endpoint: `${sim}/auth/o2/token`, client_id: 'amzn1.application-oa2-client.dockhandsim',
              client_secret_file: 'lwa-client-secret', refresh_token_file: 'lwa-refresh-token' },
-    console: { bind: '127.0.0.1', port: 0, tokens_file: 'console-tokens', threads: 16 },
+    console: { bind: '127.0.0.1', port: 0, tokens_file: 'console-tokens' },
     logging: { level: 'info', file: 'serve.log' },
   }, null, 2));
   serve = spawn(orchestratorBin, ['serve', '--config', path.join(dir, 'config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -177,6 +177,12 @@ class WebhookReceiver {
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard lock(mutex_);
+        if (failing_) {
+          ++refused_;
+          res.status = 503;
+          res.set_content("{\"error\":\"receiver out of service\"}", "application/json");
+          return;
+        }
         posts_.push_back({req.get_header_value("Authorization"), req.get_header_value("Content-Type"), req.body});
       }
       res.set_content("{\"ok\":true}", "application/json");
@@ -190,6 +196,15 @@ class WebhookReceiver {
     thread_.join();
   }
   int port() const { return port_; }
+  // Out of service: every POST answered 503 (and not kept).
+  void set_failing(bool failing) {
+    std::lock_guard lock(mutex_);
+    failing_ = failing;
+  }
+  std::size_t refused() {
+    std::lock_guard lock(mutex_);
+    return refused_;
+  }
   std::vector<ReceivedPost> posts() {
     std::lock_guard lock(mutex_);
     return posts_;
@@ -200,6 +215,8 @@ class WebhookReceiver {
   int port_ = 0;
   std::mutex mutex_;
   std::vector<ReceivedPost> posts_;
+  bool failing_ = false;
+  std::size_t refused_ = 0;
   std::thread thread_;
 };
 

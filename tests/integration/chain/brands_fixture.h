@@ -14,13 +14,13 @@ namespace dockhand::serve_testing {
 struct Brand {
   std::string name, partner, vendor, domain, refresh_token;
 };
-const std::vector<Brand> kBrands = {
+inline const std::vector<Brand> kBrands = {
     {"Acme", "A1ACMEPARTNER", "ACME1", "acme-brands.example", "Atzr|IwEBI-Acme-Refresh/Token+One=77aa01"},
     {"Bolt Outdoor", "A2BOLTPARTNER", "BOLT2", "bolt-outdoor.example", "Atzr|IwEBI-Bolt-Refresh/Token+Two=88bb02"},
     {"Crisp", "A3CRISPPARTNER", "CRSP3", "crisp.example", "Atzr|IwEBI-Crisp-Refresh/Token+Three=99cc03"}};
 
 // A PO of `brand`: 8 characters, 2 of its vendor code, the tag padded with 0 to 4, 2 digits.
-std::string brand_po(const Brand& b, const std::string& tag, int n) {
+inline std::string brand_po(const Brand& b, const std::string& tag, int n) {
   char digits[8];
   std::snprintf(digits, sizeof digits, "%02d", n % 100);
   return b.vendor.substr(0, 2) + (tag + "0000").substr(0, 4) + digits;

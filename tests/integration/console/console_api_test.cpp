@@ -457,5 +457,45 @@ TEST_F(ConsoleTest, TokensFileErrorsNameTheLine) {
   EXPECT_FALSE(tokens.find(""));
 }
 
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+TEST_F(ConsoleTest, WithACertificateAndKeyItServesHttpsOnly) {
+  // A self-signed certificate made for this test (openssl is installed by scripts/setup.sh).
+  const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+  const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout " + key +
+                              " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto o = options();
+  o.tls_cert = cert;
+  o.tls_key = key;
+  server_ = std::make_unique<Server>(o);
+  server_->start();
+  EXPECT_EQ(server_->url().rfind("https://127.0.0.1:", 0), 0u) << server_->url();
+  httplib::SSLClient tls("127.0.0.1", server_->port());
+  tls.enable_server_certificate_verification(false);
+  auto me = tls.Get("/api/me", bearer(kOperatorToken));
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200);
+  auto login = tls.Post("/api/login", json{{"token", kOperatorToken}}.dump(), "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_NE(login->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+  httplib::Client plain("127.0.0.1", server_->port());
+  plain.set_read_timeout(5, 0);
+  auto refused = plain.Get("/api/me", bearer(kOperatorToken));
+  EXPECT_TRUE(!refused || refused->status != 200);
+  server_.reset();
+
+  // A key that is not the certificate's: refused at start, with the files named.
+  ASSERT_EQ(std::system(("openssl genrsa -out " + dir_ + "/other.pem 2048 >/dev/null 2>&1").c_str()), 0);
+  o.tls_key = dir_ + "/other.pem";
+  Server wrong(o);
+  try {
+    wrong.start();
+    FAIL() << "started with a key that is not the certificate's";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cert.pem"), std::string::npos) << e.what();
+  }
+}
+#endif
+
 }  // namespace
 }  // namespace dockhand::console::test

@@ -57,8 +57,13 @@ class ProbeWindow {
                       win_, nullptr);
     XMapWindow(dpy_, win_);
     XFlush(dpy_);
-    // Generous: under load a window manager can take seconds to frame and map a window; returns once exposed.
-    if (!pump_until([&] { return exposed_; }, 30000)) throw std::runtime_error("probe: window never exposed");
+    // Exposed is not yet shown: a window manager may still frame, place or raise the window and expose it
+    // again (a capture then saw only the background, under load). Wait until the screen shows the paint where
+    // the server says the client area is; events are handled meanwhile, so a new Expose is painted.
+    // Generous: under load openbox took over 30 s to map the first window of a run.
+    if (!pump_until([&] { return exposed_ && painted_on_screen(); }, 90000))
+      throw std::runtime_error(exposed_ ? "probe: window exposed but its paint never showed on screen"
+                                        : "probe: window never exposed");
   }
   ~ProbeWindow() {
     if (ic_) XDestroyIC(ic_);
@@ -212,6 +217,19 @@ class ProbeWindow {
       text += char(0x80 | (cp & 0x3f));
     }
   }
+  // The screen's pixel at the client area's first pixel is the paint's red (read from the root window, as a
+  // capture does). A client area off the screen cannot be read there: taken as shown.
+  bool painted_on_screen() {
+    Rect r = client_rect();
+    Screen* scr = DefaultScreenOfDisplay(dpy_);
+    if (r.x < 0 || r.y < 0 || r.x >= WidthOfScreen(scr) || r.y >= HeightOfScreen(scr)) return true;
+    XImage* img = XGetImage(dpy_, DefaultRootWindow(dpy_), r.x, r.y, 1, 1, AllPlanes, ZPixmap);
+    if (!img) return false;
+    unsigned long p = XGetPixel(img, 0, 0);
+    XDestroyImage(img);
+    return (p & 0xffffff) == kRed;
+  }
+
   void paint() {
     XSetForeground(dpy_, gc_, kRed);
     XFillRectangle(dpy_, win_, gc_, 0, 0, unsigned(w_ / 2), unsigned(h_));

@@ -64,6 +64,38 @@ TEST(Dispatch, JobsGoToAnAgentThatDrivesTheirProgram) {
   EXPECT_EQ(got["r1-opship"].agent_id, "vm-opship");
   EXPECT_EQ(got["r1-opship"].outputs["agent"], "vm-opship");
   EXPECT_EQ(got["r1-erp"].attempts, 1);
+  // The console's snapshot: no job, one done today each, heard from just now.
+  for (const auto& a : fleet.agents()) {
+    EXPECT_TRUE(a.job_script.empty()) << a.agent_id;
+    EXPECT_EQ(a.done_today, 1) << a.agent_id;
+    EXPECT_EQ(a.failed_today, 0) << a.agent_id;
+    EXPECT_LT(std::chrono::system_clock::now() - a.last_heard, std::chrono::seconds(30)) << a.agent_id;
+  }
+}
+
+TEST(Dispatch, TheSnapshotShowsAnAgentBusyWithItsJobThenIdle) {
+  Fleet fleet(insecure_fleet(1000ms));  // "silent" after 2 s without a word: never under a loaded machine's delays
+  fleet.start();
+  std::atomic<bool> running{false}, release{false};
+  auto hold = [&](const Job&, JobControl&) {
+    running = true;
+    wait_until([&] { return release.load(); });
+    return ok_result();
+  };
+  TestAgent erp(agent_config(fleet.endpoint(), "vm-erp", {"erp"}, 1000ms), hold);
+  ASSERT_TRUE(wait_until([&] { return fleet.agents().size() == 1; }));
+  EXPECT_EQ(fleet.agents()[0].state, "idle");
+  ASSERT_TRUE(fleet.submit(job("r9-erp", "erp")));
+  ASSERT_TRUE(wait_until([&] { return running.load(); }));
+  ASSERT_TRUE(wait_until([&] { return fleet.agents()[0].job_id == "r9-erp"; }));
+  auto busy = fleet.agents()[0];
+  EXPECT_EQ(busy.state, "busy");
+  EXPECT_EQ(busy.job_script, "erp-closeout");
+  release = true;
+  ASSERT_TRUE(fleet.next_outcome(10s));
+  auto idle = fleet.agents()[0];
+  EXPECT_EQ(idle.state, "idle");
+  EXPECT_EQ(idle.done_today, 1);
 }
 
 TEST(Dispatch, AJobWaitsUntilAnAgentThatCanDriveItJoins) {
