@@ -14,8 +14,8 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <fstream>
 #include <mutex>
-#include <unistd.h>
 
 namespace dockhand::vision::detail {
 
@@ -245,7 +245,7 @@ const std::string& default_ui_font() {
   static const std::string path = [] {
     for (const char* p : {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
                           "/usr/share/fonts/dejavu/DejaVuSans.ttf"})
-      if (access(p, R_OK) == 0) return std::string(p);
+      if (std::ifstream(p, std::ios::binary).is_open()) return std::string(p);  // readable
     return std::string();
   }();
   return path;

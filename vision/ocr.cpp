@@ -12,7 +12,8 @@
 #include "vision/ocr_internal.h"
 #include "vision/vision.h"
 
-#include <dlfcn.h>
+#include "drivers/platform.h"  // the one thing vision takes from drivers/: a function in the loaded libraries
+
 #include <opencv2/imgproc.hpp>
 #include <tesseract/baseapi.h>
 #include <tesseract/resultiterator.h>
@@ -32,8 +33,8 @@ void limit_openmp_to_one_thread() {
   using SetInt = void (*)(int);
   // The ICVs these set belong to the calling thread's implicit task (libgomp >= 11), so every thread that owns an
   // engine calls this before its first recognition.
-  if (auto set_levels = reinterpret_cast<SetInt>(dlsym(RTLD_DEFAULT, "omp_set_max_active_levels"))) set_levels(0);
-  if (auto set_threads = reinterpret_cast<SetInt>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) set_threads(1);
+  if (auto set_levels = reinterpret_cast<SetInt>(drivers::loaded_function("omp_set_max_active_levels"))) set_levels(0);
+  if (auto set_threads = reinterpret_cast<SetInt>(drivers::loaded_function("omp_set_num_threads"))) set_threads(1);
 }
 
 class Engine {

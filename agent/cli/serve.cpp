@@ -5,6 +5,7 @@
 #include "agent/cli/args.h"
 
 #include "agent/protocol/worker.h"
+#include "drivers/platform.h"
 #ifdef DOCKHAND_AGENT_RUNNER
 #include "agent/runner.h"
 #include "vision/vision.h"
@@ -13,10 +14,7 @@
 #endif
 
 #include <spdlog/spdlog.h>
-#include <pthread.h>
-#include <unistd.h>
 
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -297,9 +295,7 @@ int run_serve(const std::vector<std::string>& args) {
     cfg.server_public_key = protocol::read_public_key(server_key_file);
   }
   if (cfg.agent_id.empty()) {
-    char host[256] = {0};
-    gethostname(host, sizeof host - 1);
-    cfg.agent_id = std::string(host) + "-" + std::to_string(getpid());
+    cfg.agent_id = drivers::host_name() + "-" + std::to_string(drivers::current_pid());
   }
   if (cfg.apps.empty()) {
     std::cerr << "dockhand-agent serve: --apps needs at least one program (erp, opship)\n";
@@ -327,19 +323,12 @@ int run_serve(const std::vector<std::string>& args) {
 #endif
   auto executor = agent_cli::make_executor(exec, cfg.limits);
 
-  // SIGTERM/SIGINT are taken by one thread (sigwait); every other thread has them blocked, so no ZeroMQ
-  // call is ever interrupted by them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread([signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("agent: signal {}: stopping", sig);
+  // Before the worker starts its threads: on POSIX they then have SIGTERM/SIGINT blocked, so no ZeroMQ call is
+  // ever interrupted by them.
+  drivers::on_stop_request([](const std::string& cause) {
+    spdlog::info("agent: {}: stopping", cause);
     g_stop = true;
-  }).detach();
+  });
   spdlog::info("agent {}: apps [{}], scripts [{}] from {}, display {}, evidence in {}{}", cfg.agent_id,
                fmt::join(cfg.apps, ","), fmt::join(cfg.scripts, ","), exec.recordings.string(),
                exec.display.empty() ? "(none)" : exec.display, exec.evidence.string(), exec.dry_run ? ", DRY RUN" : "");

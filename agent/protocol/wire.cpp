@@ -1,11 +1,8 @@
 #include "wire.h"
 
 #include <spdlog/spdlog.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "drivers/platform.h"
 
 #include <atomic>
 #include <cerrno>
@@ -99,18 +96,6 @@ std::string handshake_failure_reason(std::uint16_t event, std::int32_t value) {
   }
 }
 
-std::string peer_address(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  char text[INET6_ADDRSTRLEN] = "";
-  if (addr.ss_family == AF_INET)
-    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
-  else if (addr.ss_family == AF_INET6)
-    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
-  return text;
-}
-
 std::string SocketEvent::describe() const {
   switch (event) {
     case ZMQ_EVENT_DISCONNECTED:
@@ -128,7 +113,7 @@ std::string SocketEvent::describe() const {
 std::optional<ConnectionTracker::Closed> ConnectionTracker::feed(const SocketEvent& e) {
   switch (e.event) {
     case ZMQ_EVENT_ACCEPTED:
-      peers_[e.value] = peer_address(e.value);
+      peers_[e.value] = drivers::peer_address(e.value);
       return std::nullopt;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -167,7 +152,7 @@ std::atomic<unsigned> monitor_counter{0};
 
 SocketMonitor::SocketMonitor(zmq::context_t& context, zmq::socket_t& socket, int extra_events)
     : socket_(socket), pair_(context, zmq::socket_type::pair) {
-  std::string address = "inproc://dockhand-monitor-" + std::to_string(getpid()) + "-" + std::to_string(monitor_counter++);
+  std::string address = "inproc://dockhand-monitor-" + std::to_string(drivers::current_pid()) + "-" + std::to_string(monitor_counter++);
   int events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | extra_events;
   if (zmq_socket_monitor(socket_.handle(), address.c_str(), events) != 0)
@@ -231,7 +216,7 @@ std::string key_line(const std::filesystem::path& file) {
   throw std::runtime_error("key file " + file.string() + " holds no key");
 }
 
-void write_file(const std::filesystem::path& file, const std::string& text, mode_t mode, bool force) {
+void write_file(const std::filesystem::path& file, const std::string& text, std::filesystem::perms mode, bool force) {
   if (!force && std::filesystem::exists(file))
     throw std::runtime_error(file.string() + " exists (use --force to replace it)");
   auto tmp = file;
@@ -240,7 +225,10 @@ void write_file(const std::filesystem::path& file, const std::string& text, mode
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + tmp.string());
     // Restrict before the secret is written.
-    if (::chmod(tmp.c_str(), mode) != 0) throw std::runtime_error("cannot chmod " + tmp.string());
+    // (On Windows the bits only say read-only or not; the folder's ACL is what keeps a secret there.)
+    std::error_code ec;
+    std::filesystem::permissions(tmp, mode, ec);
+    if (ec) throw std::runtime_error("cannot chmod " + tmp.string() + ": " + ec.message());
     out << text;
     if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
   }
@@ -252,9 +240,9 @@ void write_file(const std::filesystem::path& file, const std::string& text, mode
 void write_keypair(const std::filesystem::path& dir, const std::string& name, const CurveKeyPair& keys, bool force) {
   std::filesystem::create_directories(dir);
   write_file(dir / (name + ".key"),
-             "# Dockhand CURVE secret key '" + name + "'. Keep private (mode 0600).\n" + keys.secret_key + "\n", 0600,
+             "# Dockhand CURVE secret key '" + name + "'. Keep private (mode 0600).\n" + keys.secret_key + "\n", std::filesystem::perms(0600),
              force);
-  write_file(dir / (name + ".pub"), "# Dockhand CURVE public key '" + name + "'\n" + keys.public_key + "\n", 0644,
+  write_file(dir / (name + ".pub"), "# Dockhand CURVE public key '" + name + "'\n" + keys.public_key + "\n", std::filesystem::perms(0644),
              force);
 }
 
@@ -265,9 +253,13 @@ std::string read_public_key(const std::filesystem::path& file) {
 }
 
 CurveKeyPair read_secret_key(const std::filesystem::path& file) {
-  struct stat st{};
-  if (::stat(file.c_str(), &st) != 0) throw std::runtime_error("cannot read secret key file " + file.string());
-  if (st.st_mode & 077)
+  bool others_may_read = false;
+  try {
+    others_may_read = drivers::readable_by_others(file);
+  } catch (const drivers::PlatformError&) {
+    throw std::runtime_error("cannot read secret key file " + file.string());
+  }
+  if (others_may_read)
     throw std::runtime_error("secret key file " + file.string() +
                              " is readable by group or others; chmod 600 it");
   auto secret = key_line(file);

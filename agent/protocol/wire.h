@@ -41,8 +41,6 @@ struct SocketEvent {
 
 // Why a handshake failed, in words: ZMQ_PROTOCOL_ERROR_* decoded, an errno as text, a ZAP status explained.
 std::string handshake_failure_reason(std::uint16_t event, std::int32_t value);
-// The IP address of a connected socket's peer ("127.0.0.1", "::1"); empty when it cannot be told.
-std::string peer_address(int fd);
 
 // A bound socket's monitor names our own address, not the peer's. This pairs each connection's events
 // by descriptor (libzmq reports them in order from its one I/O thread): ACCEPTED gives the descriptor,

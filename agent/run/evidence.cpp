@@ -4,7 +4,8 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
-#include <unistd.h>
+#include "drivers/platform.h"
+
 
 #include <ctime>
 #include <fstream>
@@ -16,13 +17,16 @@ namespace fs = std::filesystem;
 fs::path write_evidence(const fs::path& evidence_dir, const std::string& script_name, const Failure& f,
                         const EvidenceShots& shots) {
   auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  // UTC date and time from <chrono>'s calendar types: the C library's thread-safe conversions differ by platform.
+  auto day = std::chrono::floor<std::chrono::days>(now);
+  std::chrono::year_month_day date{day};
+  std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::milliseconds>(now - day)};
   char stamp[64];
-  std::snprintf(stamp, sizeof stamp, "%04d%02d%02dT%02d%02d%02d.%03dZ-%d", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms), static_cast<int>(getpid()));
+  std::snprintf(stamp, sizeof stamp, "%04d%02u%02uT%02d%02d%02d.%03dZ-%ld", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()),
+                drivers::current_pid());
   std::string name = script_name;
   for (auto& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';

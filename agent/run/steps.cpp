@@ -3,14 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <unistd.h>
-
 #include <cstring>
+#include <map>
 #include <thread>
 
-extern char** environ;
+#include "drivers/platform.h"
 
 namespace dockhand::agent::run {
 
@@ -259,25 +256,14 @@ void Runner::focus_window_step(const Step& st) {
 void Runner::launch_step(const Step& st) {
   std::vector<std::string> args;
   for (const auto& a : st.command) args.push_back(substitute(a, vars_));
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e)
-    if (o_.display.empty() || std::string_view(*e).substr(0, 8) != "DISPLAY=") env_store.emplace_back(*e);
-  if (!o_.display.empty()) env_store.push_back("DISPLAY=" + o_.display);
-  std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw Failure{"application", "cannot start " + args[0] + ": " + std::strerror(rc)};
+  std::map<std::string, std::string> environment;
+  if (!o_.display.empty()) environment["DISPLAY"] = o_.display;
+  long pid = 0;
+  try {
+    pid = drivers::launch_process(args, environment).pid();  // the program outlives the step
+  } catch (const drivers::PlatformError& e) {
+    throw Failure{"application", e.what()};
+  }
   spdlog::info("agent: launched {} (pid {})", args[0], pid);
   if (!st.window.empty()) {
     auto title = substitute(st.window, vars_);

@@ -56,9 +56,9 @@ struct Result {
   std::string out, err;
 };
 
-// Runs driver_cli.exe under Wine and waits for it (with a hard timeout, so a hung program fails the test).
-Result cli(const std::vector<std::string>& args) {
-  std::string cmd = "timeout -k 10 " + std::to_string(kDeadline.count()) + " wine " + quote((g_bin / "driver_cli.exe").string());
+// Runs one of the .exe files under Wine and waits for it (with a hard timeout, so a hung program fails the test).
+Result run_exe(const std::string& exe, const std::vector<std::string>& args) {
+  std::string cmd = "timeout -k 10 " + std::to_string(kDeadline.count()) + " wine " + quote((g_bin / exe).string());
   for (const auto& a : args) cmd += " " + quote(a);
   fs::path err = g_tmp / "cli.err";
   cmd += " 2>" + quote(err.string());
@@ -77,6 +77,8 @@ Result cli(const std::vector<std::string>& args) {
   r.err = s.str();
   return r;
 }
+
+Result cli(const std::vector<std::string>& args) { return run_exe("driver_cli.exe", args); }
 
 std::string show(const Result& r) { return "rc=" + std::to_string(r.rc) + " out: " + r.out + " err: " + r.err; }
 
@@ -196,6 +198,18 @@ TEST_F(WineDriver, SelfTestOfKeyEventsDpiAndSessionPasses) {
   Result r = cli({"selftest"});
   EXPECT_EQ(r.rc, 0) << show(r);
   EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+}
+
+// drivers/platform.h's Windows side: launch a program and see its exit code, arguments (the C runtime's quoting),
+// pid and environment; terminate; pid, host name, a loaded DLL's function, a socket's peer; the stop request.
+TEST(WinePlatform, ProcessesPidHostNameAndPeerAddress) {
+  fs::path dir = g_tmp / "platform";
+  fs::create_directories(dir);
+  Result r = run_exe("platform_check.exe", {"check", windows_path(dir)});
+  EXPECT_EQ(r.rc, 0) << show(r);
+  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok   launch_process"), std::string::npos) << r.out;
+  std::cout << r.out;  // the skip line, if any, says what Wine could not check
 }
 
 TEST_F(WineDriver, FindsTheProbeWindowWithTheClientRectItReports) {
@@ -349,7 +363,8 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--win32-bin") g_bin = argv[i + 1];
-  if (g_bin.empty() || !fs::exists(g_bin / "driver_cli.exe") || !fs::exists(g_bin / "probe_window.exe")) {
+  if (g_bin.empty() || !fs::exists(g_bin / "driver_cli.exe") || !fs::exists(g_bin / "probe_window.exe") ||
+      !fs::exists(g_bin / "platform_check.exe")) {
     std::fprintf(stderr, "drivers_wine_test: SKIPPED: no Windows test programs in '%s' (the mingw-w64 cross build "
                          "did not run: install g++-mingw-w64-x86-64-posix, scripts/setup.sh does)\n",
                  g_bin.c_str());
