@@ -687,7 +687,12 @@ std::vector<AgentInfo> Fleet::agents() const {
   const auto now = std::chrono::system_clock::now();
   const auto today = Impl::utc_day(now);
   for (const auto& [rid, a] : impl_->agents) {
-    AgentInfo info{a.info.agent_id, a.info.version, a.info.apps, a.info.scripts, a.job_id};
+    AgentInfo info;
+    info.agent_id = a.info.agent_id;
+    info.version = a.info.version;
+    info.apps = a.info.apps;
+    info.scripts = a.info.scripts;
+    info.job_id = a.job_id;
     info.state = now - a.last_heard > 2 * impl_->config.heartbeat_interval ? "silent" : a.job_id.empty() ? "idle" : "busy";
     if (!a.job_id.empty()) {
       info.job_script = a.script;
