@@ -20,6 +20,23 @@ void check_url(const std::string& url, const std::string& key, const char* tls_s
     throw ConfigError(key + " is plain http://: use https://, or set allow_plaintext (a receiver on loopback only)");
 }
 
+// What both channels read the same way: the receiver's address, its CA, TLS checks and timeout; the address
+// checked and the CA file resolved against the config's folder once the section is read.
+template <class Channel>
+void read_transport(Section& section, Channel& c) {
+  section.string("url", c.url);
+  section.string("ca_file", c.ca_file);
+  section.boolean("verify_peer", c.verify_peer);
+  section.boolean("allow_plaintext", c.allow_plaintext);
+  section.duration("timeout_ms", c.timeout, 1000, 600000);
+}
+template <class Channel>
+void check_transport(Channel& c, const std::string& key, const char* tls_scheme, const char* plain_scheme,
+                     const OrchestratorConfig& config) {
+  check_url(c.url, key + ".url", tls_scheme, plain_scheme, c.allow_plaintext);
+  if (!c.ca_file.empty()) c.ca_file = config.resolve(c.ca_file).string();
+}
+
 }  // namespace
 
 AlertsConfig parse_alerts(Section a, const OrchestratorConfig& config) {
@@ -28,17 +45,13 @@ AlertsConfig parse_alerts(Section a, const OrchestratorConfig& config) {
   if (auto email = a.find("email")) {
     Section e(*email, "alerts.email");
     alerts::EmailSettings m;
-    e.string("url", m.url);
+    read_transport(e, m);
     e.string("from", m.from);
     e.strings("to", m.to);
     e.string("user", m.user);
     e.string("password_file", out.email_password_file);
-    e.string("ca_file", m.ca_file);
-    e.boolean("verify_peer", m.verify_peer);
-    e.boolean("allow_plaintext", m.allow_plaintext);
-    e.duration("timeout_ms", m.timeout, 1000, 600000);
     e.finish();
-    check_url(m.url, "alerts.email.url", "smtps", "smtp", m.allow_plaintext);
+    check_transport(m, "alerts.email", "smtps", "smtp", config);
     if (m.from.empty() || m.from.find('@') == std::string::npos)
       throw ConfigError("alerts.email.from must be an email address");
     if (m.to.empty()) throw ConfigError("alerts.email.to must name at least one address");
@@ -48,22 +61,16 @@ AlertsConfig parse_alerts(Section a, const OrchestratorConfig& config) {
     if (m.user.empty() != out.email_password_file.empty())
       throw ConfigError("alerts.email: user and password_file go together (both, or neither for no login)");
     if (!out.email_password_file.empty()) out.email_password_file = config.resolve(out.email_password_file).string();
-    if (!m.ca_file.empty()) m.ca_file = config.resolve(m.ca_file).string();
     s.email = m;
   }
   if (auto webhook = a.find("webhook")) {
     Section w(*webhook, "alerts.webhook");
     alerts::WebhookSettings h;
-    w.string("url", h.url);
+    read_transport(w, h);
     w.string("token_file", out.webhook_token_file);
-    w.string("ca_file", h.ca_file);
-    w.boolean("verify_peer", h.verify_peer);
-    w.boolean("allow_plaintext", h.allow_plaintext);
-    w.duration("timeout_ms", h.timeout, 1000, 600000);
     w.finish();
-    check_url(h.url, "alerts.webhook.url", "https", "http", h.allow_plaintext);
+    check_transport(h, "alerts.webhook", "https", "http", config);
     if (!out.webhook_token_file.empty()) out.webhook_token_file = config.resolve(out.webhook_token_file).string();
-    if (!h.ca_file.empty()) h.ca_file = config.resolve(h.ca_file).string();
     s.webhook = h;
   }
   a.boolean("agent_silent", s.agent_silent);
