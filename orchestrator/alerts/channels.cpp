@@ -203,13 +203,15 @@ Alert compose(const std::string& item, const nlohmann::json& content, const std:
   const std::string state = content.value("state", std::string());
   const std::string brand = content.value("brand", std::string());
   std::string reason = content.value("reason", std::string());
-  if (reason.empty()) reason = content.value("detail", std::string());
+  // A deadline (the event DEADLINE) says why in its detail; the request's reason is about something else.
+  if (reason.empty() || state == "DEADLINE") reason = content.value("detail", std::string());
   const std::string link = base.empty() ? "" : base + "/#/request/" + std::to_string(request);
   a.subject = "Dockhand: routing request #" + std::to_string(request) +
-              (state == "REJECTED" ? " was rejected by Amazon" : " needs attention") +
+              (state == "REJECTED" ? " was rejected by Amazon" : state == "DEADLINE" ? " is late" : " needs attention") +
               (brand.empty() ? "" : " (" + brand + ")");
-  a.text = "Routing request #" + std::to_string(request) + (brand.empty() ? "" : " of " + brand) + " is " + state +
-           " since " + content.value("time", std::string()) + ".\n\nReason: " + reason + "\n" +
+  a.text = "Routing request #" + std::to_string(request) + (brand.empty() ? "" : " of " + brand) + " is " +
+           (state == "DEADLINE" ? std::string("late") : state) + " since " + content.value("time", std::string()) +
+           ".\n\nReason: " + reason + "\n" +
            (link.empty() ? "" : "\nOpen it in the console: " + link + "\n");
   a.json.update({{"request", request}, {"state", state}, {"brand", brand}, {"reason", reason},
                  {"time", content.value("time", std::string())}, {"link", link}});

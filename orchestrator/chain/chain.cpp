@@ -151,6 +151,15 @@ void Chain::resume() {
 }
 
 std::size_t Chain::run_due(std::size_t limit) {
+  const auto now_ms = clock_.now_ms();
+  if (!deadlines_checked_ms_ || now_ms - *deadlines_checked_ms_ >= options_.deadline_check.count()) {
+    deadlines_checked_ms_ = now_ms;
+    try {
+      check_deadlines();
+    } catch (const std::exception& e) {
+      spdlog::error("chain: checking the deadlines failed: {}", e.what());
+    }
+  }
   auto ids = store_.due(clock_.now_ms(), limit);
   for (auto id : ids) advance(id);
   return ids.size();
@@ -201,12 +210,14 @@ bool Chain::step(std::int64_t id) {
       return account_of(*r) && plan(*r);
     case State::PLANNED:
     case State::SUBMITTED:
-    case State::CONFIRMED: {
+    case State::CONFIRMED:
+    case State::DEPARTED: {
       // Bound already, except a request stored before accounts existed: bound now, before any call.
       const auto* account = account_of(*r);
       if (!account) return false;
       if (r->state == State::PLANNED) return submit(*r, *account->amazon);
       if (r->state == State::SUBMITTED) return poll(*r, *account->amazon);
+      if (r->state == State::DEPARTED) return send_asn(*r, *account->amazon);
       return confirm(*r, *account->amazon);
     }
     default:
@@ -398,53 +409,6 @@ Chain::TransactionAnswer Chain::transaction_from_details(const ShipmentRecord& s
     return {"Processing", "shipment " + (shipment_status.empty() ? std::string("without a status") : shipment_status),
             nlohmann::json::array()};
   return {"Success", "shipment " + shipment_status + " (the lost transaction succeeded)", nlohmann::json::array()};
-}
-
-bool Chain::confirm(const RequestRecord& r, AmazonShipments& amazon) {
-  auto now_ms = clock_.now_ms();
-  bool missing = false;
-  for (const auto& s : store_.shipments(r.id)) {
-    if (!s.details.is_null()) continue;
-    try {
-      auto details = amazon.get_shipment_details(s.vendor_shipment_identifier);
-      if (details) {
-        store_.record_details(s.id, *details, options_.actor);
-        continue;
-      }
-    } catch (const std::exception& e) {
-      if (stopped_for_authorization(r, e)) return false;
-      if (retryable(e)) {
-        retry_later(r, "getShipmentDetails " + s.vendor_shipment_identifier, e);
-        return false;
-      }
-      store_.needs_attention(r.id, "getShipmentDetails " + s.vendor_shipment_identifier + " failed: " + e.what(),
-                             nullptr, options_.actor);
-      return false;
-    }
-    auto elapsed = std::chrono::milliseconds(now_ms - s.submitted_ms.value_or(now_ms));
-    if (elapsed >= options_.processing_escalates) {
-      store_.needs_attention(r.id,
-                             "Amazon shows no shipment " + s.vendor_shipment_identifier + " " +
-                                 std::to_string(std::chrono::duration_cast<std::chrono::minutes>(elapsed).count()) +
-                                 " min after submission (transaction " + s.transaction_id.value_or("unknown") + ")",
-                             {{"vendor_shipment_identifier", s.vendor_shipment_identifier},
-                              {"transaction_id", s.transaction_id ? nlohmann::json(*s.transaction_id) : nullptr}},
-                             options_.actor);
-      return false;
-    }
-    missing = true;
-  }
-  if (missing) {
-    store_.schedule(r.id, now_ms + backoff(options_.poll_initial, options_.poll_max, r.attempts).count(), true);
-    return false;
-  }
-  if (!closeout_) {
-    store_.schedule(r.id, std::nullopt);  // stays CONFIRMED: no close-out configured
-    return false;
-  }
-  store_.begin_closeout(r.id, options_.actor, "dispatching the close-out");
-  closeout_->dispatch(closeout_job(store_, r.id, false));
-  return false;
 }
 
 CloseoutJob Chain::closeout_job(Store& store, std::int64_t request_id, bool resumed) {

@@ -26,6 +26,16 @@ class AmazonShipments {
   virtual std::string submit_shipments(const nlohmann::json& body) = 0;
   virtual spapi::TransactionStatus get_transaction(const std::string& transaction_id) = 0;
   virtual std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier) = 0;
+  // The ASN (submitShipmentConfirmations); returns the transactionId. Amazons that cannot take one refuse it.
+  virtual std::string submit_shipment_confirmations(const nlohmann::json& body) {
+    (void)body;
+    throw spapi::SpapiError("submitShipmentConfirmations: not available from this Amazon", 501);
+  }
+  // The transport labels Amazon offers for a shipment (none: empty).
+  virtual std::vector<spapi::ShipmentLabel> get_shipment_labels(const std::string& vendor_shipment_identifier) {
+    (void)vendor_shipment_identifier;
+    return {};
+  }
 };
 
 class SpapiAmazon : public AmazonShipments {
@@ -35,6 +45,8 @@ class SpapiAmazon : public AmazonShipments {
   std::string submit_shipments(const nlohmann::json& body) override;
   spapi::TransactionStatus get_transaction(const std::string& transaction_id) override;
   std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier) override;
+  std::string submit_shipment_confirmations(const nlohmann::json& body) override;
+  std::vector<spapi::ShipmentLabel> get_shipment_labels(const std::string& vendor_shipment_identifier) override;
   spapi::VendorShipmentsClient& client() { return *client_; }
 
  private:
@@ -60,6 +72,17 @@ struct ChainOptions {
   // A submission whose answer was lost (a crash, a timeout) and that Amazon does not show yet is sent
   // again only this long after it was sent: a request still in flight would have arrived by then.
   std::chrono::milliseconds uncertain_grace{60000};
+  // After confirmation the shipment is followed (getShipmentDetails) until Amazon names the carrier and the
+  // pickup: first look after follow_poll_initial, doubling up to follow_poll_max (Amazon takes hours).
+  std::chrono::milliseconds follow_poll_initial{60000};
+  std::chrono::milliseconds follow_poll_max{1800000};
+  // Deadlines (chain/follow.cpp): a request not CONFIRMED this long before its ship window opens is late (an
+  // alert; one received later gets processing_escalates to be confirmed first); one not departed when its
+  // window closes is late and, once confirmed, NEEDS_ATTENTION. Looked at every deadline_check.
+  std::chrono::minutes confirm_before_window{24 * 60};
+  std::chrono::milliseconds deadline_check{60000};
+  // Told of each deadline raised (request id, text): serve wakes the alerts with it.
+  std::function<void(std::int64_t, const std::string&)> on_late;
 };
 
 using Extractor = std::function<intake::RoutingRequest(const std::string& raw_message)>;
@@ -85,6 +108,9 @@ class Chain {
   std::size_t run_due(std::size_t limit = 256);
   // Advances one request as far as it can go now (tests, and the worker).
   void advance(std::int64_t request_id);
+  // Raises the deadlines that passed (alerts, NEEDS_ATTENTION); run_due calls it every deadline_check.
+  // Returns how many were raised.
+  std::size_t check_deadlines();
   // How long until the next scheduled attempt (nullopt: nothing scheduled).
   std::optional<std::chrono::milliseconds> time_until_next();
 
@@ -100,7 +126,13 @@ class Chain {
   bool plan(const RequestRecord& r);
   bool submit(const RequestRecord& r, AmazonShipments& amazon);
   bool poll(const RequestRecord& r, AmazonShipments& amazon);
+  // chain/follow.cpp: CONFIRMED -> (carrier and pickup known) -> CLOSING_OUT; DEPARTED -> ASN -> DONE.
   bool confirm(const RequestRecord& r, AmazonShipments& amazon);
+  bool fetch_labels(const RequestRecord& r, const ShipmentRecord& s, AmazonShipments& amazon);
+  bool send_asn(const RequestRecord& r, AmazonShipments& amazon);
+  nlohmann::json asn_body(const ShipmentRecord& s, const Followup& f);
+  // A non-retryable SP-API failure of the follow-up or ASN: NEEDS_ATTENTION; a retryable one: retry later.
+  void follow_failed(const RequestRecord& r, const std::string& asked, const std::exception& e);
   // What Amazon says of a submitted shipment: Success, Failure (with errors), Processing, or Missing.
   struct TransactionAnswer {
     std::string status;
@@ -129,6 +161,8 @@ class Chain {
   ChainOptions options_;
   CloseoutStage* closeout_ = nullptr;
   std::set<std::int64_t> refused_;  // shipments whose last send Amazon refused outright (429): not uncertain
+  std::set<std::int64_t> asn_refused_;  // the same for ASNs
+  std::optional<std::int64_t> deadlines_checked_ms_;
 };
 
 }  // namespace dockhand::chain

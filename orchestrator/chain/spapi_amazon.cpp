@@ -15,4 +15,11 @@ std::optional<nlohmann::json> SpapiAmazon::get_shipment_details(const std::strin
   return client_->get_shipment_details(vendor_shipment_identifier);
 }
 
+std::string SpapiAmazon::submit_shipment_confirmations(const nlohmann::json& body) {
+  return client_->submit_shipment_confirmations(body);
+}
+std::vector<spapi::ShipmentLabel> SpapiAmazon::get_shipment_labels(const std::string& vendor_shipment_identifier) {
+  return client_->get_shipment_labels(vendor_shipment_identifier);
+}
+
 }  // namespace dockhand::chain

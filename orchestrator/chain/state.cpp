@@ -10,13 +10,14 @@
 namespace dockhand::chain {
 
 namespace {
-constexpr std::array<std::pair<State, std::string_view>, 14> kNames = {{
+constexpr std::array<std::pair<State, std::string_view>, 15> kNames = {{
     {State::RECEIVED, "RECEIVED"},
     {State::EXTRACTED, "EXTRACTED"},
     {State::PLANNED, "PLANNED"},
     {State::SUBMITTED, "SUBMITTED"},
     {State::CONFIRMED, "CONFIRMED"},
     {State::CLOSING_OUT, "CLOSING_OUT"},
+    {State::DEPARTED, "DEPARTED"},
     {State::DONE, "DONE"},
     {State::NEEDS_ATTENTION, "NEEDS_ATTENTION"},
     {State::REJECTED, "REJECTED"},

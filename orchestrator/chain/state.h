@@ -14,7 +14,8 @@ enum class State {
   SUBMITTED,        // every shipment has a transactionId (or Amazon already has it)
   CONFIRMED,        // Amazon said Success; shipment details (carrier, pickup, references) being fetched/stored
   CLOSING_OUT,      // close-out jobs dispatched (CloseoutStage)
-  DONE,             // close-out finished, references stored
+  DEPARTED,         // the freight left (OpShip's close-out, or an operator): the ASN is sent and followed
+  DONE,             // departed, Amazon accepted the ASN; close-out references stored
   NEEDS_ATTENTION,  // a human must look: reason + evidence
   REJECTED,         // Amazon said Failure: its errors are stored
   DUPLICATE,        // the same message (Message-ID or header hash) was already received
@@ -36,5 +37,13 @@ inline constexpr const char* submitted = "SUBMITTED";
 inline constexpr const char* confirmed = "CONFIRMED";
 inline constexpr const char* rejected = "REJECTED";
 }  // namespace shipment_state
+
+// States of a shipment's ASN (submitShipmentConfirmations) once it departed (chain/follow.cpp).
+namespace asn_state {
+inline constexpr const char* sending = "SENDING";  // marked before sending: a crash here is uncertain
+inline constexpr const char* sent = "SENT";        // Amazon has it (a transactionId, or seen Shipped)
+inline constexpr const char* accepted = "ACCEPTED";
+inline constexpr const char* rejected = "REJECTED";
+}  // namespace asn_state
 
 }  // namespace dockhand::chain

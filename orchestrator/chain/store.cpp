@@ -347,7 +347,7 @@ void Store::needs_attention(std::int64_t id, const std::string& reason, const nl
   WriteScope write(*this);
   transition_locked(id,
                     {State::RECEIVED, State::EXTRACTED, State::PLANNED, State::SUBMITTED, State::CONFIRMED,
-                     State::CLOSING_OUT},
+                     State::CLOSING_OUT, State::DEPARTED},
                     State::NEEDS_ATTENTION, actor, reason);
   db_->prepare("UPDATE requests SET reason = ?2, evidence = ?3 WHERE id = ?1")
       .bind(1, id)
@@ -364,16 +364,6 @@ void Store::begin_closeout(std::int64_t id, const std::string& actor, const std:
   transition_locked(id, {State::CONFIRMED}, State::CLOSING_OUT, actor, detail);
   tx.commit();
   detail::crash_point("CLOSING_OUT");
-}
-
-void Store::finish_closeout(std::int64_t id, const nlohmann::json& outputs, const std::string& actor,
-                            const std::string& detail) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  transition_locked(id, {State::CLOSING_OUT}, State::DONE, actor, detail.empty() ? outputs.dump() : detail);
-  db_->prepare("UPDATE requests SET outputs = ?2 WHERE id = ?1").bind(1, id).bind(2, outputs.dump()).run();
-  tx.commit();
 }
 
 void Store::bind_account(std::int64_t id, const std::string& account, const std::string& actor,
@@ -468,7 +458,7 @@ std::size_t Store::reschedule_unfinished(std::int64_t now_ms) {
   WriteScope write(*this);
   db_->prepare(
          "UPDATE requests SET next_attempt_ms = ?1 WHERE state IN ('RECEIVED', 'EXTRACTED', 'PLANNED', "
-         "'SUBMITTED', 'CONFIRMED')")
+         "'SUBMITTED', 'CONFIRMED', 'DEPARTED')")
       .bind(1, now_ms)
       .run();
   return static_cast<std::size_t>(db_->changes());

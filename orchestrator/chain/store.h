@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -63,6 +64,21 @@ struct ShipmentRecord {
   std::optional<std::int64_t> submitted_ms;  // when SUBMITTING was marked
   nlohmann::json errors;   // Amazon's errors when REJECTED
   nlohmann::json details;  // getShipmentDetails once CONFIRMED (null until fetched)
+};
+
+// What happened to a confirmed shipment after confirmation (store_followup.cpp, schema version 5): Amazon's
+// status as last seen, the labels kept, the departure and its ASN.
+struct Followup {
+  std::int64_t shipment_id = 0;
+  std::string amazon_status;  // currentShipmentStatus last seen ("" : not looked at since confirmation)
+  int labels = -1;            // labels kept as evidence; -1: not fetched yet
+  std::string departed_at;    // ISO-8601 UTC; "" : not departed
+  std::string departed_by;    // the actor that said so (fleet close-out, console:NAME, operator:USER)
+  std::string bol;            // the bill of lading (OpShip's, or the operator's)
+  std::string asn_state;      // asn_state::* ("" : not sent)
+  std::optional<std::string> asn_transaction_id;
+  std::optional<std::int64_t> asn_sent_ms;  // when SENDING was marked
+  nlohmann::json asn_errors;                // Amazon's errors when REJECTED
 };
 
 struct RequestRecord {
@@ -159,7 +175,8 @@ class Store {
   // user_version. A store written before stores were marked (no application_id, the store's tables) is read
   // as version 0 and adopted (marked) by the first read_write open.
   static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
-  static constexpr int kSchemaVersion = 4;  // 2: requests.account (issue 22); 3: alerts, 4: search_keys (issue 9)
+  // 2: requests.account (issue 22); 3: alerts, 4: search_keys (issue 9); 5: shipment_followup (issue 23)
+  static constexpr int kSchemaVersion = 5;
 
   Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
@@ -295,6 +312,39 @@ class Store {
   // would not. TransitionError when the request does not exist.
   std::optional<std::string> resubmit_refusal(std::int64_t id);
 
+  // --- following a confirmed shipment until it leaves, and its ASN (store_followup.cpp) ----------------------
+  // By shipment id; a shipment without a row yet has none (read as Followup{} by the caller).
+  std::map<std::int64_t, Followup> followups(std::int64_t request_id);
+  // Amazon's details of a CONFIRMED shipment, stored at each look. Event DETAILS the first time (crash point
+  // DETAILS), AMAZON_STATUS when currentShipmentStatus changed; nothing when the same. True when it changed.
+  bool record_followup_details(std::int64_t shipment_id, const nlohmann::json& details, const std::string& actor);
+  // The shipment's labels kept as evidence (name, bytes), and how many, in one transaction (event LABELS
+  // with `detail`; none when it is empty).
+  void record_labels(std::int64_t shipment_id, const std::vector<std::pair<std::string, std::string>>& files,
+                     const std::string& content_type, const std::string& actor, const std::string& detail);
+  // CONFIRMED, CLOSING_OUT or NEEDS_ATTENTION (with every shipment CONFIRMED) -> DEPARTED: the freight left.
+  // `bol`: a BOL for the shipments that have none yet ("" : none given). Refused (ActionRefused) when a
+  // shipment would be left without a BOL. `outputs`: the close-out's references (null: keep them).
+  void record_departure(std::int64_t id, const std::string& bol, const nlohmann::json& outputs,
+                        const std::string& actor, const std::string& detail);
+  // Why record_departure would refuse the request now; nullopt: it would not.
+  std::optional<std::string> departure_refusal(std::int64_t id, const std::string& bol);
+  // The ASN: marked SENDING before the call (event ASN_SENDING; a resend moves the send time to now)...
+  void mark_asn_sending(std::int64_t shipment_id, const std::string& actor, const std::string& detail);
+  // ... SENT with the transactionId (nullopt: found at Amazon after an uncertain send) (event ASN_SENT) ...
+  void record_asn_sent(std::int64_t shipment_id, const std::optional<std::string>& transaction_id,
+                       const std::string& actor, const std::string& detail);
+  // ... ACCEPTED (the request moves DEPARTED -> DONE once every shipment's is) or REJECTED (the request moves
+  // to NEEDS_ATTENTION with Amazon's errors: the freight is gone, a person must correct the ASN).
+  void record_asn_result(std::int64_t shipment_id, bool accepted, const nlohmann::json& errors,
+                         const std::string& actor, const std::string& detail);
+  // A deadline passed (chain/follow.cpp): event DEADLINE "late (KIND): detail", or, with `attention`, the request
+  // moves to NEEDS_ATTENTION with that reason. Once per request and kind; false when raised before.
+  bool raise_deadline(std::int64_t id, const std::string& kind, const std::string& detail, bool attention,
+                      const std::string& actor);
+  // Requests a deadline was raised for that are not finished (DONE, CANCELLED, RESOLVED, REJECTED).
+  std::set<std::int64_t> late_requests();
+
   // Message-ID, else "headers:" + SHA-256 of the headers without the trace headers a delivery adds
   // (Received, Return-Path, Delivered-To, X-Original-To).
   static std::string dedupe_key(const std::string& raw_message);
@@ -322,6 +372,10 @@ class Store {
   const Clock& clock_;
   std::optional<int> migrated_from_;
   bool has_account_ = true;  // false: a store from before accounts, read without migrating
+  bool has_followup_ = true;  // false: a store from before schema 5, read without migrating
+  void departure_locked(std::int64_t id, std::initializer_list<State> from, const std::string& bol,
+                        const nlohmann::json& outputs, const std::string& actor, const std::string& detail);
+  std::optional<std::string> departure_refusal_locked(std::int64_t id, const std::string& bol);
   std::unique_ptr<sqlite::Database> db_;
   std::recursive_mutex mutex_;
   StoreHealth health_;

@@ -221,7 +221,25 @@ CREATE TABLE IF NOT EXISTS alert_cursor (
 
 // Version 4 (issue 9): search_keys, what the console finds requests by (search_keys.h).
 void to_version_4(sqlite::Database& db) { detail::add_search_keys(db); }
-const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3, to_version_4};
+// Version 5 (issue 23): what happened to each confirmed shipment after confirmation: Amazon's status, its
+// labels, the departure (BOL) and the ASN (store_followup.cpp).
+void to_version_5(sqlite::Database& db) {
+  db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS shipment_followup (
+  shipment           INTEGER PRIMARY KEY REFERENCES shipments(id),
+  amazon_status      TEXT NOT NULL DEFAULT '',
+  labels             INTEGER NOT NULL DEFAULT -1,
+  departed_at        TEXT NOT NULL DEFAULT '',
+  departed_by        TEXT NOT NULL DEFAULT '',
+  bol                TEXT NOT NULL DEFAULT '',
+  asn_state          TEXT NOT NULL DEFAULT '',
+  asn_transaction_id TEXT,
+  asn_sent_ms        INTEGER,
+  asn_errors         TEXT
+);
+)sql");
+}
+const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3, to_version_4, to_version_5};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {
@@ -292,6 +310,10 @@ Store::Store(const std::string& path, const Clock& clock, StoreAccess access) : 
   if (identify(*db_, path).kind == Identity::empty)
     throw StoreFormatError(path + " is an empty SQLite file, not a Dockhand store yet (serve makes the store)");
   has_account_ = has_column(*db_, "requests", "account");
+  {
+    auto t = db_->prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'shipment_followup'");
+    has_followup_ = t.step();
+  }
 }
 
 void Store::open_for_writing() {

@@ -20,7 +20,8 @@ std::string with_comment(const std::string& what, const std::string& comment) {
 }
 
 bool is_stage(const std::string& step) {
-  for (auto s : {State::RECEIVED, State::EXTRACTED, State::PLANNED, State::SUBMITTED, State::CONFIRMED, State::CLOSING_OUT})
+  for (auto s : {State::RECEIVED, State::EXTRACTED, State::PLANNED, State::SUBMITTED, State::CONFIRMED, State::CLOSING_OUT,
+                 State::DEPARTED})
     if (step == to_string(s)) return true;
   return false;
 }
@@ -42,6 +43,8 @@ std::string sent_shipment(sqlite::Database& db, std::int64_t id) {
 
 std::optional<State> Store::retry_target_locked(std::int64_t id, const RequestRecord& r) {
   if (r.state != State::NEEDS_ATTENTION) return std::nullopt;
+  // Amazon refused the ASN of freight that left: sending it again changes nothing; a person corrects it.
+  if (r.evidence.is_object() && r.evidence.value("stage", std::string()) == "asn") return std::nullopt;
   // Stopped for an account problem: where the chain said it stopped (chain/accounts.h).
   if (r.evidence.is_object() && r.evidence.contains("resume_state") && r.evidence["resume_state"].is_string())
     if (auto s = state_from_string(r.evidence["resume_state"].get<std::string>()); s && !is_final(*s)) return s;
@@ -63,8 +66,15 @@ std::optional<State> Store::retry_target_locked(std::int64_t id, const RequestRe
 std::vector<std::string> Store::operator_actions(std::int64_t id) {
   std::lock_guard lock(mutex_);
   auto r = request(id);
-  if (!r || (r->state != State::NEEDS_ATTENTION && r->state != State::REJECTED)) return {};
+  if (!r) return {};
+  // The freight left (OpShip, or a person saw the truck go): allowed with a BOL once Amazon confirmed.
+  const bool can_depart = !departure_refusal_locked(id, "BOL-GIVEN");
+  if (r->state != State::NEEDS_ATTENTION && r->state != State::REJECTED) {
+    if (can_depart) return {"depart"};
+    return {};
+  }
   std::vector<std::string> actions;
+  if (can_depart) actions.push_back("depart");
   if (retry_target_locked(id, *r)) actions.push_back("retry");
   actions.push_back("cancel");
   if (sent_shipment(*db_, id).empty()) actions.push_back("resubmit");

@@ -129,7 +129,7 @@ std::vector<std::int64_t> Store::due(std::int64_t now_ms, std::size_t limit) {
   std::lock_guard lock(mutex_);
   auto q = db_->prepare(
       "SELECT id FROM requests WHERE next_attempt_ms IS NOT NULL AND next_attempt_ms <= ?1 "
-      "ORDER BY state IN ('SUBMITTED', 'CONFIRMED'), next_attempt_ms, id LIMIT ?2");
+      "ORDER BY state IN ('SUBMITTED', 'CONFIRMED', 'DEPARTED'), next_attempt_ms, id LIMIT ?2");
   q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
   std::vector<std::int64_t> out;
   while (q.step()) out.push_back(q.integer(0));

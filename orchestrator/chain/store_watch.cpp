@@ -25,7 +25,8 @@ std::optional<std::int64_t> iso_to_ms(const std::string& text) {
   return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + ms;
 }
 
-const char* const kAlertStates = "('NEEDS_ATTENTION', 'REJECTED')";
+// A DEADLINE event (chain/follow.cpp: a request late) is alerted like a state a person must look at.
+const char* const kAlertStates = "('NEEDS_ATTENTION', 'REJECTED', 'DEADLINE')";
 
 }  // namespace
 

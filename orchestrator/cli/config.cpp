@@ -266,10 +266,16 @@ OrchestratorConfig config_from_json(const json& document, const fs::path& base_d
     ch.duration("processing_counts_as_success_min", c.chain.processing_counts_as_success, 1, 24 * 60);
     ch.duration("processing_escalates_min", c.chain.processing_escalates, 1, 7 * 24 * 60);
     ch.duration("uncertain_grace_ms", c.chain.uncertain_grace, 0, 24LL * 3600000);
+    ch.duration("follow_poll_initial_ms", c.chain.follow_poll_initial, 1, 24LL * 3600000);
+    ch.duration("follow_poll_max_ms", c.chain.follow_poll_max, 1, 24LL * 3600000);
+    ch.duration("confirm_before_window_min", c.chain.confirm_before_window, 0, 30 * 24 * 60);
+    ch.duration("deadline_check_ms", c.chain.deadline_check, 0, 24LL * 3600000);
     ch.integer("batch", c.chain_batch, 1, 10000);
     ch.string("actor", c.chain.actor);
     ch.finish();
     if (c.chain.poll_max < c.chain.poll_initial) throw ConfigError("chain.poll_max_ms is below chain.poll_initial_ms");
+    if (c.chain.follow_poll_max < c.chain.follow_poll_initial)
+      throw ConfigError("chain.follow_poll_max_ms is below chain.follow_poll_initial_ms");
     if (c.chain.retry_max < c.chain.retry_initial)
       throw ConfigError("chain.retry_max_ms is below chain.retry_initial_ms");
     if (c.chain.processing_escalates <= c.chain.processing_counts_as_success)
@@ -520,6 +526,10 @@ json default_config_json() {
         {"processing_counts_as_success_min", d.chain.processing_counts_as_success.count()},
         {"processing_escalates_min", d.chain.processing_escalates.count()},
         {"uncertain_grace_ms", d.chain.uncertain_grace.count()},
+        {"follow_poll_initial_ms", d.chain.follow_poll_initial.count()},
+        {"follow_poll_max_ms", d.chain.follow_poll_max.count()},
+        {"confirm_before_window_min", d.chain.confirm_before_window.count()},
+        {"deadline_check_ms", d.chain.deadline_check.count()},
         {"batch", d.chain_batch},
         {"actor", d.chain.actor}}},
       {"logging", {{"level", d.logging.level}, {"format", d.logging.format}, {"file", nullptr}}},

@@ -305,9 +305,14 @@ int run_serve(const std::vector<std::string>& args) {
     return 1;
   }
   auto extract_options = config.intake;
+  auto chain_options = config.chain;
+  // A deadline raised (a request late) is an event, not a transition: it wakes the alerts itself.
+  chain_options.on_late = [&alerter](std::int64_t, const std::string&) {
+    if (alerter) alerter->wake();
+  };
   chain::Chain chain(*store, clock, [extract_options](const std::string& raw) {
     return intake::extract(raw, extract_options);
-  }, *orders, rules, accounts, config.chain);
+  }, *orders, rules, accounts, chain_options);
 
   // ---- THE WEBSITE AUTHORIZATION WORKFLOW (spapi.authorization) -----------------------------------------
   // A brand authorizes the application in its browser; the new refresh token goes to the account's secret

@@ -11,8 +11,11 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <set>
 #include <memory>
 #include <thread>
 
@@ -26,7 +29,8 @@ const char* kHelp =
     "                                    [--brand BRAND] [--counts] [--json] [--verbose]\n"
     "                                    [--follow [--until-done N] [--timeout S]]\n"
     "\n"
-    "Without ID: one line per routing request, newest first: id, when it was received, vendor, brand (the\n"
+    "Without ID: one line per routing request, late ones first (LATE: a deadline passed), then newest\n"
+    "first: id, when it was received, vendor, brand (the\n"
     "account whose Amazon authorization it runs under), POs, state,\n"
     "age, and what happens next (for NEEDS_ATTENTION, REJECTED and QUARANTINED: the reason a person must\n"
     "read). With ID (12 or #12): that request in full: its shipments with Amazon's answers, the extracted\n"
@@ -41,6 +45,7 @@ const char* kHelp =
     "  --counts       the number of requests per brand and state, instead of the requests\n"
     "  --json         JSON for programs (numbers and booleans as such), instead of text\n"
     "  --verbose      the timeline with every event (agents' step progress, dispatches, bookkeeping)\n"
+    "  --save-files DIR with ID: write the request's files (Amazon's labels, screenshots) into DIR\n"
     "  --follow       print each step as it happens, one line each (every request; waits for the store)\n"
     "  --until-done N with --follow: stop once N requests are DONE (exit 0), or as soon as one is\n"
     "                 NEEDS_ATTENTION, REJECTED or QUARANTINED (exit 1, with its reason)\n"
@@ -52,7 +57,8 @@ const char* kHelp =
 std::vector<std::string> state_names() {
   std::vector<std::string> names;
   for (auto s : {chain::State::RECEIVED, chain::State::EXTRACTED, chain::State::PLANNED, chain::State::SUBMITTED,
-                 chain::State::CONFIRMED, chain::State::CLOSING_OUT, chain::State::DONE, chain::State::NEEDS_ATTENTION,
+                 chain::State::CONFIRMED, chain::State::CLOSING_OUT, chain::State::DEPARTED, chain::State::DONE,
+                 chain::State::NEEDS_ATTENTION,
                  chain::State::REJECTED, chain::State::DUPLICATE, chain::State::OTHER, chain::State::QUARANTINED,
                  chain::State::CANCELLED, chain::State::RESOLVED})
     names.emplace_back(chain::to_string(s));
@@ -116,7 +122,7 @@ int follow(const std::string& store_path, std::size_t until_done, double timeout
   }
 }
 
-json shipment_json(const chain::ShipmentRecord& s) {
+json shipment_json(const chain::ShipmentRecord& s, const std::map<std::int64_t, chain::Followup>& followups) {
   json j = {{"vendor_shipment_identifier", s.vendor_shipment_identifier},
             {"state", s.state},
             {"destination_fc", s.planned.destination_fc},
@@ -133,11 +139,23 @@ json shipment_json(const chain::ShipmentRecord& s) {
     j["carrier"] = carrier.value("name", carrier.value("code", std::string()));
     j["pickup"] = pickup.value("scheduledPickUp", pickup.value("requestedPickUp", json()));
     j["amazon_reference"] = s.details.value("buyerReferenceNumber", carrier.value("shipmentReferenceNumber", std::string()));
+    j["amazon_status"] = s.details.value("currentShipmentStatus", std::string());
+  }
+  if (auto f = followups.find(s.id); f != followups.end()) {
+    const auto& x = f->second;
+    if (x.labels >= 0) j["labels"] = x.labels;
+    if (!x.departed_at.empty()) j["departed"] = {{"at", x.departed_at}, {"by", x.departed_by}};
+    if (!x.bol.empty()) j["bol"] = x.bol;
+    if (!x.asn_state.empty()) {
+      j["asn"] = {{"state", x.asn_state}, {"transaction_id", x.asn_transaction_id ? json(*x.asn_transaction_id) : json()}};
+      if (!x.asn_errors.is_null()) j["asn"]["errors"] = x.asn_errors;
+    }
   }
   return j;
 }
 
-json request_json(chain::Store& store, const chain::RequestRecord& r, bool full, std::int64_t now_ms) {
+json request_json(chain::Store& store, const chain::RequestRecord& r, bool full, std::int64_t now_ms,
+                  const std::set<std::int64_t>& late) {
   auto x = cli::summarize_extracted(r.extracted);
   json j = {{"id", r.id},
             {"state", std::string(chain::to_string(r.state))},
@@ -151,17 +169,24 @@ json request_json(chain::Store& store, const chain::RequestRecord& r, bool full,
             {"attempts", r.attempts},
             {"account", r.account.empty() ? json() : json(r.account)}};
   if (!r.reason.empty()) j["reason"] = r.reason;
+  if (late.count(r.id)) j["late"] = true;
   if (!r.last_error.empty()) j["last_error"] = r.last_error;
   if (r.duplicate_of) j["duplicate_of"] = *r.duplicate_of;
   j["next_attempt_ms"] = r.next_attempt_ms ? json(*r.next_attempt_ms) : json();
   json shipments = json::array();
-  for (const auto& s : store.shipments(r.id)) shipments.push_back(shipment_json(s));
+  const auto followups = store.followups(r.id);
+  for (const auto& s : store.shipments(r.id)) shipments.push_back(shipment_json(s, followups));
   j["shipments"] = shipments;
   if (r.outputs.is_object()) j["outputs"] = r.outputs;
   if (full) {
     j["extracted"] = r.extracted;
     j["findings"] = r.findings;
     j["evidence"] = r.evidence;
+    // The files kept with the request: Amazon's labels (printable PDFs) and the close-out's screenshots.
+    json files = json::array();
+    for (const auto& e : store.evidence_of(r.id))
+      files.push_back({{"id", e.id}, {"name", e.name}, {"content_type", e.content_type}, {"size", e.size}, {"time", e.time}});
+    j["files"] = files;
     json events = json::array();
     for (const auto& e : store.events(r.id))
       events.push_back({{"time", e.time}, {"actor", e.actor}, {"step", e.step}, {"detail", cli::typed_detail(e)}});
@@ -211,7 +236,8 @@ void print_table(const std::vector<json>& rows, std::int64_t now_ms) {
     if (next.size() > 70) next = next.substr(0, 67) + "...";
     cells.push_back({"#" + std::to_string(r["id"].get<std::int64_t>()), received,
                      r["vendor"].is_string() ? r["vendor"].get<std::string>() : "-",
-                     r["account"].is_string() ? r["account"].get<std::string>() : "-", std::to_string(r["pos"].size()), str(r, "state"), age(iso_to_ms(str(r, "received_at")), now_ms),
+                     r["account"].is_string() ? r["account"].get<std::string>() : "-", std::to_string(r["pos"].size()),
+                     str(r, "state") + (r.value("late", false) ? " LATE" : ""), age(iso_to_ms(str(r, "received_at")), now_ms),
                      next});
   }
   std::vector<std::size_t> width(cells[0].size(), 0);
@@ -254,7 +280,14 @@ void print_request(chain::Store& store, const json& r, bool verbose) {
               << cli::count(s["pallets"].get<int>(), "pallet");
     if (s["transaction_id"].is_string()) std::cout << ", transaction " << str(s, "transaction_id");
     if (s.contains("carrier")) std::cout << ", carrier " << str(s, "carrier") << ", pickup " << str(s, "pickup");
+    if (s.contains("amazon_status")) std::cout << ", Amazon: " << str(s, "amazon_status");
     std::cout << "\n";
+    if (s.contains("departed"))
+      std::cout << "      departed " << str(s["departed"], "at") << " (" << str(s["departed"], "by") << "), BOL "
+                << (s.contains("bol") ? str(s, "bol") : std::string("none")) << "\n";
+    if (s.contains("asn"))
+      std::cout << "      ASN " << str(s["asn"], "state")
+                << (s["asn"]["transaction_id"].is_string() ? ", transaction " + str(s["asn"], "transaction_id") : "") << "\n";
     if (s.contains("amazon_errors"))
       for (const auto& e : s["amazon_errors"]) {
         std::cout << "      Amazon error " << e.value("code", "?") << ": " << e.value("message", "");
@@ -270,6 +303,12 @@ void print_request(chain::Store& store, const json& r, bool verbose) {
         std::cout << ", PO " << po << " PT reference " << (ref.is_string() ? ref.get<std::string>() : "?");
       std::cout << "\n";
     }
+  if (r.value("late", false)) std::cout << "    LATE: a deadline passed (see the timeline)\n";
+  for (const auto& f : r.value("files", json::array()))
+    std::cout << "    file #" << f["id"].get<std::int64_t>() << " " << str(f, "name") << " (" << str(f, "content_type") << ", "
+              << f["size"].get<std::int64_t>() << " bytes)\n";
+  if (r.contains("files") && !r["files"].empty())
+    std::cout << "    (status " << r["id"].get<std::int64_t>() << " --save-files DIR writes them out, to print)\n";
   if (r.contains("message_id") && r["message_id"].is_string()) std::cout << "    Message-ID: " << str(r, "message_id") << "\n";
   if (verbose) {
     if (!r["extracted"].is_null()) std::cout << "    extracted: " << r["extracted"].dump() << "\n";
@@ -321,7 +360,7 @@ int print_counts(const std::vector<chain::RequestRecord>& requests, bool as_json
 }
 
 int run_status(const std::vector<std::string>& args) {
-  std::string store_path, config_file, state_filter, id_text, brand_filter;
+  std::string store_path, config_file, state_filter, id_text, brand_filter, save_files;
   bool counts = false;
   std::size_t last = 20, until_done = 0;
   double timeout_s = 0;
@@ -344,11 +383,13 @@ int run_status(const std::vector<std::string>& args) {
   app.add_flag("--json", as_json);
   app.add_flag("--verbose,-v", verbose);
   app.add_flag("--follow", follow_events);
+  app.add_option("--save-files", save_files);
   app.add_option("--until-done", until_done)->check(cli::whole_number("a number of requests", "--until-done 3", 1));
   app.add_option("--timeout", timeout_s)->check(cli::seconds("--timeout 300"));
   if (auto code = cli::parse(app, args, kHelp)) return *code;
   if (!store_path.empty() && !config_file.empty())
     throw cli::UsageError("--store and --config both say where the store is: give one");
+  if (!save_files.empty() && id_text.empty()) throw cli::UsageError("--save-files goes with a request ID (status 12 --save-files DIR)");
   if ((until_done || timeout_s > 0) && !follow_events)
     throw cli::UsageError(std::string(until_done ? "--until-done" : "--timeout") + " goes with --follow");
   if (store_path.empty()) {
@@ -380,7 +421,23 @@ int run_status(const std::vector<std::string>& args) {
                 << cli::count(static_cast<long long>(store.count_requests()), "request") << ")\n";
       return cli::exit_code::failed;
     }
-    auto j = request_json(store, *r, true, now_ms);
+    auto j = request_json(store, *r, true, now_ms, store.late_requests());
+    if (!save_files.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(save_files, ec);
+      for (const auto& e : store.evidence_of(id)) {
+        auto bytes = store.evidence_bytes(id, e.id);
+        const auto name = std::filesystem::path(e.name).filename();  // never outside DIR
+        if (!bytes || name.empty()) continue;
+        std::ofstream out(std::filesystem::path(save_files) / name, std::ios::binary);
+        out.write(bytes->second.data(), static_cast<std::streamsize>(bytes->second.size()));
+        if (!out) {
+          std::cerr << "status: cannot write " << (std::filesystem::path(save_files) / name).string() << "\n";
+          return cli::exit_code::failed;
+        }
+        (as_json ? std::cerr : std::cout) << "saved " << (std::filesystem::path(save_files) / name).string() << "\n";
+      }
+    }
     if (as_json) std::cout << j.dump(2) << "\n";
     else print_request(store, j, verbose);
     return cli::exit_code::ok;
@@ -394,9 +451,12 @@ int run_status(const std::vector<std::string>& args) {
       matching.push_back(std::move(*it));
   if (counts) return print_counts(matching, as_json);
   const std::size_t total = matching.size();
+  // Late requests (a deadline passed) first, newest first among them.
+  const auto late = store.late_requests();
+  std::stable_partition(matching.begin(), matching.end(), [&](const chain::RequestRecord& r) { return late.count(r.id) > 0; });
   if (last && matching.size() > last) matching.resize(last);
   std::vector<json> rows;
-  for (const auto& r : matching) rows.push_back(request_json(store, r, false, now_ms));
+  for (const auto& r : matching) rows.push_back(request_json(store, r, false, now_ms, late));
   if (as_json) {
     std::cout << json(rows).dump(2) << "\n";
     return cli::exit_code::ok;

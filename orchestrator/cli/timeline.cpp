@@ -106,6 +106,11 @@ std::optional<std::string> narrate(const chain::Event& e, chain::Store& store, b
   if (s == "JOB_RETRY" || s == "JOB_REQUEUED" || s == "AGENT_LOST" || s == "RETRY")
     return with_detail(s == "RETRY" ? "retrying:" : s == "AGENT_LOST" ? "agent lost:" : "close-out job retried:");
   if (s == "DONE") return with_detail("DONE");
+  if (s == "AMAZON_STATUS") return with_detail("Amazon:");
+  if (s == "LABELS") return with_detail("labels:");
+  if (s == "DEPARTED") return with_detail("DEPARTED:");
+  if (s == "ASN_SENT") return with_detail("ASN sent:");
+  if (s == "DEADLINE") return with_detail("LATE:");
   if (s == "NEEDS_ATTENTION") return with_detail("NEEDS_ATTENTION:");
   if (s == "REJECTED") return with_detail("REJECTED:");
   if (s == "CANCELLED") return with_detail("CANCELLED by " + e.actor + ":");
@@ -113,7 +118,8 @@ std::optional<std::string> narrate(const chain::Event& e, chain::Store& store, b
   // Bookkeeping a person does not need to follow the request: shown with --verbose only.
   static const std::set<std::string> detail_only = {"PLANNED",  "SUBMITTING",  "SHIPMENT_SUBMITTED", "SHIPMENT_CONFIRMED",
                                                     "CONFIRMED", "CLOSING_OUT", "CLOSEOUT_PLAN", "JOB_DISPATCHED",
-                                                    "JOB_PROGRESS", "EVIDENCE", "RESUBMIT"};
+                                                    "JOB_PROGRESS", "EVIDENCE", "RESUBMIT", "ASN_SENDING",
+                                                    "ASN_RESEND", "ASN_ACCEPTED"};
   if (detail_only.count(s) && !verbose) return std::nullopt;
   return with_detail(s);
 }
@@ -137,8 +143,11 @@ std::string next_step(const chain::RequestRecord& r, std::int64_t now_ms) {
     case State::EXTRACTED: return "plan the shipments" + retry;
     case State::PLANNED: return "submit to Amazon" + retry;
     case State::SUBMITTED: return "wait for Amazon to confirm" + retry;
-    case State::CONFIRMED: return "close-out by the agents (when serve has a fleet)" + retry;
+    case State::CONFIRMED:
+      return (r.next_attempt_ms ? "wait for Amazon's carrier and pickup, then the close-out by the agents"
+                                : "the close-out by the agents (when serve has a fleet), or mark it departed") + retry;
     case State::CLOSING_OUT: return "agents close it out in the ERP and OpShip";
+    case State::DEPARTED: return "send the ASN to Amazon and wait for it to be accepted" + retry;
     case State::DONE: return "-";
     case State::NEEDS_ATTENTION: return "a person: " + r.reason;
     case State::REJECTED: return "a person: " + r.reason;

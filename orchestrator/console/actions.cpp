@@ -127,6 +127,21 @@ void add_action_routes(httplib::Server& server, Context& context) {
     });
   });
 
+  // The freight left: the chain sends the ASN (docs/console.md). {"bol": "...", "comment": "..."}; the BOL is
+  // needed only for a shipment OpShip's close-out gave none.
+  server.Post(R"(/api/requests/(\d+)/depart)", [&context](const httplib::Request& req, httplib::Response& res) {
+    auto body = body_object(req, res);
+    if (!body) return;
+    auto comment = text_field(*body, "comment", false, res);
+    auto bol = comment ? text_field(*body, "bol", false, res) : std::nullopt;
+    if (!comment || !bol) return;
+    act(context, req, res, "marked departed", [&](std::int64_t id, const std::string& actor) -> std::optional<chain::State> {
+      context.options.store->record_departure(id, *bol, nullptr, actor,
+                                              "departed (marked by the operator)" + (comment->empty() ? "" : ": " + *comment));
+      return chain::State::DEPARTED;
+    });
+  });
+
   for (auto [path, to] : {std::pair{R"(/api/requests/(\d+)/cancel)", chain::State::CANCELLED},
                           std::pair{R"(/api/requests/(\d+)/resolve)", chain::State::RESOLVED}}) {
     server.Post(path, [&context, to = to](const httplib::Request& req, httplib::Response& res) {

@@ -126,6 +126,19 @@ std::string vendor_shipment_identifier(const std::string& vendor_code, const std
 Plan plan(const intake::RoutingRequest& request, const OrderDatabase& orders, const Rules& rules,
           std::chrono::system_clock::time_point now);
 
+// ---- ASN ------------------------------------------------------------------------------------------------
+// What is known when a shipment departs: the bill of lading it left with, when, and Amazon's details of it
+// (getShipmentDetails: carrier SCAC and PRO number, buyerReferenceNumber).
+struct Departure {
+  std::string bol;
+  std::chrono::system_clock::time_point shipped_at;
+  nlohmann::json amazon_details;
+};
+// One ShipmentConfirmation of Amazon's model (submitShipmentConfirmations) for a departed shipment: its items,
+// cartons and pallets from the warehouse order data. PretenderError when a PO is no longer in the order data.
+nlohmann::json shipment_confirmation(const PlannedShipment& shipment, const OrderDatabase& orders,
+                                     const Departure& departure, std::chrono::system_clock::time_point now);
+
 // Helpers shared with chain/.
 std::string sha256_hex(std::string_view bytes);
 std::string iso_timestamp(std::chrono::system_clock::time_point t);  // 2026-11-24T10:00:00Z

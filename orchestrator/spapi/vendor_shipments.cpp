@@ -15,13 +15,15 @@
 namespace dockhand::spapi {
 namespace {
 
-enum class Operation { SubmitShipments, GetShipmentDetails, GetTransaction };
+enum class Operation { SubmitShipments, GetShipmentDetails, GetTransaction, SubmitShipmentConfirmations, GetShipmentLabels };
 
 const char* name_of(Operation op) {
   switch (op) {
     case Operation::SubmitShipments: return "submitShipments";
     case Operation::GetShipmentDetails: return "getShipmentDetails";
     case Operation::GetTransaction: return "getTransaction";
+    case Operation::SubmitShipmentConfirmations: return "submitShipmentConfirmations";
+    case Operation::GetShipmentLabels: return "getShipmentLabels";
   }
   return "?";
 }
@@ -73,6 +75,8 @@ struct VendorShipmentsClient::Impl {
         submit_bucket(10, 10),
         details_bucket(10, 10),
         transaction_bucket(10, 20),
+        confirmations_bucket(10, 10),
+        labels_bucket(10, 10),
         rng(std::random_device{}()) {
     if (config.max_retries < 0) throw std::invalid_argument("SP-API max_retries must be >= 0");
   }
@@ -81,6 +85,8 @@ struct VendorShipmentsClient::Impl {
     switch (op) {
       case Operation::SubmitShipments: return submit_bucket;
       case Operation::GetShipmentDetails: return details_bucket;
+      case Operation::SubmitShipmentConfirmations: return confirmations_bucket;
+      case Operation::GetShipmentLabels: return labels_bucket;
       default: return transaction_bucket;
     }
   }
@@ -253,7 +259,7 @@ struct VendorShipmentsClient::Impl {
   HttpTransport transport;
   Redactor redact;
   LwaTokenProvider lwa;
-  TokenBucket submit_bucket, details_bucket, transaction_bucket;
+  TokenBucket submit_bucket, details_bucket, transaction_bucket, confirmations_bucket, labels_bucket;
   std::mutex rng_mutex;
   std::mt19937_64 rng;
 };
@@ -317,6 +323,93 @@ std::optional<nlohmann::json> VendorShipmentsClient::get_shipment_details(const 
       if (s.is_object() && s.value("vendorShipmentIdentifier", std::string()) == vendor_shipment_identifier) return s;
   }
   return std::nullopt;
+}
+
+std::string VendorShipmentsClient::submit_shipment_confirmations(const nlohmann::json& body) {
+  if (!body.is_object() || !body.contains("shipmentConfirmations") || !body["shipmentConfirmations"].is_array() ||
+      body["shipmentConfirmations"].empty())
+    throw SpapiError("submitShipmentConfirmations: the body must be {\"shipmentConfirmations\": [...]} with at least one",
+                     400);
+  auto response = impl_->call(Operation::SubmitShipmentConfirmations, "POST", "/vendor/shipping/v1/shipmentConfirmations",
+                              body.dump(), false);
+  auto parsed = impl_->parse_json(response, "submitShipmentConfirmations");
+  if (!parsed.is_object() || !parsed.contains("payload") || !parsed["payload"].is_object() ||
+      !parsed["payload"].contains("transactionId") || !parsed["payload"]["transactionId"].is_string()) {
+    // Taken but nothing to follow: the chain treats it like an answer lost (asks Amazon before sending again).
+    SpapiError error("submitShipmentConfirmations: HTTP " + std::to_string(response.status) +
+                         " without payload.transactionId",
+                     static_cast<int>(response.status));
+    error.uncertain = true;
+    throw error;
+  }
+  const auto id = parsed["payload"]["transactionId"].get<std::string>();
+  spdlog::info("spapi: submitShipmentConfirmations accepted {} confirmation(s), transactionId {}",
+               body["shipmentConfirmations"].size(), id);
+  return id;
+}
+
+std::vector<ShipmentLabel> VendorShipmentsClient::get_shipment_labels(const std::string& vendor_shipment_identifier) {
+  if (vendor_shipment_identifier.empty()) throw SpapiError("getShipmentLabels: empty vendorShipmentIdentifier", 400);
+  auto response = impl_->call(Operation::GetShipmentLabels, "GET",
+                              "/vendor/shipping/v1/transportLabels?vendorShipmentIdentifier=" +
+                                  query_escape(vendor_shipment_identifier),
+                              "", true);
+  auto parsed = impl_->parse_json(response, "getShipmentLabels");
+  if (!parsed.is_object() || !parsed.contains("payload") || !parsed["payload"].is_object())
+    throw SpapiError("getShipmentLabels " + vendor_shipment_identifier + ": response has no payload", 502);
+  std::vector<ShipmentLabel> labels;
+  const auto transport = parsed["payload"].value("transportLabels", nlohmann::json::array());
+  for (const auto& t : transport) {
+    if (!t.is_object()) continue;
+    for (const auto& d : t.value("labelData", nlohmann::json::array())) {
+      if (!d.is_object() || !d.contains("label") || !d["label"].is_string()) continue;
+      ShipmentLabel label;
+      label.sequence = d.value("labelSequenceNumber", static_cast<int>(labels.size()) + 1);
+      label.format = d.value("labelFormat", std::string("PDF"));
+      label.carrier_code = d.value("carrierCode", std::string());
+      label.tracking_id = d.value("trackingId", std::string());
+      auto bytes = base64_decode(d["label"].get<std::string>());
+      if (!bytes)
+        throw SpapiError("getShipmentLabels " + vendor_shipment_identifier + ": label " +
+                             std::to_string(label.sequence) + " is not base64",
+                         502);
+      label.bytes = std::move(*bytes);
+      labels.push_back(std::move(label));
+    }
+  }
+  return labels;
+}
+
+std::optional<std::string> base64_decode(const std::string& text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  bool padding = false;
+  for (char c : text) {
+    if (c == '\r' || c == '\n' || c == ' ' || c == '\t') continue;
+    if (c == '=') {
+      padding = true;
+      continue;
+    }
+    const int v = value(c);
+    if (v < 0 || padding) return std::nullopt;  // a foreign character, or data after the padding
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  if (bits >= 6) return std::nullopt;  // a lone trailing character cannot be a byte
+  return out;
 }
 
 void VendorShipmentsClient::check_access() {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dockhand::spapi {
 
@@ -69,6 +70,14 @@ struct TransactionStatus {
   nlohmann::json errors = nlohmann::json::array();  // Amazon's ErrorList on Failure
 };
 
+// One transport label from getShipmentLabels, decoded (the model sends it base64-encoded).
+struct ShipmentLabel {
+  int sequence = 0;
+  std::string format;  // "PDF"
+  std::string carrier_code, tracking_id;
+  std::string bytes;   // the printable file
+};
+
 class VendorShipmentsClient {
  public:
   explicit VendorShipmentsClient(SpapiConfig config);
@@ -83,6 +92,13 @@ class VendorShipmentsClient {
   // GET /vendor/shipping/v1/shipments?vendorShipmentIdentifier=... ; the shipment, or nullopt if Amazon
   // has none with that identifier (used to resolve an uncertain submission).
   std::optional<nlohmann::json> get_shipment_details(const std::string& vendor_shipment_identifier);
+  // submitShipmentConfirmations (the ASN): POST /vendor/shipping/v1/shipmentConfirmations with
+  // {"shipmentConfirmations":[...]}. Returns the transactionId (followed with get_transaction). Never
+  // repeated by the client: an answer lost after sending is SpapiError with uncertain (or status 0).
+  std::string submit_shipment_confirmations(const nlohmann::json& body);
+  // GET /vendor/shipping/v1/transportLabels?vendorShipmentIdentifier=... : the labels Amazon offers for the
+  // shipment (none: an empty list).
+  std::vector<ShipmentLabel> get_shipment_labels(const std::string& vendor_shipment_identifier);
   // One harmless read (getShipmentDetails with limit=1): proves the token exchange works and the
   // authorization covers the Vendor Shipments API. Throws SpapiError (authorization_refused() for a revoked
   // token or a missing role).
@@ -101,6 +117,8 @@ class VendorShipmentsClient {
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
 // A decimal string as the model's Decimal wants it (no exponent, no trailing zeros), e.g. 340.5 -> "340.5".
 std::string decimal_string(double value, int max_decimals = 2);
+// Standard or URL-safe base64, line breaks allowed; nullopt when it is not base64.
+std::optional<std::string> base64_decode(const std::string& text);
 // The base URL requests go to: config.endpoint if set, else the regional (or sandbox) host.
 // Throws std::invalid_argument for an unknown region.
 std::string base_url(const SpapiConfig& config);

@@ -8,7 +8,7 @@ const DEFAULT_ACTIONS = {
   NEEDS_ATTENTION: ['retry', 'cancel', 'resubmit', 'resolve'],
   REJECTED: ['cancel', 'resubmit', 'resolve'],
 };
-const LABELS = { retry: 'Retry', cancel: 'Cancel', resubmit: 'Edit & resubmit', resolve: 'Resolve' };
+const LABELS = { retry: 'Retry', cancel: 'Cancel', resubmit: 'Edit & resubmit', resolve: 'Resolve', depart: 'Mark departed' };
 
 // The actions the server allows for `item` (its `actions` list), else those its state usually allows.
 export function allowedActions(item) {
@@ -71,12 +71,27 @@ export function actionBar(ctx, item, onDone) {
       if (name === 'resolve') return replace(panel, commentForm('resolve', `Mark request #${item.id} resolved: dealt with outside Dockhand.`,
         'Mark resolved', comment.value.trim(), (text) => act('resolve', { comment: text })));
       if (name === 'resubmit') return openResubmit(item, panel, comment, act);
+      if (name === 'depart') return replace(panel, departForm(item, comment.value.trim(), (bol, text) => act('depart', { bol, comment: text }, b)));
     });
     return b;
   });
   return h('div', { class: 'actions', 'data-testid': 'actions' },
     h('div', { class: 'buttons' }, buttons, comment, canAct ? null : h('span', { class: 'muted', 'data-testid': 'viewer-note' }, 'viewer cannot act')),
     panel, result);
+}
+
+// The freight left: the ASN goes to Amazon with the BOL OpShip gave (or the one typed here, for a shipment
+// without one).
+function departForm(item, initial, submit) {
+  const bol = h('input', { type: 'text', size: 16, placeholder: 'BOL (when OpShip gave none)', 'data-testid': 'depart-bol' });
+  const form = h('form', { class: 'depart', 'data-testid': 'depart-form' },
+    h('p', {}, `Request #${item.id} left the warehouse: send its ASN to Amazon?`), bol, ' ',
+    h('button', { type: 'submit', 'data-testid': 'depart-submit' }, 'Mark departed'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit(bol.value.trim(), initial);
+  });
+  return form;
 }
 
 // Cancel and resolve need a comment (it goes to the event log with the operator's name).

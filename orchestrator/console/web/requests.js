@@ -3,7 +3,7 @@
 import { h, replace, age, time, stateBadge, pos, shipWindow, reasonText } from './dom.js';
 import { get, query } from './client.js';
 
-export const STATES = ['RECEIVED', 'EXTRACTED', 'PLANNED', 'SUBMITTED', 'CONFIRMED', 'CLOSING_OUT', 'DONE',
+export const STATES = ['RECEIVED', 'EXTRACTED', 'PLANNED', 'SUBMITTED', 'CONFIRMED', 'CLOSING_OUT', 'DEPARTED', 'DONE',
   'NEEDS_ATTENTION', 'REJECTED', 'CANCELLED', 'RESOLVED', 'DUPLICATE', 'OTHER', 'QUARANTINED'];
 const PAGE = 50;
 // The cursors of the pages before this one ("newer" goes back through them); kept across renders.

@@ -48,6 +48,11 @@ class ScriptedAmazon : public AmazonShipments {
   }
   spapi::TransactionStatus get_transaction(const std::string& id) override {
     ++transaction_calls;
+    if (id.rfind("asn-", 0) == 0) {  // an ASN's transaction
+      spapi::TransactionStatus s{id, asn_status, nlohmann::json::array()};
+      if (asn_status == "Failure") s.errors = failure_errors;
+      return s;
+    }
     spapi::TransactionStatus s{id, work_on(id), nlohmann::json::array()};
     if (s.status == "Failure") s.errors = failure_errors;
     return s;
@@ -62,11 +67,36 @@ class ScriptedAmazon : public AmazonShipments {
     if (!details_visible_after_submit && !visible.count(id)) return std::nullopt;
     nlohmann::json shipment{{"vendorShipmentIdentifier", id}, {"currentShipmentStatus", "Created"}};
     if (!visible.count(id)) return shipment;
-    shipment["currentShipmentStatus"] = "CarrierAssigned";
+    // Accepted: Amazon names the carrier only after carrier_after_looks more looks.
+    if (looks_after_accept[id]++ < carrier_after_looks) {
+      shipment["currentShipmentStatus"] = "TransportationRequested";
+      return shipment;
+    }
+    shipment["currentShipmentStatus"] = asns.count(id) ? "Shipped" : "CarrierAssigned";
     shipment["buyerReferenceNumber"] = "BRN-" + id.substr(3, 8);
     shipment["transportationDetails"] = {{"carrierDetails", {{"name", "ACME Freight"}, {"code", "ACMF"}}}};
     shipment["collectFreightPickupDetails"] = {{"scheduledPickUp", "2026-11-25T14:00:00Z"}};
     return shipment;
+  }
+
+  // The ASN: counted per shipment (an uncertain send that arrived counts too); faults like submit's.
+  std::string submit_shipment_confirmations(const nlohmann::json& body) override {
+    ++asn_calls;
+    std::string id = body.at("shipmentConfirmations").at(0).at("shipmentIdentifier");
+    last_asn = body;
+    if (!asn_faults.empty()) {
+      auto fault = asn_faults.front();
+      asn_faults.pop_front();
+      if (fault.after_send) ++asns[id];
+      spapi::SpapiError error(fault.what, fault.status, fault.errors);
+      throw error;
+    }
+    ++asns[id];
+    return "asn-tx-" + std::to_string(asn_calls);
+  }
+  std::vector<spapi::ShipmentLabel> get_shipment_labels(const std::string& id) override {
+    ++label_calls;
+    return labels.count(id) ? labels[id] : std::vector<spapi::ShipmentLabel>{};
   }
 
   struct Fault {
@@ -88,6 +118,14 @@ class ScriptedAmazon : public AmazonShipments {
   std::set<std::string> rejected;  // failed: no longer listed
   std::map<std::string, std::string> latest_transaction;  // vendorShipmentIdentifier -> transaction id
   int submit_calls = 0, transaction_calls = 0, details_calls = 0;
+  int carrier_after_looks = 0;
+  std::map<std::string, int> looks_after_accept;
+  std::map<std::string, int> asns;  // shipmentIdentifier -> ASNs Amazon received
+  std::deque<Fault> asn_faults;
+  std::string asn_status = "Success";
+  nlohmann::json last_asn;
+  std::map<std::string, std::vector<spapi::ShipmentLabel>> labels;
+  int asn_calls = 0, label_calls = 0;
 
  private:
   std::string received(const nlohmann::json& body) {

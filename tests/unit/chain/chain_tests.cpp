@@ -298,9 +298,12 @@ TEST_F(ChainTest, CloseoutStageGetsConfirmedDataAndMovesRequestToDone) {
 
   store->add_event(id, "fleet", "JOB", "erp-closeout dispatched to agent-1");
   store->finish_closeout(id, {{"pretender_reference", "PT-123456"}, {"bol", "BOL4829301"}}, "fleet", "");
-  EXPECT_EQ(state(id), State::DONE);
+  // OpShip's close-out is the pickup confirmation: departed, and the ASN goes to Amazon before DONE.
+  EXPECT_EQ(state(id), State::DEPARTED);
   EXPECT_EQ(store->request(id)->outputs["bol"], "BOL4829301");
   EXPECT_THROW(store->finish_closeout(id, {}, "fleet", "late duplicate result"), TransitionError);
   run_until_idle();
+  EXPECT_EQ(state(id), State::DONE);
+  EXPECT_EQ(amazon.asns.at(job.shipments[0].vendor_shipment_identifier), 1);
   EXPECT_EQ(stage.jobs.size(), 2u);
 }

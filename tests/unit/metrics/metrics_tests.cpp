@@ -164,6 +164,8 @@ TEST_F(ChainMetrics, StagesAndStatesAreCountedByBrandAsTheChainRuns) {
   store->begin_closeout(id, "test", "");
   clock.advance(90s);
   store->finish_closeout(id, nlohmann::json::object(), "test", "");
+  run_until_idle();  // departed: the ASN goes to Amazon (the double accepts it at once), then DONE
+  ASSERT_EQ(state(id), chain::State::DONE);
   auto done = parse_exposition(registry.render());
   EXPECT_EQ(done.value("dockhand_requests", {{"state", "DONE"}, {"brand", account}}), 1);
   EXPECT_TRUE(std::isnan(done.value("dockhand_requests", {{"state", "CONFIRMED"}, {"brand", account}}))) << "gone, not 0";
