@@ -1,12 +1,14 @@
 // chain/ -> close-out: the seam the fleet room plugs into (issue 4, deliverable 5).
 //
-// Once a routing request is CONFIRMED and the shipment details are stored, the chain moves it to
+// Once a routing request is CONFIRMED and Amazon named the carrier and the pickup, the chain moves it to
 // CLOSING_OUT (one transaction, with its event) and calls CloseoutStage::dispatch with the confirmed data.
 // At start-up the chain calls dispatch again, with resumed=true, for every request still CLOSING_OUT, so a
 // close-out interrupted by a crash is finished. The stage reports back through the Store, from any thread:
 //   store.add_event(id, actor, step, detail)                          progress (PROGRESS, job dispatched...)
 //   store.add_evidence(id, name, content_type, bytes, actor)          screenshots, crops (kept in the store)
-//   store.finish_closeout(id, outputs_json, actor, detail)            CLOSING_OUT -> DONE with the references
+//   store.finish_closeout(id, outputs_json, actor, detail)            CLOSING_OUT -> DEPARTED with the references
+//                                                                     (OpShip's BOL is the pickup confirmation; the
+//                                                                     chain then sends the ASN, and DONE)
 //   store.needs_attention(id, reason, evidence_json, actor)           CLOSING_OUT -> NEEDS_ATTENTION
 // Each is one transaction; finish_closeout/needs_attention throw TransitionError when the request is no
 // longer CLOSING_OUT (so a late duplicate result cannot move it twice).

@@ -1,5 +1,6 @@
-// Internal to chain/: the crash tests set DOCKHAND_CRASH_AT=<point> (a state name, SUBMITTING, SENT or
-// DETAILS) and the process kills itself with SIGKILL right after that point is durable, exactly like an
+// Internal to chain/: the crash tests set DOCKHAND_CRASH_AT=<point> (a state name, SUBMITTING, SENT,
+// DETAILS; after confirmation LABELS, DEPARTED, ASN_SENDING, ASN_SENT (the ASN's answer not yet stored) or
+// ASN_SUBMITTED) and the process kills itself with SIGKILL right after that point is durable, exactly like an
 // operator's kill -9 or a power cut would, so restarts can be tested at every step.
 #pragma once
 

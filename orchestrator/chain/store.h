@@ -242,7 +242,7 @@ class Store {
                             const std::string& bytes, const std::string& actor);
   // Schedules the next attempt; a retry also records the error (and an event when the error changes).
   void schedule(std::int64_t id, std::optional<std::int64_t> next_attempt_ms, bool count_attempt = false);
-  // Start-up: every request the worker still owns (not final, not CLOSING_OUT) becomes due at now_ms.
+  // Start-up: every request the worker still owns (not final, not CLOSING_OUT; DEPARTED too) becomes due at now_ms.
   std::size_t reschedule_unfinished(std::int64_t now_ms);
   void record_retry(std::int64_t id, std::int64_t next_attempt_ms, const std::string& error, const std::string& actor);
 

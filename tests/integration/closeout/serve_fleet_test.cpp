@@ -357,3 +357,141 @@ TEST_F(ServeFleet, TwoHundredHostileConnectionsGiveAHandfulOfLogLinesNamingThePe
   EXPECT_GE(env->count_in_logs("handshake with peer 127.0.0.1 failed: "), 1u) << logs;
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
 }
+
+// ---- issue 23: following the shipment until it leaves, and its ASN ------------------------------------------
+
+namespace {
+int count_step(chain::Store& store, std::int64_t id, const std::string& step) {
+  int n = 0;
+  for (const auto& e : store.events(id)) n += e.step == step;
+  return n;
+}
+}  // namespace
+
+// Email, submitted, confirmed; Amazon names the carrier only after several looks (the simulator delays it);
+// the close-out types Amazon's carrier and pickup into OpShip; OpShip's BOL is the pickup confirmation:
+// departed; the ASN with that BOL, Amazon accepts it; DONE. Labels kept and listed by status.
+TEST_F(ServeFleet, FollowUpCarrierAfterSeveralLooksCloseOutDepartedAsnWithOpShipsBolDone) {
+  sim.config({{"carrier_polls", 4}});
+  env->config["chain"]["follow_poll_initial_ms"] = 100;
+  env->config["chain"]["follow_poll_max_ms"] = 300;
+  add_order(*env->orders, "F1FU0001", "ABE8");
+  add_order(*env->orders, "F2FU0002", "MDW2");
+  auto serve = start_serve();
+  add_agent("vm1", agent_keys);
+  env->deliver(routing_email("follow-up@amazon.example", {{"F1FU0001", "ABE8"}, {"F2FU0002", "MDW2"}}));
+  ASSERT_TRUE(eventually([&] { return env->all_in(State::DONE, 1); })) << states() << env->logs();
+
+  const auto r = env->requests().at(0);
+  const auto shipments = env->store().shipments(r.id);
+  ASSERT_EQ(shipments.size(), 2u);
+  const auto stats = sim.stats();
+  std::lock_guard lock(programs.mutex);
+  for (const auto& s : shipments) {
+    const auto& sid = s.vendor_shipment_identifier;
+    SCOPED_TRACE(sid);
+    // Several looks before the carrier: the chain waited, it did not stop.
+    EXPECT_GE(stats["details_looks"].value(sid, 0), 4) << stats["details_looks"].dump();
+    const auto carrier = s.details["transportationDetails"]["carrierDetails"];
+    EXPECT_EQ(programs.typed.at(sid).at("carrier"), carrier["name"].get<std::string>());
+    EXPECT_EQ(programs.typed.at(sid).at("pickup_date"),
+              s.details["collectFreightPickupDetails"]["scheduledPickUp"].get<std::string>().substr(0, 10));
+    // One ASN, with OpShip's BOL and Amazon's carrier, accepted: Amazon lists the shipment Shipped.
+    EXPECT_EQ(stats["asns"].value(sid, 0), 1);
+    const auto& asn = stats["asn_bodies"][sid];
+    EXPECT_EQ(asn["transportationDetails"]["billOfLadingNumber"], programs.closed.at(sid));
+    EXPECT_EQ(asn["transportationDetails"]["carrierScac"], carrier["code"]);
+    EXPECT_EQ(asn["amazonReferenceNumber"], s.details["buyerReferenceNumber"]);
+    EXPECT_EQ(asn["shippedItems"][0]["itemDetails"]["purchaseOrderNumber"], s.planned.pos.at(0));
+    EXPECT_EQ(asn["cartons"].size(), 4u);
+    EXPECT_EQ(stats["shipment_status"][sid], "Shipped");
+    EXPECT_EQ(env->store().followups(r.id).at(s.id).asn_state, chain::asn_state::accepted);
+  }
+  EXPECT_EQ(count_step(env->store(), r.id, "NEEDS_ATTENTION"), 0);
+  EXPECT_EQ(count_step(env->store(), r.id, "ASN_SENT"), 2);
+  // First seen without a carrier, then Amazon's status changed to CarrierAssigned: once per shipment.
+  int waiting = 0, assigned = 0;
+  for (const auto& e : env->store().events(r.id)) {
+    waiting += e.step == "DETAILS" && e.detail.find("TransportationRequested, no carrier yet") != std::string::npos;
+    assigned += e.step == "AMAZON_STATUS" && e.detail.find("CarrierAssigned, carrier ") != std::string::npos;
+  }
+  EXPECT_EQ(waiting, 2);
+  EXPECT_EQ(assigned, 2);
+  // The order of things in the timeline.
+  std::vector<std::string> milestones;
+  for (const auto& e : env->store().events(r.id))
+    for (const char* m : {"SUBMITTED", "CONFIRMED", "AMAZON_STATUS", "CLOSING_OUT", "DEPARTED", "ASN_SENT", "DONE"})
+      if (e.step == m && (milestones.empty() || milestones.back() != m)) milestones.push_back(m);
+  EXPECT_EQ(milestones, (std::vector<std::string>{"SUBMITTED", "CONFIRMED", "AMAZON_STATUS", "CLOSING_OUT", "DEPARTED",
+                                                  "ASN_SENT", "DONE"}));
+  // Amazon's labels: kept with the request, listed by status, written out as printable PDFs.
+  auto [rc, text] = env->cli("status " + std::to_string(r.id) + " --store " + (env->dir / "store.sqlite").string() +
+                             " --save-files " + (env->dir / "printed").string());
+  EXPECT_EQ(rc, 0) << text;
+  for (const auto& s : shipments) {
+    const auto name = "label-" + s.vendor_shipment_identifier + "-1.pdf";
+    EXPECT_NE(text.find(name), std::string::npos) << text;
+    EXPECT_EQ(slurp(env->dir / "printed" / name).rfind("%PDF-1.4", 0), 0u);
+  }
+  for (const char* expected : {"DEPARTED", "ASN ACCEPTED", "BOL BOL"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
+namespace {
+class AsnCrash : public ServeFleet, public ::testing::WithParamInterface<const char*> {};
+}  // namespace
+
+// serve is SIGKILLed right after each new durable point of the follow-up and the ASN; the restart finishes
+// the request: DONE, one ASN per shipment, each close-out job done once.
+TEST_P(AsnCrash, KilledThereTheRestartSendsExactlyOneAsnPerShipment) {
+  const std::string point = GetParam();
+  const std::string tag = point == "LABELS" ? "L" : point == "DEPARTED" ? "D" : point == "ASN_SENDING" ? "G"
+                          : point == "ASN_SENT" ? "T" : "S";
+  const std::string a = tag + "1AC0001", b = tag + "2AC0002";
+  add_order(*env->orders, a, "ABE8");
+  add_order(*env->orders, b, "MDW2");
+  {
+    auto serve = env->start({{"DOCKHAND_CRASH_AT", point}});
+    if (endpoint.empty()) {
+      ASSERT_TRUE(eventually([&] { return env->count_in_logs("fleet: listening on ") > 0; })) << env->logs();
+      std::string logs = env->logs();
+      const std::string mark = "fleet: listening on ";
+      auto at = logs.find(mark);
+      auto end = logs.find_first_of(" \"\r\n", at + mark.size());
+      endpoint = logs.substr(at + mark.size(), end - at - mark.size());
+      env->config["fleet"]["bind"] = endpoint;
+    }
+    add_agent("vm1", agent_keys);
+    env->deliver(routing_email("asn-crash-" + point + "@amazon.example", {{a, "ABE8"}, {b, "MDW2"}}));
+    auto status = serve->wait_exit(std::chrono::milliseconds(90000));
+    ASSERT_TRUE(status) << "serve did not reach " << point << "\n" << states() << env->logs();
+    ASSERT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << "status " << *status << "\n" << env->logs();
+  }
+  auto serve = start_serve();
+  ASSERT_TRUE(eventually([&] { return env->all_in(State::DONE, 1); }, std::chrono::seconds(90))) << states() << env->logs();
+  const auto stats = sim.stats();
+  const auto r = env->requests().at(0);
+  for (const auto& s : env->store().shipments(r.id)) {
+    EXPECT_EQ(stats["asns"].value(s.vendor_shipment_identifier, 0), 1) << s.vendor_shipment_identifier << " " << point;
+    EXPECT_EQ(env->store().followups(r.id).at(s.id).asn_state, chain::asn_state::accepted);
+  }
+  EXPECT_EQ(count_step(env->store(), r.id, "DONE"), 1);
+  EXPECT_EQ(count_step(env->store(), r.id, "DEPARTED"), 1);
+  std::lock_guard lock(programs.mutex);
+  for (const auto& [sid, n] : programs.opship_changes) EXPECT_EQ(n, 1) << sid;
+  // The restart took the path this point calls for.
+  bool found_at_amazon = false;
+  for (const auto& e : env->store().events(r.id))
+    found_at_amazon |= e.step == "ASN_SENT" && e.detail.find("already at Amazon") != std::string::npos;
+  if (point == "ASN_SENT") EXPECT_TRUE(found_at_amazon) << "sent, answer lost: Amazon lists it Shipped, not sent again";
+  if (point == "ASN_SENDING") EXPECT_EQ(count_step(env->store(), r.id, "ASN_RESEND"), 1) << "marked, never sent: sent now";
+  if (point != "ASN_SENT") EXPECT_FALSE(found_at_amazon);
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
+// The new durable points (chain/crash_point.h): labels kept, departed, ASN marked, ASN sent (answer not yet
+// stored), ASN stored.
+INSTANTIATE_TEST_SUITE_P(AtEachAsnPoint, AsnCrash,
+                         ::testing::Values("LABELS", "DEPARTED", "ASN_SENDING", "ASN_SENT", "ASN_SUBMITTED"),
+                         [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });

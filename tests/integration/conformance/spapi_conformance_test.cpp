@@ -46,10 +46,11 @@ class Conformance : public ::testing::Test {
   }
 
   // Posts a body straight to Prism and returns (status, sl-violations) for what the client cannot show.
-  std::pair<int, std::string> raw_submit(const json& body) {
+  std::pair<int, std::string> raw_submit(const json& body) { return raw_post("/vendor/shipping/v1/shipments", body); }
+  std::pair<int, std::string> raw_post(const std::string& path, const json& body) {
     httplib::Client client(shipments_url);
     client.set_read_timeout(30, 0);
-    auto r = client.Post("/vendor/shipping/v1/shipments", body.dump(), "application/json");
+    auto r = client.Post(path, body.dump(), "application/json");
     if (!r) return {0, "no answer"};
     return {r->status, r->get_header_value("sl-violations")};
   }
@@ -75,12 +76,11 @@ TEST_F(Conformance, SubmitShipmentsPayloadAsThePreTenderBuildsItValidates) {
   EXPECT_TRUE(violations.empty()) << violations;
 }
 
-// The payload exactly as the chain submits it: pretender::plan() over a warehouse database.
-TEST_F(Conformance, PretenderPlanPayloadValidates) {
+// A plan as the chain makes it: pretender::plan() over a warehouse database (kept at `db_path` for the ASN).
+dockhand::pretender::Plan plan_over_orders(const std::filesystem::path& db_path) {
   namespace fs = std::filesystem;
   const auto now = std::chrono::system_clock::now();
   auto day = [&](int d) { return iso8601_utc(now + std::chrono::hours(24 * d)).substr(0, 10); };
-  const fs::path db_path = fs::temp_directory_path() / ("dockhand-conformance-" + std::to_string(::getpid()) + ".db");
   fs::remove(db_path);
   dockhand::intake::RoutingRequest request;
   request.classification = "amazon_routing_request";
@@ -99,15 +99,28 @@ TEST_F(Conformance, PretenderPlanPayloadValidates) {
       order.ship_window_start = day(2);
       order.ship_window_end = day(6);
       order.lines = {{"SKU-" + po, 24}};
-      for (int c = 0; c < 3; ++c)
-        order.cartons.push_back({po + "-C" + std::to_string(c), 22.5 + c, 18, 12, 10, std::nullopt});
+      if (po == "3L5HJ8RA") order.lines.push_back({"SKU2-" + po, 6});
+      // Cartons of the first PO on an SSCC-labelled pallet, the second's on the warehouse's own pallet label,
+      // the third's loose.
+      for (int c = 0; c < 3; ++c) {
+        std::optional<std::string> pallet;
+        if (po == "2K4GH7QZ") pallet = "001234567890123456";
+        if (po == "3L5HJ8RA") pallet = "PAL-3L5-1";
+        order.cartons.push_back({po + "-C" + std::to_string(c), 22.5 + c, 18, 12, 10, pallet});
+      }
       orders.upsert(order);
       request.purchase_orders.push_back({po, fc, day(2), day(6), 3, std::nullopt, std::nullopt, {}});
     }
   }
   dockhand::pretender::OrderDatabase orders(db_path.string());
-  auto plan = dockhand::pretender::plan(request, orders, dockhand::pretender::Rules::defaults(), now);
-  fs::remove(db_path);
+  return dockhand::pretender::plan(request, orders, dockhand::pretender::Rules::defaults(), now);
+}
+
+// The payload exactly as the chain submits it.
+TEST_F(Conformance, PretenderPlanPayloadValidates) {
+  const auto db_path = std::filesystem::temp_directory_path() / ("dockhand-conformance-" + std::to_string(::getpid()) + ".db");
+  auto plan = plan_over_orders(db_path);
+  std::filesystem::remove(db_path);
   ASSERT_TRUE(plan.ok()) << nlohmann::json(plan).dump(2);
   ASSERT_EQ(plan.shipments.size(), 2u);
   const json body = plan.submit_body();
@@ -116,6 +129,60 @@ TEST_F(Conformance, PretenderPlanPayloadValidates) {
   EXPECT_TRUE(violations.empty()) << violations;
   VendorShipmentsClient client(config_for(shipments_url));
   EXPECT_NO_THROW(client.submit_shipments(body));
+}
+
+// Issue 23: the ASN exactly as the chain sends it on departure (pretender::shipment_confirmation over the
+// order data, with Amazon's details and OpShip's BOL), palletized and loose, validates against the model.
+TEST_F(Conformance, AsnAsTheChainBuildsItOnDepartureValidates) {
+  const auto db_path = std::filesystem::temp_directory_path() / ("dockhand-conformance-asn-" + std::to_string(::getpid()) + ".db");
+  auto plan = plan_over_orders(db_path);
+  ASSERT_TRUE(plan.ok());
+  dockhand::pretender::OrderDatabase orders(db_path.string());
+  const json details = {{"vendorShipmentIdentifier", plan.shipments[0].vendor_shipment_identifier},
+                        {"buyerReferenceNumber", "1234567890"},
+                        {"transportationDetails",
+                         {{"carrierDetails", {{"name", "Estes Express Lines"}, {"code", "EXLA"}, {"shipmentReferenceNumber", "PRO123456789"}}}}}};
+  const auto now = std::chrono::system_clock::now();
+  json confirmations = json::array();
+  for (const auto& s : plan.shipments)
+    confirmations.push_back(dockhand::pretender::shipment_confirmation(s, orders, {"BOL4710001", now - std::chrono::minutes(5), details}, now));
+  std::filesystem::remove(db_path);
+  const json body = {{"shipmentConfirmations", confirmations}};
+  ASSERT_TRUE(body["shipmentConfirmations"][0].contains("pallets")) << body.dump(2);
+  ASSERT_FALSE(body["shipmentConfirmations"][1].contains("pallets")) << "the TPA1 shipment is loose cartons";
+  auto [status, violations] = raw_post("/vendor/shipping/v1/shipmentConfirmations", body);
+  EXPECT_EQ(status, 202) << violations << "\n" << body.dump(2);
+  EXPECT_TRUE(violations.empty()) << violations;
+  VendorShipmentsClient client(config_for(shipments_url));
+  EXPECT_NO_THROW(EXPECT_FALSE(client.submit_shipment_confirmations(body).empty()));
+}
+
+TEST_F(Conformance, EachRequiredAsnFieldMissingIsRefused) {
+  // The required list comes from the model: the test proves Prism checks what our ASN must carry.
+  const auto required = model("vendorShipments.json")["definitions"]["ShipmentConfirmation"]["required"];
+  ASSERT_FALSE(required.empty());
+  const auto db_path = std::filesystem::temp_directory_path() / ("dockhand-conformance-asn2-" + std::to_string(::getpid()) + ".db");
+  auto plan = plan_over_orders(db_path);
+  dockhand::pretender::OrderDatabase orders(db_path.string());
+  const auto now = std::chrono::system_clock::now();
+  const json good = dockhand::pretender::shipment_confirmation(plan.shipments[0], orders, {"BOL4710002", now, json()}, now);
+  std::filesystem::remove(db_path);
+  for (const auto& field : required) {
+    json one = good;
+    one.erase(field.get<std::string>());
+    auto [status, violations] = raw_post("/vendor/shipping/v1/shipmentConfirmations", {{"shipmentConfirmations", {one}}});
+    EXPECT_EQ(status, 400) << "missing " << field;
+    EXPECT_NE(violations.find(field.get<std::string>()), std::string::npos) << "missing " << field << ": " << violations;
+  }
+}
+
+TEST_F(Conformance, GetShipmentLabelsRequestValidatesAndTheLabelDecodes) {
+  VendorShipmentsClient client(config_for(shipments_url));
+  std::vector<ShipmentLabel> labels;
+  ASSERT_NO_THROW(labels = client.get_shipment_labels("DH-2K4GH7QZ-ABE8"));
+  ASSERT_FALSE(labels.empty()) << "Prism answers the model's example";
+  EXPECT_EQ(labels[0].format, "PDF");
+  EXPECT_EQ(labels[0].bytes.rfind("%PDF", 0), 0u) << "the example's label is a base64 PDF";
 }
 
 TEST_F(Conformance, GetShipmentDetailsRequestValidates) {

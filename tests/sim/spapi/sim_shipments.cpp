@@ -110,7 +110,7 @@ void Simulator::look_at(const std::string& id) {
     auto& entry = data_["shipments"][vsid.get<std::string>()];
     if (entry["transactionId"] != id) continue;  // superseded by a later submission
     if (failed) entry["shipment"]["currentShipmentStatus"] = "Rejected";
-    else confirm(entry["shipment"]);
+    else accepted(entry);
   }
 }
 
@@ -141,8 +141,10 @@ void Simulator::details(const httplib::Request& req, httplib::Response& res) {
     if (!wanted.empty() && it.key() != wanted) continue;
     if (it->value("partner", partner_of(req)) != partner_of(req)) continue;  // another selling partner's
     if (!wanted.empty() && it->contains("transactionId")) {
+      carrier_pending(*it);
       look_at((*it)["transactionId"].get<std::string>());
       looked = true;
+      data_["details_looks"][it.key()] = data_["details_looks"].value(it.key(), 0) + 1;
     }
     const auto& s = (*it)["shipment"];
     if (s.value("currentShipmentStatus", std::string()) == "Rejected") continue;  // Amazon never took it

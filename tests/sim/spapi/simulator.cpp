@@ -65,6 +65,12 @@ void Simulator::install(httplib::Server& server) {
   server.Get("/vendor/shipping/v1/shipments", [this](const httplib::Request& req, httplib::Response& res) {
     if (gate(req, res, "getShipmentDetails")) locked([&] { details(req, res); });
   });
+  server.Post("/vendor/shipping/v1/shipmentConfirmations", [this](const httplib::Request& req, httplib::Response& res) {
+    if (gate(req, res, "submitShipmentConfirmations")) locked([&] { confirmations(req, res); });
+  });
+  server.Get("/vendor/shipping/v1/transportLabels", [this](const httplib::Request& req, httplib::Response& res) {
+    if (gate(req, res, "getShipmentLabels")) locked([&] { labels(req, res); });
+  });
   server.Get(R"(/vendor/transactions/v1/transactions/([^/]+))",
              [this](const httplib::Request& req, httplib::Response& res) {
                if (gate(req, res, "getTransaction")) locked([&] { transaction(req, res); });
@@ -75,6 +81,13 @@ void Simulator::install(httplib::Server& server) {
     stats["submissions"] = data_["submissions"];
     stats["submissions_by_partner"] = data_["submissions_by_partner"];
     stats["submitted_ms"] = data_["submitted_ms"];  // first submitShipments per shipment, ms since the epoch
+    stats["asns"] = data_["asns"];                  // submitShipmentConfirmations per shipmentIdentifier
+    stats["asn_bodies"] = data_["asn_bodies"];      // the last ShipmentConfirmation per shipmentIdentifier
+    stats["details_looks"] = data_["details_looks"];  // getShipmentDetails looks per shipment
+    json status = json::object();
+    for (auto it = data_["shipments"].begin(); it != data_["shipments"].end(); ++it)
+      status[it.key()] = (*it)["shipment"].value("currentShipmentStatus", std::string());
+    stats["shipment_status"] = status;
     stats["issued_tokens"] = json::array();
     for (auto it = data_["tokens"].begin(); it != data_["tokens"].end(); ++it) stats["issued_tokens"].push_back(it.key());
     json tx = json::object();
@@ -153,6 +166,8 @@ void Simulator::reset_settings() {
   set_rate("submitShipments", 10, 10);  // vendorShipments.json usage plan
   set_rate("getShipmentDetails", 10, 10);
   set_rate("getTransaction", 10, 20);   // vendorTransactionStatus.json usage plan
+  set_rate("submitShipmentConfirmations", 10, 10);
+  set_rate("getShipmentLabels", 10, 10);
   for (const auto& [op, rb] : opt_.rates) set_rate(op, rb.first, rb.second);
   faults_ = opt_.faults;
   partner_faults_ = opt_.partner_faults;
@@ -164,7 +179,8 @@ void Simulator::reset_data() {
            {"submissions", json::object()},  {"submitted_ms", json::object()}, {"next", 1},
            {"counters", {{"requests", json::object()}, {"throttled", json::object()}, {"faults_injected", json::object()},
                          {"tokens_issued", 0}, {"lwa_refused", 0}, {"refused_other_partner", 0}}},
-           {"partners", json::object()}, {"codes", json::object()}, {"submissions_by_partner", json::object()}};
+           {"partners", json::object()}, {"codes", json::object()}, {"submissions_by_partner", json::object()},
+           {"asns", json::object()}, {"asn_bodies", json::object()}, {"details_looks", json::object()}};
   // The simulator started the old way: one "default" partner acting for any vendor code.
   if (!opt_.refresh_token.empty()) add_partner({{"id", "default"}, {"refresh_token", opt_.refresh_token}});
   for (const auto& p : opt_.partners) add_partner(p);
@@ -351,12 +367,15 @@ void Simulator::set_config(const httplib::Request& req, httplib::Response& res) 
       auth_.set_token_ttl(opt_.token_ttl);
     }
     if (body.contains("processing_polls")) opt_.processing_polls = body["processing_polls"].get<int>();
+    if (body.contains("carrier_polls")) opt_.carrier_polls = body["carrier_polls"].get<int>();
     if (body.contains("rate"))
       for (auto it = body["rate"].begin(); it != body["rate"].end(); ++it) {
         const double r = (*it).at(0).get<double>(), b = (*it).at(1).get<double>();
         if (!(r > 0) || !(b >= 1)) throw std::invalid_argument("rate must be > 0 and burst >= 1");
         if (it.key() == "all") {
-          for (const char* op : {"submitShipments", "getShipmentDetails", "getTransaction"}) set_rate(op, r, b);
+          for (const char* op : {"submitShipments", "getShipmentDetails", "getTransaction", "submitShipmentConfirmations",
+                                 "getShipmentLabels"})
+            set_rate(op, r, b);
         } else {
           set_rate(it.key(), r, b);
         }

@@ -1,6 +1,6 @@
 // The simulator itself: Amazon's state (transactions, shipments, tokens, counters), its faults and rate
 // limits, and the HTTP routes. Split by seam: simulator.cpp (routes, gate, state, admin), sim_shipments.cpp
-// (submitShipments, getTransaction, getShipmentDetails).
+// (submitShipments, getTransaction, getShipmentDetails), sim_followup.cpp (the carrier, labels, the ASN).
 #pragma once
 
 #include "sim_auth.h"
@@ -20,6 +20,7 @@ class Simulator {
  public:
   struct Options {
     int token_ttl = 3600, processing_polls = 1;
+    int carrier_polls = 0;  // looks at an accepted shipment before Amazon names its carrier (sim_followup.cpp)
     std::string client_id, client_secret, refresh_token, state_file, application_id;
     json partners = json::array();
     std::map<std::string, std::pair<double, double>> rates;
@@ -74,6 +75,11 @@ class Simulator {
   void look_at(const std::string& id);
   void transaction(const httplib::Request& req, httplib::Response& res);
   void details(const httplib::Request& req, httplib::Response& res);
+  // sim_followup.cpp: the carrier after carrier_polls looks, labels, ASNs.
+  void accepted(json& entry);       // the transaction succeeded: carrier now, or after carrier_polls looks
+  bool carrier_pending(json& entry);  // one look at it: true while Amazon still names no carrier
+  void labels(const httplib::Request& req, httplib::Response& res);
+  void confirmations(const httplib::Request& req, httplib::Response& res);
 
   Options opt_, initial_;
   std::mutex mutex_;

@@ -29,8 +29,8 @@ using dockhand::sim::Simulator;
 
 const char* kUsage = R"(usage: dockhand-spapi-sim [OPTIONS]
 
-Simulates Amazon's SP-API (submitShipments, getShipmentDetails, getTransaction) and the LWA token
-endpoint on 127.0.0.1, for tests and the demo.
+Simulates Amazon's SP-API (submitShipments, getShipmentDetails, getTransaction, getShipmentLabels,
+submitShipmentConfirmations) and the LWA token endpoint on 127.0.0.1, for tests and the demo.
 
 Options:
   --port N              port to listen on (default 0: any free port)
@@ -39,6 +39,8 @@ Options:
   --processing-polls N  a transaction stays Processing for this many looks at it (getTransaction, or
                         getShipmentDetails of its shipment) before Success/Failure (default 1); meanwhile
                         its shipments are listed as Created, without a carrier
+  --carrier-polls N     an accepted shipment is TransportationRequested, without a carrier, for N more
+                        getShipmentDetails looks; then CarrierAssigned (default 0: at once)
   --rate OP=RATE:BURST  token bucket per operation (submitShipments, getShipmentDetails, getTransaction, all);
                         defaults from the models: 10:10, 10:10, 10:20. Over the bucket: 429 QuotaExceeded
   --fault SPEC          switch a fault on (repeatable); SPEC@PARTNER: only for that selling partner:
@@ -70,15 +72,21 @@ Endpoints:
   POST /vendor/shipping/v1/shipments                   submitShipments -> 202 {payload:{transactionId}}
   GET  /vendor/shipping/v1/shipments?vendorShipmentIdentifier=ID   getShipmentDetails
   GET  /vendor/transactions/v1/transactions/{id}       getTransaction (Processing, then Success or Failure)
+  GET  /vendor/shipping/v1/transportLabels?vendorShipmentIdentifier=ID   getShipmentLabels: one PDF label
+                        (base64) once the carrier is assigned, none before
+  POST /vendor/shipping/v1/shipmentConfirmations       submitShipmentConfirmations (the ASN) -> 202
+                        {payload:{transactionId}}; the shipment is then listed Shipped. Its transaction fails
+                        with InvalidShipment for a shipment Amazon does not have
   Failure codes: INVALID_ORDER_ID (PO not 8 chars A-Z0-9), INVALID_SHIP_TO_PARTY (FC not 4 chars),
   INVALID_CARTON_COUNT (0 cartons), SHIPMENT_REJECTED (vendorShipmentIdentifier contains REJECT).
 Admin (for tests):
   GET  /_sim/stats      counters: submissions per vendorShipmentIdentifier (and when the first one arrived,
-                        submitted_ms), requests, faults injected
+                        submitted_ms), asns (ASNs per shipment) and asn_bodies (the last one), details_looks,
+                        shipment_status, requests, faults injected
   GET  /_sim/faults     the faults now on
   POST /_sim/faults     {"faults": ["5xx:0.5", "slow:200", "expire-tokens", ...]} replaces the faults;
                         "expire-now" in the list expires every token issued so far (one-shot)
-  POST /_sim/config     {"token_ttl": S, "processing_polls": N, "rate": {"OP": [RATE, BURST]}}
+  POST /_sim/config     {"token_ttl": S, "processing_polls": N, "carrier_polls": N, "rate": {"OP": [RATE, BURST]}}
   POST /_sim/reset      forget transactions, shipments and counters; settings, faults and partners back to
                         the command line's (tokens stay valid)
   POST /_sim/partners   {"partners": [{"id", "vendor_codes", "refresh_token", "vendor_role"}]} adds or replaces
@@ -109,6 +117,7 @@ int main(int argc, char** argv) {
       else if (arg == "--port-file") port_file = value();
       else if (arg == "--token-ttl") options.token_ttl = std::stoi(value());
       else if (arg == "--processing-polls") options.processing_polls = std::stoi(value());
+      else if (arg == "--carrier-polls") options.carrier_polls = std::stoi(value());
       else if (arg == "--rate") rate_specs.push_back(value());
       else if (arg == "--fault") {
         if (!apply_scoped_fault(options.faults, options.partner_faults, value()))
@@ -132,8 +141,11 @@ int main(int argc, char** argv) {
       if (!(r > 0) || !(b >= 1)) throw std::invalid_argument("--rate: rate must be > 0 and burst >= 1");
       const std::string op = spec.substr(0, eq);
       if (op == "all") {
-        for (const char* o : {"submitShipments", "getShipmentDetails", "getTransaction"}) options.rates[o] = {r, b};
-      } else if (op == "submitShipments" || op == "getShipmentDetails" || op == "getTransaction") {
+        for (const char* o : {"submitShipments", "getShipmentDetails", "getTransaction", "submitShipmentConfirmations",
+                              "getShipmentLabels"})
+          options.rates[o] = {r, b};
+      } else if (op == "submitShipments" || op == "getShipmentDetails" || op == "getTransaction" ||
+                 op == "submitShipmentConfirmations" || op == "getShipmentLabels") {
         options.rates[op] = {r, b};
       } else {
         throw std::invalid_argument("--rate: unknown operation " + op);

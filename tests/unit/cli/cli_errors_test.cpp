@@ -152,7 +152,7 @@ TEST_F(Cli, StatusErrorsSayWhatToDo) {
   EXPECT_RAN(orchestrator({"status", "--last"}), 2, "--last needs a value");
   EXPECT_RAN(orchestrator({"status", "--state", "donee", "--store", store.string()}), 2,
              "--state: \"donee\" is not a state; it is one of RECEIVED, EXTRACTED, PLANNED, SUBMITTED, CONFIRMED, "
-             "CLOSING_OUT, DONE, NEEDS_ATTENTION, REJECTED, DUPLICATE, OTHER, QUARANTINED");
+             "CLOSING_OUT, DEPARTED, DONE, NEEDS_ATTENTION, REJECTED, DUPLICATE, OTHER, QUARANTINED");
   EXPECT_RAN(orchestrator({"status", "--state", "received", "--store", store.string()}), 0, "RECEIVED");
   EXPECT_RAN(orchestrator({"status", "--state", "done", "--store", store.string()}), 0,
              "no routing requests in state DONE");
