@@ -3,6 +3,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
 
 namespace dockhand::chain {
 
@@ -35,5 +40,18 @@ class ManualClock : public Clock {
   }
   std::atomic<std::int64_t> ms_;
 };
+
+// "2026-12-06T20:01:02.123Z" (the event log's times; "2026-12-06" alone is that day's midnight) -> milliseconds
+// since the epoch, UTC; nullopt if not one.
+inline std::optional<std::int64_t> iso_to_ms_utc(const std::string& text) {
+  std::tm tm{};
+  int ms = 0;
+  const int read = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms);
+  if (read != 3 && read < 6) return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + ms;
+}
 
 }  // namespace dockhand::chain

@@ -11,7 +11,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <ctime>
 
 namespace dockhand::chain {
 
@@ -38,27 +37,6 @@ bool carrier_known(const nlohmann::json& details) {
   const auto pickup = details.value("collectFreightPickupDetails", nlohmann::json::object());
   const bool named = !carrier.value("name", carrier.value("code", std::string())).empty();
   return named && pickup.contains("scheduledPickUp") && pickup["scheduledPickUp"].is_string();
-}
-
-// "2026-11-24" -> midnight UTC of that day, in ms; nullopt when it is not a date.
-std::optional<std::int64_t> day_ms(const std::string& date) {
-  std::tm tm{};
-  if (date.size() < 10 || std::sscanf(date.c_str(), "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
-}
-
-std::optional<std::int64_t> iso_ms_of(const std::string& iso) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec, &ms) < 6)
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
 constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
@@ -171,7 +149,7 @@ nlohmann::json Chain::asn_body(const ShipmentRecord& s, const Followup& f) {
   pretender::Departure departure;
   departure.bol = f.bol;
   departure.shipped_at = std::chrono::system_clock::time_point(
-      std::chrono::milliseconds(iso_ms_of(f.departed_at).value_or(clock_.now_ms())));
+      std::chrono::milliseconds(iso_to_ms_utc(f.departed_at).value_or(clock_.now_ms())));
   departure.amazon_details = s.details;
   return {{"shipmentConfirmations",
            nlohmann::json::array({pretender::shipment_confirmation(s.planned, orders_, departure, clock_.now())})}};
@@ -297,7 +275,7 @@ std::size_t Chain::check_deadlines() {
         if (start.empty() || s.planned.ship_window_start < start) start = s.planned.ship_window_start;
         if (end.empty() || s.planned.ship_window_end < end) end = s.planned.ship_window_end;
       }
-      const auto opens = day_ms(start), closes = day_ms(end);
+      const auto opens = iso_to_ms_utc(start), closes = iso_to_ms_utc(end);
       if (closes && now_ms >= *closes + kDayMs) {
         const bool confirmed = state == State::CONFIRMED || state == State::CLOSING_OUT;
         raise(*r, "not departed",
@@ -308,7 +286,7 @@ std::size_t Chain::check_deadlines() {
       }
       if (opens && (state == State::PLANNED || state == State::SUBMITTED)) {
         const auto due = *opens - std::chrono::duration_cast<std::chrono::milliseconds>(options_.confirm_before_window).count();
-        const auto received = iso_ms_of(r->created_at).value_or(0);
+        const auto received = iso_to_ms_utc(r->created_at).value_or(0);
         const auto allowance = std::chrono::duration_cast<std::chrono::milliseconds>(options_.processing_escalates).count();
         if (now_ms >= due && now_ms >= received + allowance)
           raise(*r, "not confirmed",

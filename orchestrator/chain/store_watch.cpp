@@ -13,18 +13,6 @@ using sqlite::Transaction;
 
 namespace {
 
-// "2026-12-06T20:01:02.123Z" (the event log's times) -> milliseconds since the epoch; nullopt if not one.
-std::optional<std::int64_t> iso_to_ms(const std::string& text) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &ms) < 6)
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + ms;
-}
-
 // A DEADLINE event (chain/follow.cpp: a request late) is alerted like a state a person must look at.
 const char* const kAlertStates = "('NEEDS_ATTENTION', 'REJECTED', 'DEADLINE')";
 
@@ -50,7 +38,7 @@ void Store::note_transition_locked(std::int64_t id, State from, State to) {
                                      : "SELECT created_at, '' FROM requests WHERE id = ?1");
   r.bind(1, id);
   if (r.step()) {
-    if (auto ms = iso_to_ms(r.text(0))) t.entered_ms[State::RECEIVED] = *ms;
+    if (auto ms = iso_to_ms_utc(r.text(0))) t.entered_ms[State::RECEIVED] = *ms;
     t.account = r.text(1);
   }
   // SQLite's bare column beside max(): the time of the latest event of each step.
@@ -58,7 +46,7 @@ void Store::note_transition_locked(std::int64_t id, State from, State to) {
   q.bind(1, id);
   while (q.step())
     if (auto state = state_from_string(q.text(0)))
-      if (auto ms = iso_to_ms(q.text(2))) t.entered_ms[*state] = *ms;
+      if (auto ms = iso_to_ms_utc(q.text(2))) t.entered_ms[*state] = *ms;
   uncommitted_.push_back(std::move(t));
 }
 

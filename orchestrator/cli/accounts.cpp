@@ -328,14 +328,7 @@ int run_accounts(const std::vector<std::string>& args) {
 int run_bind(const std::vector<std::string>& args) {
   std::string config_file, store_path, id_text, brand;
   CLI::App app{"", "dockhand-orchestrator bind"};
-  app.add_option("ID", id_text)
-      ->transform(CLI::Validator(
-          [](std::string& v) {
-            if (!v.empty() && v[0] == '#') v.erase(0, 1);
-            return std::string();
-          },
-          ""))
-      ->check(cli::whole_number("a request id", "bind 12 Acme --config FILE", 1));
+  cli::request_id_argument(app, id_text, "bind 12 Acme --config FILE");
   app.add_option("BRAND", brand);
   app.add_option("--config", config_file);
   app.add_option("--store", store_path);

@@ -120,6 +120,17 @@ std::string read_input(const std::string& path, const std::string& argument) {
   return ss.str();
 }
 
+CLI::Option* request_id_argument(CLI::App& app, std::string& id_text, const std::string& example) {
+  return app.add_option("ID", id_text)
+      ->transform(CLI::Validator(
+          [](std::string& v) {
+            if (!v.empty() && v[0] == '#') v.erase(0, 1);
+            return std::string();
+          },
+          ""))
+      ->check(whole_number("a request id", example, 1));
+}
+
 std::string count(long long n, const std::string& singular, const std::string& plural) {
   return std::to_string(n) + " " + (n == 1 ? singular : (plural.empty() ? singular + "s" : plural));
 }

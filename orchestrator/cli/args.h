@@ -40,6 +40,9 @@ CLI::Validator seconds(const std::string& example);
 // One of `values`, in any case; the value is replaced by the listed spelling. An unknown one lists them all.
 CLI::Validator one_of(const std::string& what, const std::vector<std::string>& values);
 
+// The request ID argument: "12", or "#12" as the timeline writes it; `example` shows the command ("status 12").
+CLI::Option* request_id_argument(CLI::App& app, std::string& id_text, const std::string& example);
+
 // The whole content of a file named on the command line ("-": stdin). A file that cannot be read is a
 // UsageError naming the argument, the file and the reason (no such file, permission denied, is a directory).
 std::string read_input(const std::string& path, const std::string& argument);

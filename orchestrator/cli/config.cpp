@@ -1,4 +1,5 @@
 #include "config.h"
+#include "args.h"
 #include "config_section.h"
 
 #include <fcntl.h>
@@ -536,6 +537,18 @@ json default_config_json() {
       {"fleet", nullptr},
       {"console", nullptr},
       {"alerts", default_alerts_json()}};
+}
+
+std::string store_path_from(const std::string& store_option, const std::string& config_option) {
+  if (!store_option.empty() && !config_option.empty())
+    throw UsageError("--store and --config both say where the store is: give one");
+  if (!store_option.empty()) return store_option;
+  if (config_option.empty()) return "dockhand.sqlite";
+  try {
+    return load_config(config_option).store;
+  } catch (const ConfigError& e) {
+    throw UsageError(std::string("--config: ") + e.what());
+  }
 }
 
 }  // namespace dockhand::cli

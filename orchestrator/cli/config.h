@@ -123,6 +123,9 @@ void write_secret_file(const std::filesystem::path& path, const std::string& sec
 // "_" are comments). base_dir resolves relative paths. Throws ConfigError naming the key.
 OrchestratorConfig config_from_json(const nlohmann::json& document, const std::filesystem::path& base_dir);
 OrchestratorConfig load_config(const std::filesystem::path& file);
+// The store a command reads: --store, else --config's "store", else ./dockhand.sqlite. Both given, or a config
+// that cannot be read: cli::UsageError.
+std::string store_path_from(const std::string& store_option, const std::string& config_option);
 // Reads the secret files the config names (IMAP password or OAuth token, LWA client secret, refresh token).
 // A secret shorter than kMinTokenLength (kMinPasswordLength for the IMAP password) is a ConfigError: no real
 // one is that short, and the log scrubber must never have to hide a value that short.

@@ -35,33 +35,14 @@ const char* kHelp =
 int run_depart(const std::vector<std::string>& args) {
   std::string id_text, bol, comment, store_path, config_file;
   CLI::App app{"", "dockhand-orchestrator depart"};
-  app.add_option("ID", id_text)
-      ->transform(CLI::Validator(
-          [](std::string& v) {
-            if (!v.empty() && v[0] == '#') v.erase(0, 1);
-            return std::string();
-          },
-          ""))
-      ->check(cli::whole_number("a request id", "depart 12 --bol BOL4710001", 1));
+  cli::request_id_argument(app, id_text, "depart 12 --bol BOL4710001");
   app.add_option("--bol", bol);
   app.add_option("--comment", comment);
   app.add_option("--store", store_path);
   app.add_option("--config", config_file);
   if (auto code = cli::parse(app, args, kHelp)) return *code;
   if (id_text.empty()) throw cli::UsageError("depart: give the request ID (depart 12)");
-  if (!store_path.empty() && !config_file.empty())
-    throw cli::UsageError("--store and --config both say where the store is: give one");
-  if (store_path.empty()) {
-    if (!config_file.empty()) {
-      try {
-        store_path = cli::load_config(config_file).store;
-      } catch (const cli::ConfigError& e) {
-        throw cli::UsageError(std::string("--config: ") + e.what());
-      }
-    } else {
-      store_path = "dockhand.sqlite";
-    }
-  }
+  store_path = cli::store_path_from(store_path, config_file);
   if (!fs::exists(store_path)) throw cli::UsageError("depart: no store at " + store_path);
   const std::int64_t id = std::stoll(id_text);
   chain::SystemClock clock;

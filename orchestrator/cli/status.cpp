@@ -366,14 +366,7 @@ int run_status(const std::vector<std::string>& args) {
   double timeout_s = 0;
   bool as_json = false, follow_events = false, verbose = false;
   CLI::App app{"", "dockhand-orchestrator status"};
-  app.add_option("ID", id_text)
-      ->transform(CLI::Validator(
-          [](std::string& v) {
-            if (!v.empty() && v[0] == '#') v.erase(0, 1);  // "#12", as the timeline writes it
-            return std::string();
-          },
-          ""))
-      ->check(cli::whole_number("a request id", "status 12 or status #12", 1));
+  cli::request_id_argument(app, id_text, "status 12 or status #12");
   app.add_option("--store", store_path);
   app.add_option("--config", config_file);
   app.add_option("--state", state_filter)->transform(cli::one_of("a state", state_names()));
@@ -389,20 +382,11 @@ int run_status(const std::vector<std::string>& args) {
   if (auto code = cli::parse(app, args, kHelp)) return *code;
   if (!store_path.empty() && !config_file.empty())
     throw cli::UsageError("--store and --config both say where the store is: give one");
-  if (!save_files.empty() && id_text.empty()) throw cli::UsageError("--save-files goes with a request ID (status 12 --save-files DIR)");
+  if (!save_files.empty() && id_text.empty())
+    throw cli::UsageError("--save-files goes with a request ID (status 12 --save-files DIR)");
   if ((until_done || timeout_s > 0) && !follow_events)
     throw cli::UsageError(std::string(until_done ? "--until-done" : "--timeout") + " goes with --follow");
-  if (store_path.empty()) {
-    if (!config_file.empty()) {
-      try {
-        store_path = cli::load_config(config_file).store;
-      } catch (const cli::ConfigError& e) {
-        throw cli::UsageError(std::string("--config: ") + e.what());
-      }
-    } else {
-      store_path = "dockhand.sqlite";
-    }
-  }
+  store_path = cli::store_path_from(store_path, config_file);
   if (follow_events) return follow(store_path, until_done, timeout_s, verbose);
 
   chain::SystemClock clock;

@@ -304,6 +304,6 @@ TEST_F(ChainTest, CloseoutStageGetsConfirmedDataAndMovesRequestToDone) {
   EXPECT_THROW(store->finish_closeout(id, {}, "fleet", "late duplicate result"), TransitionError);
   run_until_idle();
   EXPECT_EQ(state(id), State::DONE);
-  EXPECT_EQ(amazon.asns.at(job.shipments[0].vendor_shipment_identifier), 1);
+  EXPECT_EQ(amazon.asns.at(store->shipments(id).at(0).vendor_shipment_identifier), 1);
   EXPECT_EQ(stage.jobs.size(), 2u);
 }
