@@ -322,22 +322,7 @@ void Store::record_rejection(std::int64_t shipment_id, const nlohmann::json& err
 }
 
 void Store::record_details(std::int64_t shipment_id, const nlohmann::json& details, const std::string& actor) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  std::string identifier;
-  auto request_id = request_of_shipment(*db_, shipment_id, shipment_state::confirmed, &identifier);
-  db_->prepare("UPDATE shipments SET details = ?2 WHERE id = ?1").bind(1, shipment_id).bind(2, details.dump()).run();
-  const auto& carrier = details.value("transportationDetails", nlohmann::json::object())
-                            .value("carrierDetails", nlohmann::json::object());
-  std::string summary = identifier + ": carrier " + carrier.value("name", carrier.value("code", std::string("?")));
-  const auto& pickup = details.value("collectFreightPickupDetails", nlohmann::json::object());
-  if (pickup.contains("scheduledPickUp")) summary += ", pickup " + pickup["scheduledPickUp"].get<std::string>();
-  if (details.contains("buyerReferenceNumber"))
-    summary += ", reference " + details["buyerReferenceNumber"].get<std::string>();
-  event_locked(request_id, actor, "DETAILS", summary);
-  tx.commit();
-  detail::crash_point("DETAILS");
+  record_followup_details(shipment_id, details, actor);
 }
 
 void Store::needs_attention(std::int64_t id, const std::string& reason, const nlohmann::json& evidence,

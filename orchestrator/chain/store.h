@@ -222,6 +222,7 @@ class Store {
   // Amazon said Failure (or refused the payload): the shipment and the request become REJECTED.
   void record_rejection(std::int64_t shipment_id, const nlohmann::json& errors, const std::string& actor,
                         const std::string& detail);
+  // Amazon's details of a CONFIRMED shipment (record_followup_details, below).
   void record_details(std::int64_t shipment_id, const nlohmann::json& details, const std::string& actor);
   void needs_attention(std::int64_t id, const std::string& reason, const nlohmann::json& evidence,
                        const std::string& actor);

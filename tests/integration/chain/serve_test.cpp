@@ -134,8 +134,13 @@ TEST_F(Serve, StatusShowsEachRequestWithItsTimeline) {
     if (e["step"] != "RETRY") steps.push_back(e["step"]);  // a 429 on the way is fine
   EXPECT_EQ(steps, (std::vector<std::string>{"RECEIVED", "EXTRACTED", "PLANNED", "SUBMITTING", "SHIPMENT_SUBMITTED",
                                              "SUBMITTING", "SUBMITTED", "SHIPMENT_CONFIRMED", "CONFIRMED", "DETAILS",
-                                             "DETAILS"}))
+                                             "LABELS", "DETAILS", "LABELS"}))
       << j["timeline"].dump(2);
+  // Amazon's labels (the simulator offers one per shipment once the carrier is named) are kept and listed.
+  ASSERT_EQ(j["files"].size(), 2u) << one;
+  EXPECT_EQ(j["files"][0]["content_type"], "application/pdf");
+  EXPECT_EQ(j["shipments"][0]["labels"], 1);
+  EXPECT_EQ(j["shipments"][0]["amazon_status"], "CarrierAssigned");
 
   auto [rc2, missing] = env->cli("status 99 --store " + store);
   EXPECT_EQ(rc2, 1) << missing;

@@ -167,7 +167,7 @@ class CloseoutTest : public ChainFixture {
   // follows its transaction; the manual clock jumps to the next scheduled step.
   void drive() {
     chain->run_due();
-    if (auto wait = chain->time_until_next(); wait && *wait <= std::chrono::minutes(10)) clock.advance(*wait);
+    if (auto wait = chain->time_until_next(); wait && *wait <= std::chrono::hours(2)) clock.advance(*wait);
   }
   int count_steps(std::int64_t id, const std::string& step) {
     int n = 0;

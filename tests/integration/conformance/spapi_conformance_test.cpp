@@ -55,6 +55,17 @@ class Conformance : public ::testing::Test {
     return {r->status, r->get_header_value("sl-violations")};
   }
 
+  // The violations Prism found in our request (sl-violations also lists its own example answers' faults).
+  static std::string request_violations(const std::string& header) {
+    auto list = json::parse(header.empty() ? "[]" : header, nullptr, false);
+    if (!list.is_array()) return header;
+    json ours = json::array();
+    for (const auto& v : list)
+      if (!v.contains("location") || !v["location"].is_array() || v["location"].empty() || v["location"][0] != "response")
+        ours.push_back(v);
+    return ours.empty() ? "" : ours.dump();
+  }
+
   static json model(const std::string& name) {
     std::ifstream in(kModels + "/" + name);
     return json::parse(in);
@@ -152,9 +163,16 @@ TEST_F(Conformance, AsnAsTheChainBuildsItOnDepartureValidates) {
   ASSERT_FALSE(body["shipmentConfirmations"][1].contains("pallets")) << "the TPA1 shipment is loose cartons";
   auto [status, violations] = raw_post("/vendor/shipping/v1/shipmentConfirmations", body);
   EXPECT_EQ(status, 202) << violations << "\n" << body.dump(2);
-  EXPECT_TRUE(violations.empty()) << violations;
+  EXPECT_EQ(request_violations(violations), "") << body.dump(2);
   VendorShipmentsClient client(config_for(shipments_url));
-  EXPECT_NO_THROW(EXPECT_FALSE(client.submit_shipment_confirmations(body).empty()));
+  try {
+    EXPECT_FALSE(client.submit_shipment_confirmations(body).empty());
+  } catch (const SpapiError& e) {
+    // Amazon's own example answer for the 202 (which Prism sends back) has a transactionId that is not a
+    // string: the client takes that as an answer without a transaction to follow, never as a refusal.
+    EXPECT_EQ(e.http_status, 202) << e.what();
+    EXPECT_TRUE(e.uncertain) << e.what();
+  }
 }
 
 TEST_F(Conformance, EachRequiredAsnFieldMissingIsRefused) {

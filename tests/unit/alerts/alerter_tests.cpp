@@ -169,3 +169,17 @@ TEST(AlertCompose, SaysWhatHappenedAndLinksOnlyWhenThereIsAConsole) {
   EXPECT_EQ(a.text.find("console"), std::string::npos) << a.text;
   EXPECT_NE(a.text.find("SHIPMENT_REJECTED"), std::string::npos);
 }
+
+// Issue 23: a deadline passed (the event DEADLINE): the alert says the request is late and why, from the
+// event's detail, not the request's reason (which is about something else, or empty).
+TEST(AlertCompose, ALateRequestSaysItIsLateAndWhy) {
+  nlohmann::json late = {{"kind", "request"}, {"request", 7}, {"state", "DEADLINE"}, {"brand", "Acme"}, {"reason", ""},
+                         {"detail", "late (not confirmed): its ship window opens on 2026-11-24"},
+                         {"time", "2026-11-23T00:01:00.000Z"}};
+  auto a = alerts::compose("request-7-event-9", late, "https://console.example");
+  EXPECT_EQ(a.subject, "Dockhand: routing request #7 is late (Acme)");
+  EXPECT_NE(a.text.find("is late since 2026-11-23T00:01:00.000Z"), std::string::npos) << a.text;
+  EXPECT_NE(a.text.find("Reason: late (not confirmed): its ship window opens on 2026-11-24"), std::string::npos) << a.text;
+  EXPECT_EQ(a.json["state"], "DEADLINE");
+  EXPECT_EQ(a.json["link"], "https://console.example/#/request/7");
+}

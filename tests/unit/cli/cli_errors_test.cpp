@@ -139,8 +139,32 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, OrchestratorUnknownCommandListsTheCommands) {
   auto r = orchestrator({"stauts"});
-  EXPECT_RAN(r, 2, "\"stauts\" is not a command; the commands are accounts, bind, extract, keygen, orders, plan, serve, status");
+  EXPECT_RAN(r, 2, "\"stauts\" is not a command; the commands are accounts, bind, depart, extract, keygen, orders, plan, serve, status");
   EXPECT_RAN(orchestrator({"--help"}), 0, "Exit status");
+}
+
+// Issue 23: a late request (a deadline passed) is listed first, marked LATE; depart says why it refuses.
+TEST_F(Cli, StatusListsLateRequestsFirstAndDepartSaysWhyItRefuses) {
+  auto store_path = make_store();
+  {
+    dockhand::chain::SystemClock clock;
+    dockhand::chain::Store store(store_path.string(), clock);
+    store.receive({"maildir:two.eml", "Message-ID: <two@example.com>\r\nSubject: two\r\n\r\nbody\r\n"}, "test");
+    ASSERT_TRUE(store.raise_deadline(1, "not confirmed", "its ship window opens on 2026-11-24", false, "test"));
+  }
+  auto r = orchestrator({"status", "--store", store_path.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto first = r.out.find("\n#") + 1, second = r.out.find("\n#", first) + 1;
+  EXPECT_EQ(r.out.substr(first, 3), "#1 ") << "the late one first, though older:\n" << r.out;
+  EXPECT_NE(r.out.substr(first, second - first).find("RECEIVED LATE"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(second, 3), "#2 ") << r.out;
+  EXPECT_RAN(orchestrator({"status", "1", "--store", store_path.string()}), 0, "LATE: a deadline passed");
+  EXPECT_RAN(orchestrator({"depart", "--store", store_path.string()}), 2, "give the request ID");
+  EXPECT_RAN(orchestrator({"depart", "x1", "--store", store_path.string()}), 2, "is not a request id");
+  EXPECT_RAN(orchestrator({"depart", "1", "--store", store_path.string()}), 1,
+             "only a confirmed request (CONFIRMED, CLOSING_OUT, or NEEDS_ATTENTION after confirmation) can depart");
+  EXPECT_RAN(orchestrator({"depart", "99", "--store", store_path.string()}), 1, "routing request #99 does not exist");
+  EXPECT_RAN(orchestrator({"depart", "1", "--store", "missing.sqlite"}), 2, "no store at missing.sqlite");
 }
 
 TEST_F(Cli, StatusErrorsSayWhatToDo) {
