@@ -206,6 +206,8 @@ std::optional<std::pair<json, std::string>> TargetCutter::feature(const Snapshot
   if (!cut) return std::nullopt;
   // A template showing a variable's recorded value would not be found with another value.
   auto inside = joined_text(words_in(scan, cut->rect));
+  // The window's OCR keeps only words it is sure of; the crop alone, read as one line, names it anyway.
+  if (inside.empty()) inside = vision::read_field(snap.frame(cut->rect)).text;
   if (holds_var_value(inside)) return std::nullopt;
   std::string name = slug(inside.empty() ? text : inside);
   if (name.empty()) name = ctx_.fallback_name;
@@ -279,6 +281,54 @@ std::optional<Target> TargetCutter::anchored(const Snapshot& snap, cv::Point at,
     t.locator = {{side, f->first}, {"size", {w, h}}, {"offset", offset_json(d)}};
     if (!close_to(lands(snap, t.locator), at)) continue;
     return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<Target> TargetCutter::something_new(const Snapshot& before, const Snapshot& after) {
+  if (before.frame.size() != after.frame.size()) return std::nullopt;
+  cv::Mat diff, mask;
+  cv::absdiff(before.frame, after.frame, diff);
+  cv::Mat channels[4];
+  cv::split(diff, channels);
+  mask = cv::max(cv::max(channels[0], channels[1]), channels[2]) > 16;
+  cv::dilate(mask, mask, cv::getStructuringElement(cv::MORPH_RECT, {15, 15}));
+  cv::Mat labels, stats, centroids;
+  int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  std::vector<cv::Rect> regions;
+  for (int i = 1; i < n; ++i)
+    regions.emplace_back(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                         stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+  std::sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) { return a.area() > b.area(); });
+  if (regions.size() > 3) regions.resize(3);
+  for (const auto& region : regions) {
+    cv::Rect area(0, 0, after.frame.cols, after.frame.rows);
+    for (const auto& w : after.windows)
+      if (w.visible && to_cv(w.rect).contains(centre(region))) {
+        area = to_cv(w.client) & area;
+        break;
+      }
+    auto boxes = vision::ink_boxes(after.frame, region & area);
+    // Words first (the larger boxes are usually panels and fields).
+    std::sort(boxes.begin(), boxes.end(), [](const auto& a, const auto& b) {
+      return std::abs(a.height - 16) < std::abs(b.height - 16);
+    });
+    int tried = 0;
+    for (const auto& box : boxes) {
+      if (box.height > 60 || box.width > 400 || box.area() < 40) continue;
+      if (++tried > 6) break;
+      auto f = feature(after, box, area, "");
+      if (!f) continue;
+      auto on_after = lands(after, f->first);
+      if (!on_after || !cv::Rect(box.x - 4, box.y - 4, box.width + 8, box.height + 8).contains(*on_after)) continue;
+      if (lands(before, f->first)) continue;  // it was there already: waiting for it would not wait
+      Target t;
+      t.how = f->first.contains("text") ? "text" : "image";
+      t.label = f->second;
+      t.locator = f->first;
+      t.window = area;
+      return t;
+    }
   }
   return std::nullopt;
 }

@@ -63,6 +63,10 @@ class TargetCutter {
   Target cut(const Snapshot& before, cv::Point at);
   // Where `locator` lands on `snap` with the runner's locating code (the centre it would click), or nullopt.
   std::optional<cv::Point> lands(const Snapshot& snap, const nlohmann::json& locator);
+  // Something the program showed between `before` and `after` (in what changed): a locator found on `after` and not
+  // on `before`, so waiting for it waits for the program. nullopt when nothing new is unique.
+  std::optional<Target> something_new(const Snapshot& before, const Snapshot& after);
+  void set_fallback_name(std::string name) { ctx_.fallback_name = std::move(name); }
 
  private:
   struct Seen;
