@@ -16,6 +16,14 @@ bool is_modifier_key(const std::string& k) {
   return false;
 }
 
+bool is_erasing(const std::string& chord) {
+  static const char* keys[] = {"End", "Home", "BackSpace", "Delete", "ctrl+a", "shift+Home", "shift+End",
+                               "ctrl+End", "ctrl+Home", "ctrl+shift+Home", "ctrl+shift+End"};
+  for (const char* k : keys)
+    if (chord == k) return true;
+  return false;
+}
+
 std::string chord_of(const InputEvent& e) {
   std::string c;
   if (e.ctrl) c += "ctrl+";
@@ -91,6 +99,14 @@ void IntentBuilder::key_down(const InputEvent& e, std::shared_ptr<const Snapshot
   // Text: characters run together; a BackSpace right after them takes the last one back (a corrected typo).
   if (!e.text.empty() && !e.ctrl && !e.alt && !e.super) {
     if (!last || last->kind != Intent::Kind::Type || last->secret != secret_) {
+      // Keys that only emptied the clicked field first (End, BackSpace x N, ...) are part of typing into it:
+      // the runner's `clear` does that whatever the field holds on the day.
+      std::size_t k = out_.size();
+      while (k > 0 && out_[k - 1].kind == Intent::Kind::Key && is_erasing(out_[k - 1].chord)) --k;
+      if (k < out_.size() && k > 0 && out_[k - 1].kind == Intent::Kind::Click) {
+        out_.erase(out_.begin() + static_cast<std::ptrdiff_t>(k), out_.end());
+        last = &out_.back();
+      }
       bool into_field = last && last->kind == Intent::Kind::Click;
       last = &push(Intent::Kind::Type, e.time);
       last->before = std::move(before);

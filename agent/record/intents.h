@@ -84,6 +84,8 @@ class IntentBuilder {
 
 // The chord `key` steps write for a key event: "Return", "ctrl+s", "shift+Tab" (X keysym names, modifiers first).
 std::string chord_of(const drivers::InputEvent& e);
+// Keys that empty a field before typing into it (End, Home, BackSpace, Delete, ctrl+a, shift+Home, ...).
+bool is_erasing(const std::string& chord);
 // Keys that only modify others (Shift_L, Control_R, ISO_Level3_Shift, Caps_Lock, ...).
 bool is_modifier_key(const std::string& key);
 

@@ -164,9 +164,16 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
   std::sort(by_length.begin(), by_length.end(),
             [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
   auto with_vars = [&](const std::string& text) {
+    // A text equal to a value is that variable; a value inside a longer text only when it is long enough not
+    // to turn up by chance (a "5" inside a date stays).
+    for (const auto& [name, value] : by_length)
+      if (text == value) {
+        used_vars.insert(name);
+        return "${" + name + "}";
+      }
     std::string s = literal(text);
     for (const auto& [name, value] : by_length) {
-      if (value.empty()) continue;
+      if (value.size() < 4) continue;
       std::string lv = literal(value);
       for (std::size_t at = s.find(lv); at != std::string::npos; at = s.find(lv, at + name.size() + 3)) {
         s.replace(at, lv.size(), "${" + name + "}");

@@ -141,14 +141,16 @@ std::optional<cv::Point> TargetCutter::lands(const Snapshot& snap, const json& l
 
 bool TargetCutter::holds_var_value(const std::string& text) const {
   for (const auto& [k, v] : ctx_.vars)
-    if (!v.empty() && text.find(v) != std::string::npos) return true;
+    if (!v.empty() && (text == v || (v.size() >= 4 && text.find(v) != std::string::npos))) return true;
   return false;
 }
 
 std::string TargetCutter::with_vars(const std::string& text) const {
+  for (const auto& [k, v] : ctx_.vars)
+    if (!v.empty() && text == v) return "${" + k + "}";
   std::string out = literal(text);
   for (const auto& [k, v] : ctx_.vars) {
-    if (v.empty()) continue;
+    if (v.size() < 4) continue;
     std::string lv = literal(v);
     for (std::size_t at = out.find(lv); at != std::string::npos; at = out.find(lv, at + k.size() + 3))
       out.replace(at, lv.size(), "${" + k + "}");
