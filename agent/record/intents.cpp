@@ -52,6 +52,8 @@ void IntentBuilder::feed(const InputEvent& e, std::shared_ptr<const Snapshot> be
       if (e.button >= 4) return;  // the wheel: scrolling is the program's business, not a step
       press_ = e;
       press_before_ = std::move(before);
+      press_change_.reset();
+      press_change_snap_.reset();
       return;
     case Kind::ButtonUp: {
       if (!press_ || press_->button != e.button) return;
@@ -80,6 +82,9 @@ void IntentBuilder::feed(const InputEvent& e, std::shared_ptr<const Snapshot> be
       c.button = p.button;
       c.before = std::move(press_before_);
       c.end = e.time;
+      c.last_change = press_change_;
+      c.after = std::move(press_change_snap_);
+      press_change_.reset();
       return;
     }
   }
@@ -140,6 +145,11 @@ void IntentBuilder::key_down(const InputEvent& e, std::shared_ptr<const Snapshot
 }
 
 void IntentBuilder::screen_changed(Clock::time_point when, std::shared_ptr<const Snapshot> now) {
+  if (press_ && when >= press_->time) {  // the button is down: whatever changes now is the click's doing
+    press_change_ = when;
+    press_change_snap_ = std::move(now);
+    return;
+  }
   if (out_.empty()) return;
   Intent& last = out_.back();
   if (when < last.time) return;

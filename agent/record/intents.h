@@ -80,6 +80,9 @@ class IntentBuilder {
   // a press waiting for its release
   std::optional<drivers::InputEvent> press_;
   std::shared_ptr<const Snapshot> press_before_;
+  // a change seen between a press and its release: the click's doing
+  std::optional<Clock::time_point> press_change_;
+  std::shared_ptr<const Snapshot> press_change_snap_;
 };
 
 // The chord `key` steps write for a key event: "Return", "ctrl+s", "shift+Tab" (X keysym names, modifiers first).

@@ -198,10 +198,7 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
       changed = !appeared.empty() || changed_px(prev->before->frame, prev->after->frame) > 1500;
       took = std::max<long long>(0, ms_between(prev->end, *prev->last_change));
     }
-    if (changed) {
-      close_group();
-      group_where = appeared.empty() ? group_where : "the " + appeared.front().title + " window";
-    }
+    if (changed) close_group();
 
     std::optional<Target> target;
     if (it.kind == Intent::Kind::Click) {
@@ -211,7 +208,13 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
       }
       ++clicks;
       cutter.set_fallback_name(window_slug + "-click-" + std::to_string(clicks));
-      target = cutter.cut(*it.before, it.at);
+      const bool field = n + 1 < intents.size() && intents[n + 1].kind == Intent::Kind::Type &&
+                         intents[n + 1].into_clicked_field;
+      target = cutter.cut(*it.before, it.at, field);
+      // Where this group happens: the target window, or the dialog clicked in.
+      group_where = title.empty() || target->window_title.find(title) != std::string::npos
+                        ? title
+                        : "the " + target->window_title + " window";
       last_label = target->label;
       if (target->how == "point")
         out.notes.push_back("click " + std::to_string(clicks) + " has nothing unique around it: written as a point in the window");

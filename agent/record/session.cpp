@@ -116,7 +116,9 @@ std::vector<Intent> RecordingSession::run(const std::atomic<bool>* stop) {
     if (now < watch_until_)
       wait = std::max(std::chrono::milliseconds(0),
                       std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_look_ - now)));
-    if (auto e = events_.next(wait)) handle(*e);
+    // Every event that has arrived before the next look at the screen, so a change is put down to the action
+    // that caused it, not to the one before.
+    for (auto e = events_.next(wait); e; e = events_.next(std::chrono::milliseconds(0))) handle(*e);
     watch();
   }
   return builder_.finish();
