@@ -16,6 +16,14 @@ bool is_modifier_key(const std::string& k) {
   return false;
 }
 
+bool is_erasing(const std::string& chord) {
+  static const char* keys[] = {"End", "Home", "BackSpace", "Delete", "ctrl+a", "shift+Home", "shift+End",
+                               "ctrl+End", "ctrl+Home", "ctrl+shift+Home", "ctrl+shift+End"};
+  for (const char* k : keys)
+    if (chord == k) return true;
+  return false;
+}
+
 std::string chord_of(const InputEvent& e) {
   std::string c;
   if (e.ctrl) c += "ctrl+";
@@ -44,6 +52,8 @@ void IntentBuilder::feed(const InputEvent& e, std::shared_ptr<const Snapshot> be
       if (e.button >= 4) return;  // the wheel: scrolling is the program's business, not a step
       press_ = e;
       press_before_ = std::move(before);
+      press_change_.reset();
+      press_change_snap_.reset();
       return;
     case Kind::ButtonUp: {
       if (!press_ || press_->button != e.button) return;
@@ -72,6 +82,9 @@ void IntentBuilder::feed(const InputEvent& e, std::shared_ptr<const Snapshot> be
       c.button = p.button;
       c.before = std::move(press_before_);
       c.end = e.time;
+      c.last_change = press_change_;
+      c.after = std::move(press_change_snap_);
+      press_change_.reset();
       return;
     }
   }
@@ -91,6 +104,14 @@ void IntentBuilder::key_down(const InputEvent& e, std::shared_ptr<const Snapshot
   // Text: characters run together; a BackSpace right after them takes the last one back (a corrected typo).
   if (!e.text.empty() && !e.ctrl && !e.alt && !e.super) {
     if (!last || last->kind != Intent::Kind::Type || last->secret != secret_) {
+      // Keys that only emptied the clicked field first (End, BackSpace x N, ...) are part of typing into it:
+      // the runner's `clear` does that whatever the field holds on the day.
+      std::size_t k = out_.size();
+      while (k > 0 && out_[k - 1].kind == Intent::Kind::Key && is_erasing(out_[k - 1].chord)) --k;
+      if (k < out_.size() && k > 0 && out_[k - 1].kind == Intent::Kind::Click) {
+        out_.erase(out_.begin() + static_cast<std::ptrdiff_t>(k), out_.end());
+        last = &out_.back();
+      }
       bool into_field = last && last->kind == Intent::Kind::Click;
       last = &push(Intent::Kind::Type, e.time);
       last->before = std::move(before);
@@ -124,6 +145,11 @@ void IntentBuilder::key_down(const InputEvent& e, std::shared_ptr<const Snapshot
 }
 
 void IntentBuilder::screen_changed(Clock::time_point when, std::shared_ptr<const Snapshot> now) {
+  if (press_ && when >= press_->time) {  // the button is down: whatever changes now is the click's doing
+    press_change_ = when;
+    press_change_snap_ = std::move(now);
+    return;
+  }
   if (out_.empty()) return;
   Intent& last = out_.back();
   if (when < last.time) return;

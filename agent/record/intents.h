@@ -80,10 +80,15 @@ class IntentBuilder {
   // a press waiting for its release
   std::optional<drivers::InputEvent> press_;
   std::shared_ptr<const Snapshot> press_before_;
+  // a change seen between a press and its release: the click's doing
+  std::optional<Clock::time_point> press_change_;
+  std::shared_ptr<const Snapshot> press_change_snap_;
 };
 
 // The chord `key` steps write for a key event: "Return", "ctrl+s", "shift+Tab" (X keysym names, modifiers first).
 std::string chord_of(const drivers::InputEvent& e);
+// Keys that empty a field before typing into it (End, Home, BackSpace, Delete, ctrl+a, shift+Home, ...).
+bool is_erasing(const std::string& chord);
 // Keys that only modify others (Shift_L, Control_R, ISO_Level3_Shift, Caps_Lock, ...).
 bool is_modifier_key(const std::string& key);
 

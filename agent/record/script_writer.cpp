@@ -164,9 +164,16 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
   std::sort(by_length.begin(), by_length.end(),
             [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
   auto with_vars = [&](const std::string& text) {
+    // A text equal to a value is that variable; a value inside a longer text only when it is long enough not
+    // to turn up by chance (a "5" inside a date stays).
+    for (const auto& [name, value] : by_length)
+      if (text == value) {
+        used_vars.insert(name);
+        return "${" + name + "}";
+      }
     std::string s = literal(text);
     for (const auto& [name, value] : by_length) {
-      if (value.empty()) continue;
+      if (value.size() < 4) continue;
       std::string lv = literal(value);
       for (std::size_t at = s.find(lv); at != std::string::npos; at = s.find(lv, at + name.size() + 3)) {
         s.replace(at, lv.size(), "${" + name + "}");
@@ -191,10 +198,7 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
       changed = !appeared.empty() || changed_px(prev->before->frame, prev->after->frame) > 1500;
       took = std::max<long long>(0, ms_between(prev->end, *prev->last_change));
     }
-    if (changed) {
-      close_group();
-      group_where = appeared.empty() ? group_where : "the " + appeared.front().title + " window";
-    }
+    if (changed) close_group();
 
     std::optional<Target> target;
     if (it.kind == Intent::Kind::Click) {
@@ -204,7 +208,13 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
       }
       ++clicks;
       cutter.set_fallback_name(window_slug + "-click-" + std::to_string(clicks));
-      target = cutter.cut(*it.before, it.at);
+      const bool field = n + 1 < intents.size() && intents[n + 1].kind == Intent::Kind::Type &&
+                         intents[n + 1].into_clicked_field;
+      target = cutter.cut(*it.before, it.at, field);
+      // Where this group happens: the target window, or the dialog clicked in.
+      group_where = title.empty() || target->window_title.find(title) != std::string::npos
+                        ? title
+                        : "the " + target->window_title + " window";
       last_label = target->label;
       if (target->how == "point")
         out.notes.push_back("click " + std::to_string(clicks) + " has nothing unique around it: written as a point in the window");

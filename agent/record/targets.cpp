@@ -141,14 +141,16 @@ std::optional<cv::Point> TargetCutter::lands(const Snapshot& snap, const json& l
 
 bool TargetCutter::holds_var_value(const std::string& text) const {
   for (const auto& [k, v] : ctx_.vars)
-    if (!v.empty() && text.find(v) != std::string::npos) return true;
+    if (!v.empty() && (text == v || (v.size() >= 4 && text.find(v) != std::string::npos))) return true;
   return false;
 }
 
 std::string TargetCutter::with_vars(const std::string& text) const {
+  for (const auto& [k, v] : ctx_.vars)
+    if (!v.empty() && text == v) return "${" + k + "}";
   std::string out = literal(text);
   for (const auto& [k, v] : ctx_.vars) {
-    if (v.empty()) continue;
+    if (v.size() < 4) continue;
     std::string lv = literal(v);
     for (std::size_t at = out.find(lv); at != std::string::npos; at = out.find(lv, at + k.size() + 3))
       out.replace(at, lv.size(), "${" + k + "}");
@@ -231,7 +233,7 @@ std::optional<Target> TargetCutter::by_image(const Snapshot& snap, cv::Point at,
   return t;
 }
 
-std::optional<Target> TargetCutter::anchored(const Snapshot& snap, cv::Point at, const cv::Rect& area) {
+std::optional<Target> TargetCutter::anchored(const Snapshot& snap, cv::Point at, const cv::Rect& area, bool field) {
   // Nearby features, the likeliest labels first: left on the same row (a form's label), then above, right, below.
   struct Candidate {
     cv::Rect box;
@@ -239,8 +241,15 @@ std::optional<Target> TargetCutter::anchored(const Snapshot& snap, cv::Point at,
     double cost;
   };
   std::vector<Candidate> cands;
-  for (const auto& b : vision::ink_boxes(snap.frame, area)) {
+  auto boxes = vision::ink_boxes(snap.frame, area);
+  // The field around the point (the smallest frame holding it): what is inside it is its content, not a label.
+  cv::Rect container;
+  if (field)
+    for (const auto& b : boxes)
+      if (b.contains(at) && b.height <= 60 && (container.empty() || b.area() < container.area())) container = b;
+  for (const auto& b : boxes) {
     if (b.contains(at) || b.width > 400 || b.height > 60 || b.width * b.height < 30) continue;
+    if (!container.empty() && (b & container) == b) continue;
     bool same_row = b.y <= at.y + 4 && b.y + b.height >= at.y - 4;
     bool same_col = b.x <= at.x + 40 && b.x + b.width >= at.x - 40;
     double dx = 0, dy = 0;
@@ -333,7 +342,7 @@ std::optional<Target> TargetCutter::something_new(const Snapshot& before, const 
   return std::nullopt;
 }
 
-Target TargetCutter::cut(const Snapshot& snap, cv::Point at) {
+Target TargetCutter::cut(const Snapshot& snap, cv::Point at, bool field) {
   // The window clicked in: the topmost one under the point.
   cv::Rect area(0, 0, snap.frame.cols, snap.frame.rows);
   std::string title;
@@ -344,12 +353,12 @@ Target TargetCutter::cut(const Snapshot& snap, cv::Point at) {
       break;
     }
   Target t;
-  if (auto ink = vision::ink_at(snap.frame, at, area)) {
+  if (auto ink = field ? std::nullopt : vision::ink_at(snap.frame, at, area)) {
     if (auto bt = by_text(snap, at, *ink, area)) t = *bt;
     else if (auto bi = by_image(snap, at, *ink, area)) t = *bi;
   }
   if (t.how.empty()) {
-    if (auto an = anchored(snap, at, area)) t = *an;
+    if (auto an = anchored(snap, at, area, field)) t = *an;
   }
   if (t.how.empty()) {
     // Nothing unique to go by: the point in the window's client area (still window-relative).

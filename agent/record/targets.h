@@ -60,7 +60,9 @@ class TargetCutter {
  public:
   TargetCutter(TemplateStore& store, TargetContext ctx);
   ~TargetCutter();
-  Target cut(const Snapshot& before, cv::Point at);
+  // `field`: the person typed into what they clicked. An editable field's text is content, different on every run,
+  // so the field is found by its label (an anchored locator), never by what it holds.
+  Target cut(const Snapshot& before, cv::Point at, bool field = false);
   // Where `locator` lands on `snap` with the runner's locating code (the centre it would click), or nullopt.
   std::optional<cv::Point> lands(const Snapshot& snap, const nlohmann::json& locator);
   // Something the program showed between `before` and `after` (in what changed): a locator found on `after` and not
@@ -73,7 +75,7 @@ class TargetCutter {
   Seen& seen(const Snapshot& snap);
   std::optional<Target> by_text(const Snapshot& snap, cv::Point at, const cv::Rect& ink, const cv::Rect& area);
   std::optional<Target> by_image(const Snapshot& snap, cv::Point at, const cv::Rect& ink, const cv::Rect& area);
-  std::optional<Target> anchored(const Snapshot& snap, cv::Point at, const cv::Rect& area);
+  std::optional<Target> anchored(const Snapshot& snap, cv::Point at, const cv::Rect& area, bool field);
   // A locator for `box` alone (text when clean and unique, else a grown template), with its label; nullopt when none.
   std::optional<std::pair<nlohmann::json, std::string>> feature(const Snapshot& snap, const cv::Rect& box,
                                                                const cv::Rect& area, const std::string& suffix);

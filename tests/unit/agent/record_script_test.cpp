@@ -219,3 +219,23 @@ TEST_F(RecordScript, ASignInAndASearchBecomeAValidScriptWithWaitsVariablesAndNoP
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RecordIntents, KeysThatEmptyTheClickedFieldBelongToTypingIntoIt) {
+  IntentBuilder ib;
+  click(ib, 0, 100, 100);
+  ib.feed(key(200, "End"));
+  for (int i = 0; i < 5; ++i) ib.feed(key(300 + 50 * i, "BackSpace"));
+  type(ib, 700, "42");
+  ib.feed(key(1200, "Tab"));
+  ib.feed(key(1300, "BackSpace"));  // not after a click: a key of its own
+  auto in = ib.finish();
+  ASSERT_EQ(in.size(), 4u);
+  EXPECT_EQ(in[1].text, "42");
+  EXPECT_TRUE(in[1].into_clicked_field);
+  EXPECT_EQ(in[2].chord, "Tab");
+  EXPECT_EQ(in[3].chord, "BackSpace");
+}
+
+}  // namespace
