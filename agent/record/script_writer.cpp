@@ -169,6 +169,8 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
   };
 
   std::string last_label;  // the label of the field clicked last (for secrets)
+  std::optional<Target> target_of_last_click;
+  cv::Point last_click_at;
   int clicks = 0;
   for (std::size_t n = 0; n < intents.size(); ++n) {
     const Intent& it = intents[n];
@@ -201,6 +203,8 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
                         ? title
                         : "the " + target->window_title + " window";
       last_label = target->label;
+      target_of_last_click = target;
+      last_click_at = it.at;
       if (target->how == "point")
         out.notes.push_back("click " + std::to_string(clicks) + " has nothing unique around it: written as a point in the window");
       // A window of another program (not the target, not one of its dialogs): the runner must switch to it.
@@ -246,7 +250,17 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
         break;
       }
       case Intent::Kind::Type: {
-        bool secret = it.secret || (it.into_clicked_field && looks_secret(last_label));
+        // Secret: typed with the secret key on, into a field labelled like a password, or into a field that showed
+        // a mask (****) instead of the characters.
+        bool masked = false;
+        if (!it.secret && it.into_clicked_field && it.before && it.after && target_of_last_click) {
+          const cv::Rect row(target_of_last_click->window.x, last_click_at.y - 16, target_of_last_click->window.width, 32);
+          masked = vision::looks_masked(it.before->frame, it.after->frame, row,
+                                        static_cast<int>(std::count_if(it.text.begin(), it.text.end(), [](char c) {
+                                          return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+                                        })));
+        }
+        bool secret = it.secret || masked || (it.into_clicked_field && looks_secret(last_label));
         std::string text;
         if (secret) {
           std::string name = var_name(it.secret && !looks_secret(last_label) ? "secret" : last_label, "secret");

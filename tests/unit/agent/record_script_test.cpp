@@ -239,3 +239,36 @@ TEST(RecordIntents, KeysThatEmptyTheClickedFieldBelongToTypingIntoIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// A field whose label says nothing of secrets, but which shows a mark per character typed: a secret all the same.
+TEST_F(RecordScript, TextIntoAFieldThatShowsAMaskIsASecret) {
+  cv::Mat form = blank();
+  text(form, "Access code", {130, 200});
+  field(form, {300, 182, 200, 26});
+  button(form, "Enter", {300, 240, 100, 30});
+  cv::Mat typed = form.clone();
+  for (int i = 0; i < 7; ++i) cv::circle(typed, {312 + 12 * i, 195}, 4, cv::Scalar(0, 0, 0), cv::FILLED);
+  auto s_form = snap(form, 0), s_typed = snap(typed, 2000);
+  const std::string code = "zq81-Mx";
+  IntentBuilder ib;
+  click(ib, 0, 320, 195, s_form);
+  ib.feed(key(300, "z", "z"), s_form);
+  type(ib, 400, code.substr(1));
+  ib.screen_changed(at_ms(1500), s_typed);
+  click(ib, 3000, 350, 255, s_typed);
+  auto intents = ib.finish();
+  ASSERT_EQ(intents.size(), 3u);
+  TemplateStore store(dir_);
+  WriteOptions o;
+  o.name = "probe-code";
+  Written w = write_script(intents, store, o);
+  std::string all = w.script.dump(2);
+  EXPECT_EQ(all.find(code), std::string::npos) << all;
+  bool secret = false;
+  for (const auto& [name, v] : w.script["vars"].items()) secret |= v.value("secret", false);
+  EXPECT_TRUE(secret) << all;
+}
+
+}  // namespace
