@@ -21,13 +21,8 @@ long long ms_between(Clock::time_point a, Clock::time_point b) {
 
 // Pixels that differ between two screens (any channel by more than 16 grey levels).
 long long changed_px(const cv::Mat& a, const cv::Mat& b) {
-  if (a.size() != b.size() || a.type() != b.type()) return a.total();
-  cv::Mat diff;
-  cv::absdiff(a, b, diff);
-  cv::Mat ch[4];
-  cv::split(diff, ch);
-  cv::Mat m = cv::max(cv::max(ch[0], ch[1]), ch[2]) > 16;
-  return cv::countNonZero(m);
+  if (a.size() != b.size() || a.type() != b.type()) return static_cast<long long>(a.total());
+  return std::llround(vision::changed_fraction(a, b, 16) * static_cast<double>(a.total()));
 }
 
 std::vector<drivers::WindowInfo> new_windows(const Snapshot& before, const Snapshot& after) {
@@ -41,16 +36,6 @@ std::vector<drivers::WindowInfo> new_windows(const Snapshot& before, const Snaps
 }
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-// Escapes "${" so a recorded literal is never read as a variable.
-std::string literal(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') out += '$';
-    out += s[i];
-  }
-  return out;
-}
 
 std::string var_name(const std::string& label, const std::string& fallback) {
   std::string s = slug(label);
@@ -171,10 +156,10 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
         used_vars.insert(name);
         return "${" + name + "}";
       }
-    std::string s = literal(text);
+    std::string s = escape_literal(text);
     for (const auto& [name, value] : by_length) {
       if (value.size() < 4) continue;
-      std::string lv = literal(value);
+      std::string lv = escape_literal(value);
       for (std::size_t at = s.find(lv); at != std::string::npos; at = s.find(lv, at + name.size() + 3)) {
         s.replace(at, lv.size(), "${" + name + "}");
         used_vars.insert(name);

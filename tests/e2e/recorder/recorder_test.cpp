@@ -140,6 +140,18 @@ class Recorder {
 
 json layout(AppSession& app, const std::string& name) { return app.state()["layout"][name]; }
 
+// Both programs: the user and password fields, then the sign-in button (`button`, its layout name).
+void sign_in(Person& p, AppSession& app, const apps_test::Rect& win, const std::string& button) {
+  p.pause();
+  p.click_widget(win, layout(app, "user"), true);
+  p.type("dockhand");
+  p.pause();
+  p.click_widget(win, layout(app, "password"), true);
+  p.type("dockhand");
+  p.pause();
+  p.click_widget(win, layout(app, button));
+}
+
 void press_modal_button(AppSession& app, Person& p, const std::string& title, const std::string& label) {
   json m = app.wait_modal(title);
   auto w = app.x.find_window(title);
@@ -182,14 +194,7 @@ TEST(Recorder, ErpCloseout) {
     Person p;
     Recorder rec(recording_dir, {"po=7HXQ3M2P"});
     auto win = app->window();
-    p.pause();
-    p.click_widget(win, layout(*app, "user"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "password"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "login"));
+    sign_in(p, *app, win, "login");
     app->wait_state([](const json& s) { return s["screen"] == "home" && !s["loading"].get<bool>(); }, "main menu");
     p.pause(400, 900);
     p.click_widget(win, layout(*app, "home_pretender"));
@@ -250,14 +255,7 @@ TEST(Recorder, OpShipCloseout) {
     Recorder rec(recording_dir, {"shipment_id=" + id, "carrier=Old Dominion", "pickup_date=2026-12-07",
                                  "cartons=150", "pallets=5", "reference=48812003", "pos=9LMN4R8T,2K4GH7QZ"});
     auto win = app->window();
-    p.pause();
-    p.click_widget(win, layout(*app, "user"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "password"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "sign_in"));
+    sign_in(p, *app, win, "sign_in");
     app->wait_state([](const json& s) { return s["screen"] == "entry" && s["logged_in"] == true; }, "entry");
     p.pause(400, 900);
     p.click_widget(win, layout(*app, "id_input"), true);
