@@ -272,3 +272,37 @@ TEST_F(RecordScript, TextIntoAFieldThatShowsAMaskIsASecret) {
 }
 
 }  // namespace
+
+namespace {
+
+// A click in another program's window (not the target, not one of its dialogs) makes the runner switch to it.
+TEST_F(RecordScript, AClickInAnotherProgramsWindowIsFocusedByItsTitle) {
+  cv::Mat m = blank();
+  button(m, "Refresh list", {200, 150, 150, 32});
+  dockhand::drivers::WindowInfo other;
+  other.id = 2;
+  other.pid = 77;
+  other.title = "Label Printer";
+  other.rect = {820, 100, 170, 200};
+  other.client = {820, 100, 170, 200};
+  cv::rectangle(m, cv::Rect(820, 100, 170, 200), cv::Scalar(230, 230, 230), cv::FILLED);
+  button(m, "Print", {850, 180, 100, 32});
+  auto s = snap(m, 0);
+  s->windows = {other, win_};
+  IntentBuilder ib;
+  click(ib, 0, 270, 166, s);
+  click(ib, 1000, 890, 196, s);
+  TemplateStore store(dir_);
+  WriteOptions o;
+  o.name = "probe-print";
+  Written w = write_script(ib.finish(), store, o);
+  const auto& st = w.script["steps"];
+  std::string all = w.script.dump(2);
+  ASSERT_EQ(st.size(), 4u) << all;
+  EXPECT_EQ(st[0]["focus_window"], "Probe Books - Main");
+  EXPECT_TRUE(st[1].contains("click")) << all;
+  EXPECT_EQ(st[2]["focus_window"], "Label Printer") << all;
+  EXPECT_TRUE(st[3].contains("click")) << all;
+}
+
+}  // namespace
