@@ -97,8 +97,11 @@ void Runner::run_steps(const Steps& steps) {
     if (timed) waiting_ms_ = 0;
     current_path_ = st.path;
     if (o_.before_step) o_.before_step(st.path);
+    if (o_.supervision && !supervise(st)) continue;
     try {
       run_step(st);
+    } catch (const StepDoneByHand&) {
+      spdlog::info("agent: {} done by hand", st.path);
     } catch (...) {
       if (timed) timings_.push_back({st.path, ms_between(t0, Clock::now()), waiting_ms_});
       throw;
@@ -122,6 +125,7 @@ void Runner::poll(int timeout_ms, const Locator* looked_for, const std::function
       waiting_ms_ += ms_between(start, t0);
       return;
     }
+    if (o_.supervision) held_while_waiting(deadline);
     auto h0 = Clock::now();
     // Popups in their own windows are checked at once; popups drawn inside the target window (a whole-window
     // OCR) only once the step has waited kWindowHandlerMs: most misses are the program still drawing.
@@ -130,7 +134,7 @@ void Runner::poll(int timeout_ms, const Locator* looked_for, const std::function
       front_.reset();
       continue;
     }
-    stuck_behind_dialog(why, looked_for);
+    stuck_behind_dialog(why, looked_for, deadline);
     if (Clock::now() >= deadline) {
       Failure f{"application", "timed out after " + std::to_string(timeout_ms) + " ms: " + why, looked_for};
       if (searched && *searched) {
@@ -145,7 +149,7 @@ void Runner::poll(int timeout_ms, const Locator* looked_for, const std::function
   }
 }
 
-void Runner::stuck_behind_dialog(const std::string& why, const Locator* looked_for) {
+void Runner::stuck_behind_dialog(const std::string& why, const Locator* looked_for, Clock::time_point& deadline) {
   const auto& ws = where_.windows();
   if (ws.dialogs.empty()) {
     front_.reset();
@@ -167,6 +171,7 @@ void Runner::stuck_behind_dialog(const std::string& why, const Locator* looked_f
             looked_for};
   f.searched = r;
   front_.reset();
+  if (o_.supervision && stuck_until_handed_back(f.reason, deadline)) return;
   throw f;
 }
 
@@ -224,7 +229,9 @@ RunResult run_script(const Script& script, drivers::Desktop& desktop, const RunO
   auto problems = check_vars(script, options.vars, &vars);
   if (!problems.empty()) return invalid(std::move(problems), "");
   run::Runner runner(script, desktop, options, std::move(vars));
-  return runner.run();
+  auto result = runner.run();
+  if (options.supervision) options.supervision->finished();
+  return result;
 }
 
 RunResult run_script_file(const fs::path& file, const RunOptions& options) {

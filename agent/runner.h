@@ -5,6 +5,7 @@
 #pragma once
 
 #include "agent/script.h"
+#include "agent/supervision.h"
 #include "drivers/desktop.h"
 
 #include <nlohmann/json.hpp>
@@ -57,6 +58,8 @@ struct RunOptions {
   std::string display;
   // Called before every step (and handler step) with its path; may block (pause) or throw RunAborted.
   std::function<void(const std::string& step_path)> before_step;
+  // Supervised replay, pause and take-over (agent/supervision.h); null: the run is never stopped or held.
+  Supervision* supervision = nullptr;
 };
 
 // Runs a loaded script. Checks the variables first (status "invalid" if they do not fit the script).

@@ -122,6 +122,38 @@ TextScan scan_text(const cv::Mat& frame, std::optional<cv::Rect> within = std::n
 // As locate_text, over a scan; `options.within` keeps only words wholly inside it.
 std::vector<Match> locate_text(const TextScan& scan, std::string_view text, const LocateOptions& options = {});
 
+// ---- for recorders: cutting a target around a point a person clicked ----
+// Ink: the word-sized boxes of contrast on a frame (glyphs joined into words and words into labels, borders and
+// icons on their own), found from edges, so any program's widgets, in any colours, give the same kind of boxes.
+std::vector<cv::Rect> ink_boxes(const cv::Mat& frame, const cv::Rect& area);
+// The ink box at `at` (edges within `reach` px of it), or nullopt when the point is on plain background.
+std::optional<cv::Rect> ink_at(const cv::Mat& frame, cv::Point at, const cv::Rect& area, int reach = 2);
+// Whether `r` has nothing to find it by: (nearly) uniform, or only plain fill and long straight edges.
+bool textureless(const cv::Mat& frame, const cv::Rect& r);
+
+// Whether typing `typed_chars` characters into a field showed a mask instead of the text: what changed in `area`
+// between `before` and `after` is that many glyph-sized marks, all alike (bullets, asterisks), as a password field
+// shows them. Typed text gives marks of different shapes.
+bool looks_masked(const cv::Mat& before, const cv::Mat& after, const cv::Rect& area, int typed_chars);
+
+struct CutOptions {
+  cv::Rect bounds;           // the cut stays inside (the window's client area); empty = the whole frame
+  double min_score = 0.9;    // the runner's score
+  double margin = 0.15;      // the next best place must score this much lower (as `validate --screen` checks)
+  int max_width = 360, max_height = 140;
+  int step_x = 8, step_y = 4;  // growth per side and step
+};
+struct Cut {
+  cv::Rect rect;       // on the frame
+  Candidates check;    // how it fares on the whole frame: found, runner-up, detail
+};
+// A template grown from `seed` (a few px of padding, then step by step on every side, within bounds) until it is
+// textured and unique on the whole frame: found at its own place, the next best place `margin` lower, and not
+// mostly chrome. nullopt when no size up to the maximum is.
+std::optional<Cut> cut_unique(const cv::Mat& frame, const cv::Rect& seed, const CutOptions& options = {});
+// Whether the crop `r` of `frame`, as a template, is unique on the frame (the check cut_unique makes).
+bool unique_on(const cv::Mat& frame, const cv::Rect& r, const CutOptions& options, Candidates* out = nullptr);
+
 // ---- change and stability ----
 // Fraction (0..1) of pixels that differ by more than `tolerance` in any channel. Frames must be the same size.
 double changed_fraction(const cv::Mat& a, const cv::Mat& b, int tolerance = 16,

@@ -36,6 +36,9 @@ struct Failure {
   std::string searched_by;           // what made that area (a read's locator), for the evidence
 };
 
+// Thrown while a step waits, when the person who took over the desktop says they did the step themselves.
+struct StepDoneByHand {};
+
 // Thrown by a `done` step.
 struct Finished {
   std::string message;

@@ -30,9 +30,19 @@ class Runner {
   };
   void poll(int timeout_ms, const Locator* looked_for, const std::function<bool(std::string& why)>& attempt,
             const std::optional<Searched>* searched = nullptr);
-  void stuck_behind_dialog(const std::string& why, const Locator* looked_for);
+  void stuck_behind_dialog(const std::string& why, const Locator* looked_for, Clock::time_point& deadline);
   int timeout(const Step& st) const { return st.timeout_ms.value_or(s_.defaults.timeout_ms); }
   void fail(RunResult& r, const Failure& f);
+
+  // ---- supervision (supervised_steps.cpp): stops before steps, take-over while a step waits ----
+  // Before a step: false when the supervisor skips it.
+  bool supervise(const Step& st);
+  StepPreview preview(const Step& st);
+  // While a step waits: parks while the desktop is taken over (the deadline moves by the time held); throws
+  // StepDoneByHand when the hand-back says the person did the step.
+  void held_while_waiting(Clock::time_point& deadline);
+  // Stuck behind an unknown window: true when someone took over and handed back (the step goes on).
+  bool stuck_until_handed_back(const std::string& why, Clock::time_point& deadline);
 
   // ---- the steps (steps.cpp) ----
   void run_step(const Step& st);

@@ -81,6 +81,7 @@ void Runner::click_step(const Step& st) {
       return false;
     }
     at = (r->tl() + r->br()) / 2;
+    if (o_.supervision) o_.supervision->found(st.path, {r->x, r->y, r->width, r->height});
     return where_.can_click(at, why);
   });
   // What is under the pointer now, to see the program react.
