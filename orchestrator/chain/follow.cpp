@@ -54,6 +54,7 @@ bool Chain::confirm(const RequestRecord& r, AmazonShipments& amazon) {
   bool missing = false, waiting = false;
   auto followups = store_.followups(r.id);
   for (const auto& s : store_.shipments(r.id)) {
+    if (s.state == shipment_state::cancelled) continue;  // Amazon took a Cancel for it (chain_notices.cpp)
     const std::string asked = "getShipmentDetails " + s.vendor_shipment_identifier;
     nlohmann::json details = s.details;
     if (!carrier_known(details)) {
@@ -271,7 +272,7 @@ std::size_t Chain::check_deadlines() {
       if (!r) continue;
       std::string start, end;
       for (const auto& s : store_.shipments(id)) {
-        if (s.state == shipment_state::rejected) continue;
+        if (s.state == shipment_state::rejected || s.state == shipment_state::cancelled) continue;
         if (start.empty() || s.planned.ship_window_start < start) start = s.planned.ship_window_start;
         if (end.empty() || s.planned.ship_window_end < end) end = s.planned.ship_window_end;
       }

@@ -149,6 +149,7 @@ std::optional<std::string> Store::departure_refusal_locked(std::int64_t id, cons
   s.bind(1, id);
   bool any = false;
   while (s.step()) {
+    if (s.text(1) == shipment_state::cancelled) continue;  // cancelled at Amazon: nothing leaves for it
     any = true;
     if (s.text(1) != shipment_state::confirmed)
       return "shipment " + s.text(0) + " is " + s.text(1) + ": Amazon has not confirmed it, so no ASN can be sent";
@@ -176,8 +177,9 @@ void Store::departure_locked(std::int64_t id, std::initializer_list<State> from,
         bols[o.value("vendor_shipment_identifier", std::string())] = o["bol"].get<std::string>();
   transition_locked(id, from, State::DEPARTED, actor, detail);
   const auto now = iso_ms(clock_.now());
-  auto s = db_->prepare("SELECT id, vendor_shipment_identifier FROM shipments WHERE request = ?1 ORDER BY id");
-  s.bind(1, id);
+  auto s = db_->prepare(
+      "SELECT id, vendor_shipment_identifier FROM shipments WHERE request = ?1 AND state = ?2 ORDER BY id");
+  s.bind(1, id).bind(2, shipment_state::confirmed);
   while (s.step()) {
     const auto shipment = s.integer(0);
     ensure_row(*db_, shipment);

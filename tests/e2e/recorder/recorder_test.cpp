@@ -169,8 +169,11 @@ void press_modal_button(AppSession& app, Person& p, const std::string& title, co
 // What the recorded script says, for failure messages.
 std::string script_text(const std::string& file) { return apps_test::slurp(file); }
 
-void expect_recorded_well(const AgentRun& rec, const std::string& file) {
+// `typed`: what the person typed; the recorder's own output never repeats it (its log holds no keystrokes).
+void expect_recorded_well(const AgentRun& rec, const std::string& file, const std::string& typed) {
   ASSERT_EQ(rec.exit_code, 0) << describe(rec);
+  EXPECT_EQ(rec.err.find(typed), std::string::npos) << rec.err;
+  EXPECT_EQ(rec.out.find(typed), std::string::npos) << rec.out;
   ASSERT_TRUE(fs::exists(file)) << describe(rec);
   auto v = apps_test::run_agent(DOCKHAND_AGENT, {"validate", file}, fs::path(file).parent_path().string());
   EXPECT_EQ(v.exit_code, 0) << describe(v) << script_text(file);
@@ -211,7 +214,7 @@ TEST(Recorder, ErpCloseout) {
     press_modal_button(*app, p, "Confirm", "Yes");
     press_modal_button(*app, p, "Information", "OK");
     AgentRun r = rec.stop(p);
-    expect_recorded_well(r, recording_dir + "/recording/script.json");
+    expect_recorded_well(r, recording_dir + "/recording/script.json", "7HXQ3M2P");
     ASSERT_EQ(app->state()["finalized"]["7HXQ3M2P"]["count"], 1);
   }
   const std::string script = recording_dir + "/recording/script.json";
@@ -274,7 +277,7 @@ TEST(Recorder, OpShipCloseout) {
     press_modal_button(*app, p, "Confirm", "Yes");
     press_modal_button(*app, p, "Information", "OK");
     AgentRun r = rec.stop(p);
-    expect_recorded_well(r, recording_dir + "/recording/script.json");
+    expect_recorded_well(r, recording_dir + "/recording/script.json", "Old Dominion");
     ASSERT_EQ(app->state()["closed"][id]["count"], 1);
   }
   const std::string script = recording_dir + "/recording/script.json";
