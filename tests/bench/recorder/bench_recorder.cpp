@@ -110,9 +110,16 @@ int main() {
   session.run(&stop);
   idle_stopper.join();
   double idle_cpu = cpu_ms() - c0, idle_s = std::chrono::duration<double>(Clock::now() - w0).count();
+  // The same idle time spent only waiting on the event stream: what the session adds on top.
+  c0 = cpu_ms();
+  w0 = Clock::now();
+  while (Clock::now() - w0 < std::chrono::seconds(5)) events->next(std::chrono::milliseconds(500));
+  double bare_cpu = cpu_ms() - c0, bare_s = std::chrono::duration<double>(Clock::now() - w0).count();
   std::printf("%-28s %8.2f ms CPU per s   (%ld screen captures in %.1f s)\n", "watching after an action",
               watch_cpu / watch_s, watch_captures, watch_s);
   std::printf("%-28s %8.2f ms CPU per s   (%ld screen captures in %.1f s)\n", "idle", idle_cpu / idle_s,
               session.captures() - captures0, idle_s);
+  std::printf("%-28s %8.2f ms CPU per s   (the event stream alone, for comparison)\n", "idle, waiting on events",
+              bare_cpu / bare_s);
   return 0;
 }
