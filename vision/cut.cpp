@@ -112,4 +112,32 @@ std::optional<Cut> cut_unique(const cv::Mat& frame, const cv::Rect& seed, const 
   return std::nullopt;
 }
 
+bool looks_masked(const cv::Mat& before, const cv::Mat& after, const cv::Rect& area, int typed_chars) {
+  if (typed_chars < 3 || before.size() != after.size()) return false;
+  cv::Rect a = clip(area, after.size());
+  if (a.empty()) return false;
+  cv::Mat gb = to_gray(before(a), "frame"), ga = to_gray(after(a), "frame"), diff, mask, labels, stats, centroids;
+  cv::absdiff(gb, ga, diff);
+  cv::threshold(diff, mask, 40, 255, cv::THRESH_BINARY);
+  int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  std::vector<cv::Rect> marks;
+  for (int i = 1; i < n; ++i) {
+    cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP), stats.at<int>(i, cv::CC_STAT_WIDTH),
+               stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    if (r.width < 3 || r.height < 3) continue;  // the text cursor, specks
+    marks.push_back(r);
+  }
+  if (static_cast<int>(marks.size()) != typed_chars) return false;
+  // All alike: same size within a pixel, and the same pixels (each mark against the first).
+  cv::Mat first = ga(marks[0]);
+  for (const auto& m : marks) {
+    if (std::abs(m.width - marks[0].width) > 1 || std::abs(m.height - marks[0].height) > 1) return false;
+    cv::Rect common(0, 0, std::min(m.width, marks[0].width), std::min(m.height, marks[0].height));
+    cv::Mat d;
+    cv::absdiff(ga(m)(common), first(common), d);
+    if (cv::mean(d)[0] > 12) return false;
+  }
+  return true;
+}
+
 }  // namespace dockhand::vision

@@ -131,6 +131,11 @@ std::optional<cv::Rect> ink_at(const cv::Mat& frame, cv::Point at, const cv::Rec
 // Whether `r` has nothing to find it by: (nearly) uniform, or only plain fill and long straight edges.
 bool textureless(const cv::Mat& frame, const cv::Rect& r);
 
+// Whether typing `typed_chars` characters into a field showed a mask instead of the text: what changed in `area`
+// between `before` and `after` is that many glyph-sized marks, all alike (bullets, asterisks), as a password field
+// shows them. Typed text gives marks of different shapes.
+bool looks_masked(const cv::Mat& before, const cv::Mat& after, const cv::Rect& area, int typed_chars);
+
 struct CutOptions {
   cv::Rect bounds;           // the cut stays inside (the window's client area); empty = the whole frame
   double min_score = 0.9;    // the runner's score

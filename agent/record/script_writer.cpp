@@ -21,13 +21,8 @@ long long ms_between(Clock::time_point a, Clock::time_point b) {
 
 // Pixels that differ between two screens (any channel by more than 16 grey levels).
 long long changed_px(const cv::Mat& a, const cv::Mat& b) {
-  if (a.size() != b.size() || a.type() != b.type()) return a.total();
-  cv::Mat diff;
-  cv::absdiff(a, b, diff);
-  cv::Mat ch[4];
-  cv::split(diff, ch);
-  cv::Mat m = cv::max(cv::max(ch[0], ch[1]), ch[2]) > 16;
-  return cv::countNonZero(m);
+  if (a.size() != b.size() || a.type() != b.type()) return static_cast<long long>(a.total());
+  return std::llround(vision::changed_fraction(a, b, 16) * static_cast<double>(a.total()));
 }
 
 std::vector<drivers::WindowInfo> new_windows(const Snapshot& before, const Snapshot& after) {
@@ -41,16 +36,6 @@ std::vector<drivers::WindowInfo> new_windows(const Snapshot& before, const Snaps
 }
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-// Escapes "${" so a recorded literal is never read as a variable.
-std::string literal(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') out += '$';
-    out += s[i];
-  }
-  return out;
-}
 
 std::string var_name(const std::string& label, const std::string& fallback) {
   std::string s = slug(label);
@@ -171,10 +156,10 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
         used_vars.insert(name);
         return "${" + name + "}";
       }
-    std::string s = literal(text);
+    std::string s = escape_literal(text);
     for (const auto& [name, value] : by_length) {
       if (value.size() < 4) continue;
-      std::string lv = literal(value);
+      std::string lv = escape_literal(value);
       for (std::size_t at = s.find(lv); at != std::string::npos; at = s.find(lv, at + name.size() + 3)) {
         s.replace(at, lv.size(), "${" + name + "}");
         used_vars.insert(name);
@@ -184,6 +169,8 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
   };
 
   std::string last_label;  // the label of the field clicked last (for secrets)
+  std::optional<Target> target_of_last_click;
+  cv::Point last_click_at;
   int clicks = 0;
   for (std::size_t n = 0; n < intents.size(); ++n) {
     const Intent& it = intents[n];
@@ -216,6 +203,8 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
                         ? title
                         : "the " + target->window_title + " window";
       last_label = target->label;
+      target_of_last_click = target;
+      last_click_at = it.at;
       if (target->how == "point")
         out.notes.push_back("click " + std::to_string(clicks) + " has nothing unique around it: written as a point in the window");
       // A window of another program (not the target, not one of its dialogs): the runner must switch to it.
@@ -261,7 +250,17 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
         break;
       }
       case Intent::Kind::Type: {
-        bool secret = it.secret || (it.into_clicked_field && looks_secret(last_label));
+        // Secret: typed with the secret key on, into a field labelled like a password, or into a field that showed
+        // a mask (****) instead of the characters.
+        bool masked = false;
+        if (!it.secret && it.into_clicked_field && it.before && it.after && target_of_last_click) {
+          const cv::Rect row(target_of_last_click->window.x, last_click_at.y - 16, target_of_last_click->window.width, 32);
+          masked = vision::looks_masked(it.before->frame, it.after->frame, row,
+                                        static_cast<int>(std::count_if(it.text.begin(), it.text.end(), [](char c) {
+                                          return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+                                        })));
+        }
+        bool secret = it.secret || masked || (it.into_clicked_field && looks_secret(last_label));
         std::string text;
         if (secret) {
           std::string name = var_name(it.secret && !looks_secret(last_label) ? "secret" : last_label, "secret");

@@ -49,8 +49,11 @@ std::vector<vision::Word> words_in(const vision::TextScan& scan, const cv::Rect&
   return out;
 }
 
-// Escapes "${" so a recorded literal is never read as a variable.
-std::string literal(const std::string& s) {
+json offset_json(cv::Point d) { return json::array({d.x, d.y}); }
+
+}  // namespace
+
+std::string escape_literal(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') out += '$';
@@ -58,10 +61,6 @@ std::string literal(const std::string& s) {
   }
   return out;
 }
-
-json offset_json(cv::Point d) { return json::array({d.x, d.y}); }
-
-}  // namespace
 
 std::string slug(const std::string& text) {
   std::string s;
@@ -148,10 +147,10 @@ bool TargetCutter::holds_var_value(const std::string& text) const {
 std::string TargetCutter::with_vars(const std::string& text) const {
   for (const auto& [k, v] : ctx_.vars)
     if (!v.empty() && text == v) return "${" + k + "}";
-  std::string out = literal(text);
+  std::string out = escape_literal(text);
   for (const auto& [k, v] : ctx_.vars) {
     if (v.size() < 4) continue;
-    std::string lv = literal(v);
+    std::string lv = escape_literal(v);
     for (std::size_t at = out.find(lv); at != std::string::npos; at = out.find(lv, at + k.size() + 3))
       out.replace(at, lv.size(), "${" + k + "}");
   }

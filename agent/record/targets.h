@@ -38,6 +38,8 @@ class TemplateStore {
   std::map<std::string, int> used_names_;
 };
 
+// A recorded literal as script text: "${" written "$${", so it is never read as a variable.
+std::string escape_literal(const std::string& s);
 // "Finalize pre-tender" -> "finalize-pre-tender"; "" when nothing is left.
 std::string slug(const std::string& text);
 

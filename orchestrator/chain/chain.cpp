@@ -194,6 +194,8 @@ void Chain::retry_later(const RequestRecord& r, const std::string& what, const s
 bool Chain::step(std::int64_t id) {
   auto r = store_.request(id);
   if (!r) return false;
+  if (r->state == State::NOTICE) return apply_notice(*r);
+  if (auto settled = settle_cancellations(*r)) return *settled;  // a Cancel to send or follow comes first
   switch (r->state) {
     case State::RECEIVED:
       return extract(*r);
@@ -231,6 +233,10 @@ bool Chain::extract(const RequestRecord& r) {
     store_.record_doubtful_extraction(r.id, nlohmann::json(request), request.attention->reason,
                                       nlohmann::json(*request.attention), options_.actor);
     return false;
+  }
+  if (request.notice) {  // a cancellation, change or chargeback: its effects are applied next (chain_notices.cpp)
+    store_.record_notice(r.id, nlohmann::json(request), request.classification_reason, options_.actor);
+    return true;
   }
   store_.record_extraction(r.id, nlohmann::json(request), request.is_routing_request(),
                            request.classification_reason, options_.actor);
@@ -404,7 +410,7 @@ bool Chain::confirm(const RequestRecord& r, AmazonShipments& amazon) {
   auto now_ms = clock_.now_ms();
   bool missing = false;
   for (const auto& s : store_.shipments(r.id)) {
-    if (!s.details.is_null()) continue;
+    if (!s.details.is_null() || s.state == shipment_state::cancelled) continue;
     try {
       auto details = amazon.get_shipment_details(s.vendor_shipment_identifier);
       if (details) {
@@ -451,7 +457,11 @@ CloseoutJob Chain::closeout_job(Store& store, std::int64_t request_id, bool resu
   CloseoutJob job;
   job.request_id = request_id;
   job.resumed = resumed;
+  std::set<std::int64_t> cancelling;  // shipments cancelled, or with a Cancel on its way: not closed out
+  for (const auto& c : store.cancellations(request_id))
+    if (c.state != "REFUSED") cancelling.insert(c.shipment_id);
   for (const auto& s : store.shipments(request_id)) {
+    if (s.state == shipment_state::cancelled || cancelling.count(s.id)) continue;
     job.vendor_code = s.planned.vendor_code;
     job.ship_from = s.planned.ship_from;
     CloseoutShipment c;

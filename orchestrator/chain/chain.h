@@ -64,6 +64,10 @@ struct ChainOptions {
 
 using Extractor = std::function<intake::RoutingRequest(const std::string& raw_message)>;
 
+// The body of submitShipments that cancels a shipment sent before (transactionType Cancel, the parties of
+// its original payload), as Amazon's model has it.
+nlohmann::json cancel_shipment_body(const nlohmann::json& original_payload, std::chrono::system_clock::time_point now);
+
 class Chain {
  public:
   // One account ("default") that every request is bound to: a configuration from before accounts.
@@ -101,6 +105,14 @@ class Chain {
   bool submit(const RequestRecord& r, AmazonShipments& amazon);
   bool poll(const RequestRecord& r, AmazonShipments& amazon);
   bool confirm(const RequestRecord& r, AmazonShipments& amazon);
+  // Notices (chain_notices.cpp): a NOTICE's effects on the requests it names, then the Cancel transactions
+  // they asked for. settle_cancellations: nullopt when the request has none to settle now.
+  bool apply_notice(const RequestRecord& r);
+  void cancel_po(const RequestRecord& notice, const intake::Notice& n, NoticeEffect e);
+  std::optional<bool> settle_cancellations(const RequestRecord& r);
+  void withdraw_closeout(const RequestRecord& r, const ShipmentRecord& s);  // CLOSEOUT_WITHDRAWN event
+  // Why a cancelled shipment still needs a human: close-out work done for it in the programs ("": none).
+  std::string closeout_hold(const RequestRecord& r, const ShipmentRecord& s);
   // What Amazon says of a submitted shipment: Success, Failure (with errors), Processing, or Missing.
   struct TransactionAnswer {
     std::string status;

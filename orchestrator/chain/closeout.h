@@ -41,11 +41,24 @@ struct CloseoutJob {
   bool resumed = false;  // true when re-dispatched after an orchestrator restart
 };
 
+// What withdrawing a cancelled shipment's close-out did (issue 23).
+struct WithdrawResult {
+  std::vector<std::string> withdrawn;  // jobs taken back before any agent started them
+  std::vector<std::string> ran;        // jobs an agent has run or is running: their work is in the programs
+};
+
 class CloseoutStage {
  public:
   virtual ~CloseoutStage() = default;
   // Called on the chain's thread. Must return quickly (queue the jobs) and be idempotent.
   virtual void dispatch(const CloseoutJob& job) = 0;
+  // A shipment of a request being closed out was cancelled: its jobs not started yet are withdrawn, the
+  // others reported (a human undoes them). Called on the chain's thread; the default has nothing to withdraw.
+  virtual WithdrawResult withdraw(std::int64_t request_id, const std::vector<std::string>& shipments) {
+    (void)request_id;
+    (void)shipments;
+    return {};
+  }
 };
 
 }  // namespace dockhand::chain

@@ -10,7 +10,7 @@
 namespace dockhand::chain {
 
 namespace {
-constexpr std::array<std::pair<State, std::string_view>, 14> kNames = {{
+constexpr std::array<std::pair<State, std::string_view>, 15> kNames = {{
     {State::RECEIVED, "RECEIVED"},
     {State::EXTRACTED, "EXTRACTED"},
     {State::PLANNED, "PLANNED"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<State, std::string_view>, 14> kNames = {{
     {State::QUARANTINED, "QUARANTINED"},
     {State::CANCELLED, "CANCELLED"},
     {State::RESOLVED, "RESOLVED"},
+    {State::NOTICE, "NOTICE"},
 }};
 }  // namespace
 
@@ -50,6 +51,7 @@ bool is_final(State state) {
     case State::QUARANTINED:
     case State::CANCELLED:
     case State::RESOLVED:
+    case State::NOTICE:
       return true;
     default:
       return false;

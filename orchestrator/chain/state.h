@@ -22,6 +22,8 @@ enum class State {
   QUARANTINED,      // cannot be parsed: kept with the reason
   CANCELLED,        // an operator cancelled it (console): nothing more is done for it
   RESOLVED,         // an operator dealt with it outside Dockhand and closed it with a comment (console)
+  NOTICE,           // a notice about other requests' POs (cancellation, change, chargeback): its effects are
+                    // recorded on the requests it names (notice_effects); kept, visible, never deleted
 };
 
 std::string_view to_string(State state);
@@ -35,6 +37,7 @@ inline constexpr const char* submitting = "SUBMITTING";  // marked before sendin
 inline constexpr const char* submitted = "SUBMITTED";
 inline constexpr const char* confirmed = "CONFIRMED";
 inline constexpr const char* rejected = "REJECTED";
+inline constexpr const char* cancelled = "CANCELLED";  // Amazon accepted a Cancel transaction for it
 }  // namespace shipment_state
 
 }  // namespace dockhand::chain

@@ -225,8 +225,9 @@ std::int64_t request_of_shipment(sqlite::Database& db, std::int64_t shipment_id,
   return q.integer(0);
 }
 
+// A cancelled shipment (notices) no longer holds its request back.
 bool all_shipments_in(sqlite::Database& db, std::int64_t request_id, const char* state) {
-  auto q = db.prepare("SELECT COUNT(*) FROM shipments WHERE request = ?1 AND state != ?2");
+  auto q = db.prepare("SELECT COUNT(*) FROM shipments WHERE request = ?1 AND state != ?2 AND state != 'CANCELLED'");
   q.bind(1, request_id).bind(2, state);
   q.step();
   return q.integer(0) == 0;

@@ -147,6 +147,36 @@ struct AlertRecord {
   std::string last_error;
 };
 
+// What one notice email (cancellation, change, chargeback) did to one request it names (table notice_effects).
+struct NoticeEffect {
+  std::int64_t id = 0;
+  std::int64_t notice = 0;                // the notice's own request row (the email)
+  std::string kind;                       // cancellation | change | chargeback
+  std::string po;                         // the PO (or "" when it named only a shipment, or nothing)
+  std::optional<std::int64_t> request;    // the request it matched; nullopt: none holds the PO (recorded)
+  std::string shipment;                   // the vendor shipment identifier concerned, if any
+  std::string reason;                     // chargeback reason: late_asn | routing | labels | other
+  std::string brand;                      // the matched request's account ("" when unknown)
+  // removed (PO taken out before submission) | emptied (the request had no PO left: CANCELLED) | held
+  // (NEEDS_ATTENTION) | cancel_pending | cancelled (Amazon accepted the Cancel) | cancel_refused | unknown_po |
+  // chargeback
+  std::string action;
+  std::string detail;
+  std::string subject;                    // the notice email's subject
+  std::string created_at, updated_at;
+};
+
+// A Cancel transaction for one shipment (table cancellations).
+struct CancellationRecord {
+  std::int64_t shipment_id = 0;
+  std::int64_t request_id = 0;
+  std::int64_t notice = 0;
+  std::string vendor_shipment_identifier;
+  std::string state;  // PENDING | SENDING (marked before the call) | SENT | CANCELLED | REFUSED
+  std::optional<std::string> transaction_id;
+  std::optional<std::int64_t> sent_ms;
+};
+
 struct Received {
   std::int64_t request_id;
   State state;      // RECEIVED or DUPLICATE
@@ -159,7 +189,8 @@ class Store {
   // user_version. A store written before stores were marked (no application_id, the store's tables) is read
   // as version 0 and adopted (marked) by the first read_write open.
   static constexpr std::int32_t kApplicationId = 0x44484E44;  // "DHND"
-  static constexpr int kSchemaVersion = 4;  // 2: requests.account (issue 22); 3: alerts, 4: search_keys (issue 9)
+  static constexpr int kSchemaVersion = 5;  // 2: requests.account (issue 22); 3: alerts, 4: search_keys (issue 9);
+                                            // 5: notice_effects, cancellations (issue 23)
 
   Store(const std::string& path, const Clock& clock, StoreAccess access = StoreAccess::read_write);
   ~Store();
@@ -294,6 +325,39 @@ class Store {
   // Why operator_resubmit would refuse the request now (its state, a shipment that reached Amazon); nullopt: it
   // would not. TransitionError when the request does not exist.
   std::optional<std::string> resubmit_refusal(std::int64_t id);
+
+  // --- notices: cancellations, changes, chargebacks (store_notices.cpp; schema version 5) ---------------------
+  // RECEIVED -> NOTICE with the extraction; due now, so its effects are applied next (finish_notice ends it).
+  void record_notice(std::int64_t id, const nlohmann::json& extracted, const std::string& reason, const std::string& actor);
+  // The requests whose search keys hold `term` (kind "po", "shipment", "reference", "transaction"), notices and
+  // mail that is not a routing request left out, oldest first.
+  std::vector<std::int64_t> requests_holding(const std::string& kind, const std::string& term);
+  // Whether this notice already had its effect on (po, request) (a notice applied again after a crash).
+  bool has_effect(std::int64_t notice, const std::string& po, std::optional<std::int64_t> request);
+  // Records an effect that changes nothing else (unknown_po, chargeback): its event on the matched request.
+  void add_effect(const NoticeEffect& effect, const std::string& actor);
+  // Before submission: the PO taken out of the request's extraction (planned shipments dropped, a PLANNED
+  // request back to EXTRACTED to be planned again); no PO left: CANCELLED. Returns the request's new state.
+  State remove_po(const NoticeEffect& effect, const std::string& actor);
+  // After submission: a Cancel of the shipment is due (cancellations row PENDING), the request due now.
+  void request_cancel(std::int64_t shipment_id, const NoticeEffect& effect, const std::string& actor);
+  // The request held for a human (NEEDS_ATTENTION unless final), the effect recorded with the reason.
+  void hold_for_notice(const NoticeEffect& effect, const std::string& reason, const std::string& actor);
+  void finish_notice(std::int64_t id, const std::string& summary, const std::string& actor);
+  std::vector<CancellationRecord> cancellations(std::int64_t request_id);
+  void mark_cancel_sending(std::int64_t shipment_id, const std::string& actor);
+  void record_cancel_sent(std::int64_t shipment_id, const std::string& transaction_id, const std::string& actor);
+  // Amazon accepted the Cancel: the shipment CANCELLED; every shipment of the request cancelled: the request
+  // CANCELLED too, unless `hold_reason` (close-out work already done) sends it to NEEDS_ATTENTION.
+  void record_cancelled(std::int64_t shipment_id, const std::string& detail, const std::string& hold_reason,
+                        const std::string& actor);
+  // Amazon refused the Cancel: the request NEEDS_ATTENTION with its errors.
+  void record_cancel_refused(std::int64_t shipment_id, const nlohmann::json& errors, const std::string& detail,
+                             const std::string& actor);
+  // The effects of notices, newest first: of one request (as notice or as the request matched), or all.
+  std::vector<NoticeEffect> notice_effects(std::optional<std::int64_t> request_id = std::nullopt, std::size_t limit = 200);
+  // Chargebacks counted per (brand, reason): one per PO a chargeback names (one when it names none).
+  std::map<std::pair<std::string, std::string>, std::int64_t> chargeback_counts();
 
   // Message-ID, else "headers:" + SHA-256 of the headers without the trace headers a delivery adds
   // (Received, Return-Path, Delivered-To, X-Original-To).

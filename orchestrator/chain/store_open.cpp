@@ -221,7 +221,47 @@ CREATE TABLE IF NOT EXISTS alert_cursor (
 
 // Version 4 (issue 9): search_keys, what the console finds requests by (search_keys.h).
 void to_version_4(sqlite::Database& db) { detail::add_search_keys(db); }
-const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3, to_version_4};
+// Version 5 (issue 23): notices. notice_effects: what each cancellation, change or chargeback email did to
+// the requests it names (chargebacks counted from it); cancellations: the Cancel transaction per shipment.
+// A notice's POs become search keys too ('notice_po'), so the console finds the emails about a PO.
+void to_version_5(sqlite::Database& db) {
+  db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS notice_effects (
+  id         INTEGER PRIMARY KEY,
+  notice     INTEGER NOT NULL REFERENCES requests(id),
+  kind       TEXT NOT NULL,
+  po         TEXT NOT NULL DEFAULT '',
+  request    INTEGER REFERENCES requests(id),
+  shipment   TEXT NOT NULL DEFAULT '',
+  reason     TEXT NOT NULL DEFAULT '',
+  brand      TEXT NOT NULL DEFAULT '',
+  action     TEXT NOT NULL,
+  detail     TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notice_effects_notice ON notice_effects(notice);
+CREATE INDEX IF NOT EXISTS notice_effects_request ON notice_effects(request);
+CREATE TABLE IF NOT EXISTS cancellations (
+  shipment       INTEGER PRIMARY KEY REFERENCES shipments(id),
+  request        INTEGER NOT NULL REFERENCES requests(id),
+  notice         INTEGER NOT NULL REFERENCES requests(id),
+  state          TEXT NOT NULL,
+  transaction_id TEXT,
+  sent_ms        INTEGER,
+  errors         TEXT
+);
+CREATE INDEX IF NOT EXISTS cancellations_request ON cancellations(request);
+CREATE TRIGGER IF NOT EXISTS search_keys_notice AFTER UPDATE OF extracted ON requests BEGIN
+  DELETE FROM search_keys WHERE request = NEW.id AND kind = 'notice_po';
+  INSERT INTO search_keys (request, kind, term)
+    SELECT NEW.id, 'notice_po', upper(p.value)
+    FROM json_each(CASE WHEN json_valid(NEW.extracted) THEN NEW.extracted ELSE '{}' END, '$.notice.pos') p
+    WHERE p.type = 'text';
+END;
+)sql");
+}
+const Migration kMigrations[] = {to_version_1, to_version_2, to_version_3, to_version_4, to_version_5};
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 struct Identity {

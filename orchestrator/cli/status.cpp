@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -137,6 +138,23 @@ json shipment_json(const chain::ShipmentRecord& s) {
   return j;
 }
 
+json effect_json(const chain::NoticeEffect& e) {
+  return {{"notice", e.notice},   {"subject", e.subject}, {"kind", e.kind},     {"po", e.po},
+          {"request", e.request ? json(*e.request) : json()},  {"shipment", e.shipment}, {"action", e.action},
+          {"reason", e.reason.empty() ? json() : json(e.reason)}, {"brand", e.brand}, {"detail", e.detail},
+          {"time", e.updated_at}};
+}
+
+// "email #12 'PO 3L5HJ8RA cancelled': cancellation PO 3L5HJ8RA -> #7 removed (...)"
+std::string effect_line(const chain::NoticeEffect& e) {
+  std::string line = "email #" + std::to_string(e.notice) + (e.subject.empty() ? "" : " '" + e.subject + "'") + ": " +
+                     e.kind + (e.po.empty() ? "" : " PO " + e.po) + (e.reason.empty() ? "" : " (" + e.reason + ")") +
+                     " -> " + (e.request ? "#" + std::to_string(*e.request) : std::string("no request")) + " " +
+                     e.action + (e.shipment.empty() ? "" : " " + e.shipment);
+  if (!e.detail.empty()) line += ": " + (e.detail.size() > 120 ? e.detail.substr(0, 117) + "..." : e.detail);
+  return line;
+}
+
 json request_json(chain::Store& store, const chain::RequestRecord& r, bool full, std::int64_t now_ms) {
   auto x = cli::summarize_extracted(r.extracted);
   json j = {{"id", r.id},
@@ -158,6 +176,9 @@ json request_json(chain::Store& store, const chain::RequestRecord& r, bool full,
   for (const auto& s : store.shipments(r.id)) shipments.push_back(shipment_json(s));
   j["shipments"] = shipments;
   if (r.outputs.is_object()) j["outputs"] = r.outputs;
+  json notices = json::array();  // what cancellation, change and chargeback emails did to it (or it did)
+  for (const auto& e : store.notice_effects(r.id, 50)) notices.push_back(effect_json(e));
+  if (!notices.empty()) j["notices"] = notices;
   if (full) {
     j["extracted"] = r.extracted;
     j["findings"] = r.findings;
@@ -270,6 +291,8 @@ void print_request(chain::Store& store, const json& r, bool verbose) {
         std::cout << ", PO " << po << " PT reference " << (ref.is_string() ? ref.get<std::string>() : "?");
       std::cout << "\n";
     }
+  if (r.contains("notices"))
+    for (const auto& e : store.notice_effects(r["id"].get<std::int64_t>(), 50)) std::cout << "    " << effect_line(e) << "\n";
   if (r.contains("message_id") && r["message_id"].is_string()) std::cout << "    Message-ID: " << str(r, "message_id") << "\n";
   if (verbose) {
     if (!r["extracted"].is_null()) std::cout << "    extracted: " << r["extracted"].dump() << "\n";
@@ -281,6 +304,40 @@ void print_request(chain::Store& store, const json& r, bool verbose) {
   for (const auto& e : store.events(r["id"].get<std::int64_t>()))
     if (auto what = cli::narrate(e, store, verbose))
       std::cout << "      " << e.time.substr(0, std::min<std::size_t>(e.time.size(), 19)) << "  " << *what << "\n";
+}
+
+// Chargebacks per brand and reason (`status --chargebacks`): whether Dockhand reduces them.
+int print_chargebacks(chain::Store& store, bool as_json) {
+  auto counts = store.chargeback_counts();
+  if (as_json) {
+    json rows = json::array();
+    for (const auto& [key, n] : counts) rows.push_back({{"brand", key.first.empty() ? json() : json(key.first)}, {"reason", key.second}, {"count", n}});
+    std::cout << rows.dump(2) << "\n";
+    return cli::exit_code::ok;
+  }
+  if (counts.empty()) {
+    std::cout << "no chargebacks recorded\n";
+    return cli::exit_code::ok;
+  }
+  std::map<std::string, std::map<std::string, std::int64_t>> by_brand;
+  for (const auto& [key, n] : counts) by_brand[key.first.empty() ? "-" : key.first][key.second] = n;
+  std::cout << "BRAND  LATE_ASN  ROUTING  LABELS  OTHER  TOTAL\n";
+  for (const auto& [brand, reasons] : by_brand) {
+    std::int64_t total = 0;
+    for (const auto& [reason, n] : reasons) total += n;
+    auto at = [&](const char* k) { return reasons.count(k) ? reasons.at(k) : 0; };
+    std::cout << brand << "  " << at("late_asn") << "  " << at("routing") << "  " << at("labels") << "  " << at("other")
+              << "  " << total << "\n";
+  }
+  return cli::exit_code::ok;
+}
+
+// Under the table: the latest effects of notices (cancellations, changes, chargebacks) with their emails.
+void print_recent_notices(chain::Store& store) {
+  auto effects = store.notice_effects(std::nullopt, 8);
+  if (effects.empty()) return;
+  std::cout << "notices (latest first; status --chargebacks counts chargebacks):\n";
+  for (const auto& e : effects) std::cout << "  " << effect_line(e) << "\n";
 }
 
 // The store to read: --store, else the config's, else ./dockhand.sqlite. A missing file is a usage error.
@@ -341,6 +398,8 @@ int run_status(const std::vector<std::string>& args) {
   app.add_option("--last", last)->check(cli::whole_number("a number of requests", "--last 20"));
   app.add_option("--brand", brand_filter);
   app.add_flag("--counts", counts);
+  bool chargebacks = false;
+  app.add_flag("--chargebacks", chargebacks);
   app.add_flag("--json", as_json);
   app.add_flag("--verbose,-v", verbose);
   app.add_flag("--follow", follow_events);
@@ -393,6 +452,7 @@ int run_status(const std::vector<std::string>& args) {
         (brand_filter.empty() || it->account == brand_filter || (brand_filter == "-" && it->account.empty())))
       matching.push_back(std::move(*it));
   if (counts) return print_counts(matching, as_json);
+  if (chargebacks) return print_chargebacks(store, as_json);
   const std::size_t total = matching.size();
   if (last && matching.size() > last) matching.resize(last);
   std::vector<json> rows;
@@ -407,6 +467,7 @@ int run_status(const std::vector<std::string>& args) {
     return cli::exit_code::ok;
   }
   print_table(rows, now_ms);
+  print_recent_notices(store);
   if (rows.size() < total)
     std::cout << rows.size() << " of " << cli::count(static_cast<long long>(total), "request") << in_state
               << ", newest first (--last N shows N, --last 0 all; status ID shows one in full)\n";

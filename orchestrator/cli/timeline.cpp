@@ -147,6 +147,8 @@ std::string next_step(const chain::RequestRecord& r, std::int64_t now_ms) {
     case State::OTHER: return "- (not a routing request: " + r.reason + ")";
     case State::CANCELLED: return "- (cancelled: " + r.reason + ")";
     case State::RESOLVED: return "- (resolved by a person: " + r.reason + ")";
+    case State::NOTICE:
+      return r.next_attempt_ms ? "apply it to the requests it names" : "- (notice: " + r.reason + ")";
   }
   return "?";
 }

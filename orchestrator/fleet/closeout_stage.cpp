@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -323,6 +324,62 @@ struct FleetCloseout::Impl {
     submit_all(jobs);
   }
 
+  // ---- chain thread: a cancelled shipment ----
+  chain::WithdrawResult withdraw(std::int64_t id, const std::vector<std::string>& shipments) {
+    chain::WithdrawResult out;
+    auto cancelled = [&](const std::string& sid) {
+      return std::find(shipments.begin(), shipments.end(), sid) != shipments.end();
+    };
+    std::vector<std::string> with_fleet;  // asked of the fleet without our lock (its thread takes ours)
+    {
+      std::lock_guard lock(mutex);
+      auto req = active.find(id);
+      if (req == active.end()) return out;
+      for (const auto& s : req->second.steps)
+        if (cancelled(s.shipment) && s.submitted && !s.done) with_fleet.push_back(s.request.job_id);
+    }
+    std::set<std::string> taken_back;
+    for (const auto& job : with_fleet)
+      if (fleet.withdraw(job)) taken_back.insert(job);
+    bool finished = false;
+    json outputs;
+    std::string summary;
+    std::vector<JobRequest> jobs;
+    {
+      std::lock_guard lock(mutex);
+      auto req = active.find(id);
+      if (req == active.end()) return out;
+      Request& r = req->second;
+      for (auto s = r.steps.begin(); s != r.steps.end();) {
+        if (!cancelled(s->shipment)) {
+          ++s;
+          continue;
+        }
+        const auto& job = s->request.job_id;
+        bool withdrawn = !s->done && (!s->submitted || taken_back.count(job));
+        (withdrawn ? out.withdrawn : out.ran).push_back(job);
+        owner.erase(job);
+        s = r.steps.erase(s);
+      }
+      r.shipments.erase(std::remove_if(r.shipments.begin(), r.shipments.end(), cancelled), r.shipments.end());
+      if (r.steps.empty()) {
+        forget(id);
+      } else if (all_done(r)) {
+        finished = true;
+        outputs = outputs_of(r);
+        summary = summary_of(r);
+        forget(id);
+      } else {
+        jobs = next_jobs(r);
+      }
+    }
+    spdlog::info("fleet close-out: routing request #{}: {} job(s) withdrawn, {} already run or running", id,
+                 out.withdrawn.size(), out.ran.size());
+    if (finished) finish(id, outputs, summary);
+    submit_all(jobs);
+    return out;
+  }
+
   // ---- outcome thread ----
   void on_outcome(const JobOutcome& o) {
     std::int64_t id = 0;
@@ -458,6 +515,10 @@ FleetCloseout::~FleetCloseout() {
 }
 
 void FleetCloseout::dispatch(const chain::CloseoutJob& job) { impl_->dispatch(job); }
+
+chain::WithdrawResult FleetCloseout::withdraw(std::int64_t request_id, const std::vector<std::string>& shipments) {
+  return impl_->withdraw(request_id, shipments);
+}
 
 std::size_t FleetCloseout::active() const {
   std::lock_guard lock(impl_->mutex);

@@ -53,6 +53,10 @@ class FleetCloseout : public chain::CloseoutStage {
   // Thread-safe, returns at once. A request already being closed out here is left alone.
   void dispatch(const chain::CloseoutJob& job) override;
 
+  // A cancelled shipment's jobs: those no agent started are withdrawn (from the fleet's queue too), the others
+  // reported as run (their outcomes are no longer waited for). Thread-safe.
+  chain::WithdrawResult withdraw(std::int64_t request_id, const std::vector<std::string>& shipments) override;
+
   // Requests whose close-out is in flight.
   std::size_t active() const;
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -164,6 +165,27 @@ bool Fleet::submit(JobRequest request) {
   if (!d.open_ids.insert(request.job_id).second) return false;
   d.submitted.push_back(std::move(request));
   if (d.wake_tx) protocol::send_frames(*d.wake_tx, {"w"}, nullptr, true);  // a full pipe already wakes it
+  return true;
+}
+
+bool Fleet::withdraw(const std::string& job_id) {
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.submit_mutex);
+    auto it = std::find_if(d.submitted.begin(), d.submitted.end(), [&](const JobRequest& r) { return r.job_id == job_id; });
+    if (it != d.submitted.end()) {
+      d.submitted.erase(it);
+      d.open_ids.erase(job_id);
+      return true;
+    }
+  }
+  std::lock_guard lock(d.state_mutex);  // the fleet thread's order: state, then submit
+  auto it = d.jobs.find(job_id);
+  if (it == d.jobs.end() || it->second.state != Impl::JobState::queued) return false;
+  d.queue.erase(std::remove(d.queue.begin(), d.queue.end(), job_id), d.queue.end());
+  d.jobs.erase(it);
+  std::lock_guard submit_lock(d.submit_mutex);
+  d.open_ids.erase(job_id);
   return true;
 }
 

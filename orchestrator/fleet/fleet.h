@@ -122,6 +122,9 @@ class Fleet {
 
   // Thread-safe. Returns false (and does nothing) if a job with this id is pending already.
   bool submit(JobRequest request);
+  // Thread-safe. Takes back a job no agent has been given yet (true); false when an agent has it (or had it:
+  // sent, running, final) or the id is unknown. A withdrawn job has no outcome.
+  bool withdraw(const std::string& job_id);
   // Thread-safe. The next final outcome, waiting up to timeout.
   std::optional<JobOutcome> next_outcome(std::chrono::milliseconds timeout);
   // Adds a listener (any time, thread-safe); every listener sees every event. Called on the fleet thread:

@@ -2,9 +2,11 @@
 // "amazon_routing_request"; a mail with routing-request signals (wording, POs, FC codes, ship-window or
 // ready-date language) that cannot be read in full gets `attention` (what was found, what is missing and
 // why) and goes to a human; "other" is kept for mail without any such signal, or with the marks of what
-// it is instead (an automatic reply, bulk mail, a chargeback, an invoice, a cancellation).
+// it is instead (an automatic reply, bulk mail, an invoice). Notices about POs asked for before (a
+// cancellation, a change, a chargeback) are classified as such (notices.h), with what they name.
 #include "labels.h"
 #include "mime_reader.h"
+#include "notices.h"
 #include "reader.h"
 #include "routing_request.h"
 #include "text_scan.h"
@@ -22,12 +24,9 @@ const char* const kRoutingPhrases[] = {
     "freight ready", "cargo ready", "ready date", "ship window", "delivery window", "please book",
     "schedule a pickup", "schedule pickup", "book the freight", "book freight", "routing req"};
 // Marks of mail that is something else. Subject words, then body phrases.
-const char* const kOtherSubject[] = {"chargeback", "charge back", "charge-back", "invoice", "newsletter", "remittance",
-                                     "payment", "statement", "undeliverable", "webinar", "cancelled", "canceled",
-                                     "cancellation", "cancel po", "delivery status notification"};
-const char* const kOtherBody[] = {"chargeback", "charge-back", "invoice number", "amount due", "remittance",
-                                  "has been cancelled", "has been canceled", "have been cancelled",
-                                  "have been canceled", "is cancelled", "is canceled", "please cancel"};
+const char* const kOtherSubject[] = {"invoice", "newsletter", "remittance", "payment", "statement", "undeliverable",
+                                     "webinar", "delivery status notification"};
+const char* const kOtherBody[] = {"invoice number", "amount due", "remittance"};
 // Answers about a routing request rather than the request itself: they win over routing wording.
 const char* const kAnswerSubject[] = {"request received", "request has been received", "routing confirmation",
                                       "routing confirmed", "has been routed", "delivery status notification",
@@ -131,6 +130,35 @@ RoutingRequest extract(const std::string& raw_message, const ExtractOptions& opt
   if (!doc.bulk.empty()) return finish_other("bulk mail or newsletter (" + doc.bulk + ")");
   if (const char* p = find_any(subject, kAnswerSubject))
     return finish_other(std::string("subject says '") + p + "': an answer about routing, not a request");
+  // ---- a notice about POs asked for before: a cancellation, a change, a chargeback ----------------------
+  if (auto notice = read_notice(doc, read, rr, subject_routing)) {
+    rr.classification = notice->notice.kind;
+    rr.classification_reason = notice->why;
+    rr.vendor_code.reset();
+    rr.ship_from.reset();
+    rr.freight_ready_date.reset();
+    rr.purchase_orders.clear();
+    rr.sources.clear();
+    rr.warnings = doc.warnings;
+    const bool names = !notice->notice.pos.empty() || !notice->notice.references.empty();
+    std::vector<std::string> missing;
+    if (notice->mixed)
+      missing.push_back("the mail also asks for routing: a " + notice->notice.kind +
+                        " and a routing request in one mail are not read apart with certainty");
+    if (!names && notice->notice.kind != "chargeback")
+      missing.push_back("no purchase order or shipment it is about could be read");
+    for (const auto& u : doc.unreadable) missing.push_back(u);
+    if (!missing.empty()) {
+      Attention a;
+      a.found.push_back(notice->notice.kind + ": " + notice->why);
+      a.missing = missing;
+      a.reason = notice->notice.kind + " not read with certainty: " + join(missing, "; ", 4);
+      rr.attention = std::move(a);
+    }
+    rr.notice = std::move(notice->notice);
+    return rr;
+  }
+
   bool strong_subject = subject_phrase && std::string_view(subject_phrase).find("rout") != std::string_view::npos;
   if (const char* p = find_any(subject, kOtherSubject))
     if (!strong_subject) return finish_other(std::string("subject says '") + p + "', not a routing request");

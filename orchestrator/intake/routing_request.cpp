@@ -48,6 +48,24 @@ void from_json(const nlohmann::json& j, Attention& a) {
   a.missing = j.value("missing", std::vector<std::string>{});
 }
 
+void to_json(nlohmann::json& j, const Notice& n) {
+  j = nlohmann::json{{"kind", n.kind},     {"pos", n.pos},
+                     {"references", n.references}, {"reason", n.reason.empty() ? nlohmann::json() : nlohmann::json(n.reason)},
+                     {"po_reasons", n.po_reasons}, {"amount", opt(n.amount)}, {"statement", n.statement},
+                     {"sources", n.sources}};
+}
+
+void from_json(const nlohmann::json& j, Notice& n) {
+  n.kind = j.at("kind").get<std::string>();
+  n.pos = j.value("pos", std::vector<std::string>{});
+  n.references = j.value("references", std::vector<std::string>{});
+  n.reason = j.contains("reason") && j["reason"].is_string() ? j["reason"].get<std::string>() : std::string();
+  n.po_reasons = j.value("po_reasons", std::map<std::string, std::string>{});
+  read_opt(j, "amount", n.amount);
+  n.statement = j.value("statement", std::string());
+  n.sources = j.value("sources", std::map<std::string, std::string>{});
+}
+
 void to_json(nlohmann::json& j, const RoutingRequest& rr) {
   j = nlohmann::json{{"classification", rr.classification},
                      {"classification_reason", rr.classification_reason},
@@ -60,6 +78,7 @@ void to_json(nlohmann::json& j, const RoutingRequest& rr) {
                      {"warnings", rr.warnings},
                      {"sources", rr.sources},
                      {"attention", opt(rr.attention)}};
+  if (rr.notice) j["notice"] = *rr.notice;  // only on notices: routing requests keep their JSON as it was
 }
 
 void from_json(const nlohmann::json& j, RoutingRequest& rr) {
@@ -74,6 +93,7 @@ void from_json(const nlohmann::json& j, RoutingRequest& rr) {
   rr.warnings = j.value("warnings", std::vector<std::string>{});
   rr.sources = j.value("sources", std::map<std::string, std::string>{});
   read_opt(j, "attention", rr.attention);
+  read_opt(j, "notice", rr.notice);
 }
 
 }  // namespace dockhand::intake

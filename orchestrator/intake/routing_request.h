@@ -32,9 +32,24 @@ struct Attention {
   std::vector<std::string> missing;   // what could not be read, and why
 };
 
+// A notice about purchase orders asked for before (docs/intake.md, "Notices"): a cancellation ("PO X has been
+// cancelled", "please cancel PO X"), a change ("PO X: quantity changed"), or a chargeback / compliance notice.
+// The chain matches what it names to the requests holding those POs and shipments.
+struct Notice {
+  std::string kind;                      // "cancellation" | "change" | "chargeback" (the classification)
+  std::vector<std::string> pos;          // purchase orders it names, upper case, in order
+  std::vector<std::string> references;   // other identifiers it names (shipment ids, ARNs, BOLs), upper case
+  std::string reason;                    // chargeback: "late_asn" | "routing" | "labels" | "other"
+  std::map<std::string, std::string> po_reasons;  // chargeback: a PO's own reason when its line states one
+  std::optional<std::string> amount;     // chargeback: the amount as written ("$250.00")
+  std::string statement;                 // the line that says it, as written (for the operator)
+  std::map<std::string, std::string> sources;  // PO or reference -> place ("body line 4", "subject")
+};
+
 struct RoutingRequest {
-  // "amazon_routing_request", "possible_routing_request" (signals of one, but not readable as one) or
-  // "other" (no routing-request signal at all: newsletters, chargebacks, auto-replies, cancellations).
+  // "amazon_routing_request", "possible_routing_request" (signals of one, but not readable as one), a notice
+  // about POs asked for before ("cancellation", "change", "chargeback": `notice` says which POs), or "other"
+  // (no routing-request signal at all: newsletters, invoices, auto-replies).
   std::string classification = "other";
   std::string classification_reason;     // why, in words an operator understands
   std::optional<std::string> message_id;
@@ -48,6 +63,7 @@ struct RoutingRequest {
   // Set when the mail may be a routing request that was not fully read: the chain sends it to a human
   // (NEEDS_ATTENTION) instead of planning it or filing it as "other".
   std::optional<Attention> attention;
+  std::optional<Notice> notice;  // set for "cancellation", "change", "chargeback"
 
   bool is_routing_request() const { return classification == "amazon_routing_request"; }
   bool needs_attention() const { return attention.has_value(); }
@@ -57,6 +73,8 @@ void to_json(nlohmann::json& j, const PurchaseOrderRequest& po);
 void from_json(const nlohmann::json& j, PurchaseOrderRequest& po);
 void to_json(nlohmann::json& j, const Attention& a);
 void from_json(const nlohmann::json& j, Attention& a);
+void to_json(nlohmann::json& j, const Notice& n);
+void from_json(const nlohmann::json& j, Notice& n);
 void to_json(nlohmann::json& j, const RoutingRequest& rr);
 void from_json(const nlohmann::json& j, RoutingRequest& rr);
 

@@ -140,6 +140,18 @@ class Recorder {
 
 json layout(AppSession& app, const std::string& name) { return app.state()["layout"][name]; }
 
+// Both programs: the user and password fields, then the sign-in button (`button`, its layout name).
+void sign_in(Person& p, AppSession& app, const apps_test::Rect& win, const std::string& button) {
+  p.pause();
+  p.click_widget(win, layout(app, "user"), true);
+  p.type("dockhand");
+  p.pause();
+  p.click_widget(win, layout(app, "password"), true);
+  p.type("dockhand");
+  p.pause();
+  p.click_widget(win, layout(app, button));
+}
+
 void press_modal_button(AppSession& app, Person& p, const std::string& title, const std::string& label) {
   json m = app.wait_modal(title);
   auto w = app.x.find_window(title);
@@ -157,8 +169,11 @@ void press_modal_button(AppSession& app, Person& p, const std::string& title, co
 // What the recorded script says, for failure messages.
 std::string script_text(const std::string& file) { return apps_test::slurp(file); }
 
-void expect_recorded_well(const AgentRun& rec, const std::string& file) {
+// `typed`: what the person typed; the recorder's own output never repeats it (its log holds no keystrokes).
+void expect_recorded_well(const AgentRun& rec, const std::string& file, const std::string& typed) {
   ASSERT_EQ(rec.exit_code, 0) << describe(rec);
+  EXPECT_EQ(rec.err.find(typed), std::string::npos) << rec.err;
+  EXPECT_EQ(rec.out.find(typed), std::string::npos) << rec.out;
   ASSERT_TRUE(fs::exists(file)) << describe(rec);
   auto v = apps_test::run_agent(DOCKHAND_AGENT, {"validate", file}, fs::path(file).parent_path().string());
   EXPECT_EQ(v.exit_code, 0) << describe(v) << script_text(file);
@@ -182,14 +197,7 @@ TEST(Recorder, ErpCloseout) {
     Person p;
     Recorder rec(recording_dir, {"po=7HXQ3M2P"});
     auto win = app->window();
-    p.pause();
-    p.click_widget(win, layout(*app, "user"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "password"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "login"));
+    sign_in(p, *app, win, "login");
     app->wait_state([](const json& s) { return s["screen"] == "home" && !s["loading"].get<bool>(); }, "main menu");
     p.pause(400, 900);
     p.click_widget(win, layout(*app, "home_pretender"));
@@ -206,7 +214,7 @@ TEST(Recorder, ErpCloseout) {
     press_modal_button(*app, p, "Confirm", "Yes");
     press_modal_button(*app, p, "Information", "OK");
     AgentRun r = rec.stop(p);
-    expect_recorded_well(r, recording_dir + "/recording/script.json");
+    expect_recorded_well(r, recording_dir + "/recording/script.json", "7HXQ3M2P");
     ASSERT_EQ(app->state()["finalized"]["7HXQ3M2P"]["count"], 1);
   }
   const std::string script = recording_dir + "/recording/script.json";
@@ -250,14 +258,7 @@ TEST(Recorder, OpShipCloseout) {
     Recorder rec(recording_dir, {"shipment_id=" + id, "carrier=Old Dominion", "pickup_date=2026-12-07",
                                  "cartons=150", "pallets=5", "reference=48812003", "pos=9LMN4R8T,2K4GH7QZ"});
     auto win = app->window();
-    p.pause();
-    p.click_widget(win, layout(*app, "user"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "password"), true);
-    p.type("dockhand");
-    p.pause();
-    p.click_widget(win, layout(*app, "sign_in"));
+    sign_in(p, *app, win, "sign_in");
     app->wait_state([](const json& s) { return s["screen"] == "entry" && s["logged_in"] == true; }, "entry");
     p.pause(400, 900);
     p.click_widget(win, layout(*app, "id_input"), true);
@@ -276,7 +277,7 @@ TEST(Recorder, OpShipCloseout) {
     press_modal_button(*app, p, "Confirm", "Yes");
     press_modal_button(*app, p, "Information", "OK");
     AgentRun r = rec.stop(p);
-    expect_recorded_well(r, recording_dir + "/recording/script.json");
+    expect_recorded_well(r, recording_dir + "/recording/script.json", "Old Dominion");
     ASSERT_EQ(app->state()["closed"][id]["count"], 1);
   }
   const std::string script = recording_dir + "/recording/script.json";

@@ -239,3 +239,70 @@ TEST(RecordIntents, KeysThatEmptyTheClickedFieldBelongToTypingIntoIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// A field whose label says nothing of secrets, but which shows a mark per character typed: a secret all the same.
+TEST_F(RecordScript, TextIntoAFieldThatShowsAMaskIsASecret) {
+  cv::Mat form = blank();
+  text(form, "Access code", {130, 200});
+  field(form, {300, 182, 200, 26});
+  button(form, "Enter", {300, 240, 100, 30});
+  cv::Mat typed = form.clone();
+  for (int i = 0; i < 7; ++i) cv::circle(typed, {312 + 12 * i, 195}, 4, cv::Scalar(0, 0, 0), cv::FILLED);
+  auto s_form = snap(form, 0), s_typed = snap(typed, 2000);
+  const std::string code = "zq81-Mx";
+  IntentBuilder ib;
+  click(ib, 0, 320, 195, s_form);
+  ib.feed(key(300, "z", "z"), s_form);
+  type(ib, 400, code.substr(1));
+  ib.screen_changed(at_ms(1500), s_typed);
+  click(ib, 3000, 350, 255, s_typed);
+  auto intents = ib.finish();
+  ASSERT_EQ(intents.size(), 3u);
+  TemplateStore store(dir_);
+  WriteOptions o;
+  o.name = "probe-code";
+  Written w = write_script(intents, store, o);
+  std::string all = w.script.dump(2);
+  EXPECT_EQ(all.find(code), std::string::npos) << all;
+  bool secret = false;
+  for (const auto& [name, v] : w.script["vars"].items()) secret |= v.value("secret", false);
+  EXPECT_TRUE(secret) << all;
+}
+
+}  // namespace
+
+namespace {
+
+// A click in another program's window (not the target, not one of its dialogs) makes the runner switch to it.
+TEST_F(RecordScript, AClickInAnotherProgramsWindowIsFocusedByItsTitle) {
+  cv::Mat m = blank();
+  button(m, "Refresh list", {200, 150, 150, 32});
+  dockhand::drivers::WindowInfo other;
+  other.id = 2;
+  other.pid = 77;
+  other.title = "Label Printer";
+  other.rect = {820, 100, 170, 200};
+  other.client = {820, 100, 170, 200};
+  cv::rectangle(m, cv::Rect(820, 100, 170, 200), cv::Scalar(230, 230, 230), cv::FILLED);
+  button(m, "Print", {850, 180, 100, 32});
+  auto s = snap(m, 0);
+  s->windows = {other, win_};
+  IntentBuilder ib;
+  click(ib, 0, 270, 166, s);
+  click(ib, 1000, 890, 196, s);
+  TemplateStore store(dir_);
+  WriteOptions o;
+  o.name = "probe-print";
+  Written w = write_script(ib.finish(), store, o);
+  const auto& st = w.script["steps"];
+  std::string all = w.script.dump(2);
+  ASSERT_EQ(st.size(), 4u) << all;
+  EXPECT_EQ(st[0]["focus_window"], "Probe Books - Main");
+  EXPECT_TRUE(st[1].contains("click")) << all;
+  EXPECT_EQ(st[2]["focus_window"], "Label Printer") << all;
+  EXPECT_TRUE(st[3].contains("click")) << all;
+}
+
+}  // namespace

@@ -134,3 +134,21 @@ TEST_F(RecordTargets, TemplatesAreNamedFromTheirTextAndSavedOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+// A click on text that shows a --var value: the text locator uses the variable, so it finds the next run's value.
+TEST_F(RecordTargets, TextShowingAVariablesValueUsesTheVariable) {
+  text("Shipment", {150, 150});
+  text("BRAVO42", {300, 150}, 0.8);
+  text("Carrier", {150, 250});
+  cv::Point at(330, 142);
+  TargetContext ctx;
+  ctx.vars = {{"shipment", "BRAVO42"}};
+  Target t = cut_at(at, ctx);
+  ASSERT_EQ(t.how, "text") << t.locator.dump();
+  EXPECT_EQ(t.locator["text"], "${shipment}") << t.locator.dump();
+  EXPECT_EQ(cutter_->lands(*snap_, t.locator), at) << t.locator.dump();
+}
+
+}  // namespace

@@ -455,6 +455,7 @@ class Gen:
                 f"A chargeback has been issued for PO {p['po']}.\nIssue: freight ready date missed\n"
                 f"Ship window: {self.window(p, y)}\nChargeback amount: $250.00\nYou can dispute this chargeback within 30 days.\n")
             extra, other["reason_contains"] = "", "chargeback"
+            other["classification"] = "chargeback"
         elif kind == "newsletter":
             subj, body = "Freight Insights: this month", (
                 f"How one vendor cut routing request time: they listed PO {p['po']} with the ship window.\n"
@@ -471,6 +472,7 @@ class Gen:
         elif kind == "cancellation":
             subj, body = f"PO {p['po']} cancelled", f"Hello,\n\nPO {p['po']} has been cancelled. Please do not ship it.\n"
             extra, other["reason_contains"] = "", "cancel"
+            other["classification"] = "cancellation"
         else:
             subj, body = self.pick(["Lunch on Friday?", "Dock door 4 is fixed", "Holiday schedule"]), (
                 "Hi all,\n\nJust a note: the dock door is working again and the holiday hours are posted by the office.\n\nPat\n")

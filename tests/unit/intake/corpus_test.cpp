@@ -1,4 +1,5 @@
 // Walks tests/fixtures/emails: every NAME.eml must extract to what NAME.json says (see make_fixtures.py).
+#include <algorithm>
 #include "routing_request.h"
 
 #include <gtest/gtest.h>
@@ -136,6 +137,25 @@ TEST(corpus, every_fixture_extracts_as_expected) {
           << "reason: " << actual["classification_reason"];
     }
     EXPECT_FALSE(actual["classification_reason"].get<std::string>().empty());
+    // A notice: its kind, the POs it names (in any order), the chargeback reason, references among those read.
+    if (expected.contains("notice")) {
+      const auto& want = expected["notice"];
+      ASSERT_TRUE(actual.contains("notice")) << actual.dump();
+      const auto& got = actual["notice"];
+      EXPECT_EQ(got["kind"], want["kind"]);
+      auto want_pos = want["pos"].get<std::vector<std::string>>();
+      auto got_pos = got["pos"].get<std::vector<std::string>>();
+      std::sort(want_pos.begin(), want_pos.end());
+      std::sort(got_pos.begin(), got_pos.end());
+      EXPECT_EQ(want_pos, got_pos) << got.dump();
+      if (want.contains("reason")) EXPECT_EQ(got["reason"], want["reason"]) << got.dump();
+      for (const auto& ref : want.value("references", json::array()))
+        EXPECT_NE(std::find(got["references"].begin(), got["references"].end(), ref), got["references"].end())
+            << ref << " not among " << got["references"].dump();
+      for (const auto& po : got["pos"]) EXPECT_TRUE(got["sources"].contains(po.get<std::string>())) << "no source for " << po;
+    } else {
+      EXPECT_FALSE(actual.contains("notice")) << actual["notice"].dump();
+    }
     // Fixed shape: every PO carries every field, null when absent.
     for (const auto& po : actual["purchase_orders"])
       for (const char* f : {"po", "destination_fc", "ship_window_start", "ship_window_end", "cartons", "pallets", "weight_lb"})

@@ -58,3 +58,18 @@ TEST(Cut, NothingUniqueWithinTheBoundsIsNoCut) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cut, AMaskedEchoIsAlikeMarksTypedTextIsNot) {
+  cv::Mat before(60, 300, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat masked = before.clone(), plain = before.clone();
+  for (int i = 0; i < 6; ++i) cv::circle(masked, {20 + 14 * i, 30}, 4, cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::putText(plain, "dockhand", {10, 38}, cv::FONT_HERSHEY_SIMPLEX, 0.6, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  const cv::Rect all(0, 0, 300, 60);
+  EXPECT_TRUE(looks_masked(before, masked, all, 6));
+  EXPECT_FALSE(looks_masked(before, masked, all, 5)) << "as many marks as characters typed";
+  EXPECT_FALSE(looks_masked(before, plain, all, 8));
+}
+
+}  // namespace
