@@ -339,6 +339,12 @@ int run_serve(const std::vector<std::string>& args) {
     };
   }
 #endif
+  // Before any thread starts (the desk's frame thread, the worker's): on POSIX they then have SIGTERM/SIGINT blocked, so no ZeroMQ call is
+  // ever interrupted by them.
+  drivers::on_stop_request([](const std::string& cause) {
+    spdlog::info("agent: {}: stopping", cause);
+    g_stop = true;
+  });
   protocol::Worker* worker_ptr = nullptr;
 #ifdef DOCKHAND_AGENT_RUNNER
   std::unique_ptr<agent_cli::Desk> desk;
@@ -358,12 +364,6 @@ int run_serve(const std::vector<std::string>& args) {
 #endif
   auto executor = agent_cli::make_executor(exec, cfg.limits);
 
-  // Before the worker starts its threads: on POSIX they then have SIGTERM/SIGINT blocked, so no ZeroMQ call is
-  // ever interrupted by them.
-  drivers::on_stop_request([](const std::string& cause) {
-    spdlog::info("agent: {}: stopping", cause);
-    g_stop = true;
-  });
   spdlog::info("agent {}: apps [{}], scripts [{}] from {}, display {}, evidence in {}{}", cfg.agent_id,
                fmt::join(cfg.apps, ","), fmt::join(cfg.scripts, ","), exec.recordings.string(),
                exec.display.empty() ? "(none)" : exec.display, exec.evidence.string(), exec.dry_run ? ", DRY RUN" : "");
