@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -20,6 +21,9 @@ void Runner::run_step(const Step& st) {
     case K::DoubleClick:
     case K::RightClick:
       click_step(st);
+      break;
+    case K::Drag:
+      drag_step(st);
       break;
     case K::Type:
       type_step(st);
@@ -89,6 +93,44 @@ void Runner::click_step(const Step& st) {
   cv::Mat before = around.empty() ? cv::Mat() : where_.frame()(around).clone();
   d_.click({at.x, at.y}, button, count);
   where_.last_window = where_.window_at(at);
+  settle(around, before);
+}
+
+// Press where the locator is (once nothing unexpected is in front), move to `to` (or by the offset) and release.
+void Runner::drag_step(const Step& st) {
+  cv::Point from;
+  poll(timeout(st), &*st.locator, [&](std::string& why) {
+    auto r = where_.locate(*st.locator);
+    if (!r) {
+      why = "not found: " + st.locator->describe();
+      return false;
+    }
+    from = (r->tl() + r->br()) / 2;
+    if (o_.supervision) o_.supervision->found(st.path, {r->x, r->y, r->width, r->height});
+    return where_.can_click(from, why);
+  });
+  cv::Point to = from;
+  if (st.drop) {
+    // The drop target is looked for on the same screen the press point was found on, then on fresh frames.
+    poll(timeout(st), &*st.drop, [&](std::string& why) {
+      auto r = where_.locate(*st.drop);
+      if (!r) {
+        why = "drop target not found: " + st.drop->describe();
+        return false;
+      }
+      to = (r->tl() + r->br()) / 2;
+      return true;
+    });
+  } else if (st.by) {
+    // UI pixels, like a locator's offset: scaled with the program's UI.
+    to += cv::Point(static_cast<int>(std::lround(st.by->first * where_.ui_scale())),
+                    static_cast<int>(std::lround(st.by->second * where_.ui_scale())));
+  }
+  // What is under the drop point now, to see the program react.
+  cv::Rect around = cv::Rect(to.x - 40, to.y - 20, 80, 40) & where_.screen();
+  cv::Mat before = around.empty() ? cv::Mat() : where_.frame()(around).clone();
+  d_.drag({from.x, from.y}, {to.x, to.y});
+  where_.last_window = where_.window_at(from);
   settle(around, before);
 }
 
