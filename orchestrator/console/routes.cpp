@@ -174,6 +174,27 @@ void add_read_routes(httplib::Server& server, Context& context) {
     send_json(res, 200, {{"counts", counts}, {"attention", attention}, {"brands", brands}});
   });
 
+  // Chargebacks per brand and reason, and the latest notices (cancellations, changes, chargebacks) with the
+  // emails that caused them: whether Dockhand reduces chargebacks.
+  server.Get("/api/chargebacks", [&store](const httplib::Request&, httplib::Response& res) {
+    json rows = json::array();
+    std::int64_t total = 0;
+    for (const auto& [key, count] : store.chargeback_counts()) {
+      rows.push_back({{"brand", key.first}, {"reason", key.second}, {"count", count}});
+      total += count;
+    }
+    send_json(res, 200, {{"counts", rows}, {"total", total}});
+  });
+  server.Get("/api/notices", [&store](const httplib::Request&, httplib::Response& res) {
+    json items = json::array();
+    for (const auto& e : store.notice_effects(std::nullopt, 100))
+      items.push_back({{"notice", e.notice},  {"subject", e.subject}, {"kind", e.kind},
+                       {"po", e.po},          {"request", e.request ? json(*e.request) : json()},
+                       {"shipment", e.shipment}, {"action", e.action}, {"reason", e.reason},
+                       {"brand", e.brand},    {"detail", e.detail},   {"time", e.updated_at}});
+    send_json(res, 200, {{"items", items}});
+  });
+
   server.Get("/api/requests", [&store](const httplib::Request& req, httplib::Response& res) {
     chain::RequestFilter filter;
     try {

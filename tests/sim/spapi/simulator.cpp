@@ -75,6 +75,7 @@ void Simulator::install(httplib::Server& server) {
     stats["submissions"] = data_["submissions"];
     stats["submissions_by_partner"] = data_["submissions_by_partner"];
     stats["submitted_ms"] = data_["submitted_ms"];  // first submitShipments per shipment, ms since the epoch
+    stats["cancels"] = data_.value("cancels", json::object());  // Cancel transactions per shipment
     stats["issued_tokens"] = json::array();
     for (auto it = data_["tokens"].begin(); it != data_["tokens"].end(); ++it) stats["issued_tokens"].push_back(it.key());
     json tx = json::object();
