@@ -74,9 +74,8 @@ void Runner::run_step(const Step& st) {
   }
 }
 
-void Runner::click_step(const Step& st) {
-  auto button = st.kind == Step::Kind::RightClick ? drivers::Button::Right : drivers::Button::Left;
-  int count = st.kind == Step::Kind::DoubleClick ? 2 : 1;
+// Waits until the step's locator is found and nothing unexpected is in front of its centre; returns that centre.
+cv::Point Runner::clickable_point(const Step& st) {
   cv::Point at;
   poll(timeout(st), &*st.locator, [&](std::string& why) {
     auto r = where_.locate(*st.locator);
@@ -88,6 +87,13 @@ void Runner::click_step(const Step& st) {
     if (o_.supervision) o_.supervision->found(st.path, {r->x, r->y, r->width, r->height});
     return where_.can_click(at, why);
   });
+  return at;
+}
+
+void Runner::click_step(const Step& st) {
+  auto button = st.kind == Step::Kind::RightClick ? drivers::Button::Right : drivers::Button::Left;
+  int count = st.kind == Step::Kind::DoubleClick ? 2 : 1;
+  const cv::Point at = clickable_point(st);
   // What is under the pointer now, to see the program react.
   cv::Rect around = cv::Rect(at.x - 40, at.y - 20, 80, 40) & where_.screen();
   cv::Mat before = around.empty() ? cv::Mat() : where_.frame()(around).clone();
@@ -98,17 +104,7 @@ void Runner::click_step(const Step& st) {
 
 // Press where the locator is (once nothing unexpected is in front), move to `to` (or by the offset) and release.
 void Runner::drag_step(const Step& st) {
-  cv::Point from;
-  poll(timeout(st), &*st.locator, [&](std::string& why) {
-    auto r = where_.locate(*st.locator);
-    if (!r) {
-      why = "not found: " + st.locator->describe();
-      return false;
-    }
-    from = (r->tl() + r->br()) / 2;
-    if (o_.supervision) o_.supervision->found(st.path, {r->x, r->y, r->width, r->height});
-    return where_.can_click(from, why);
-  });
+  const cv::Point from = clickable_point(st);
   cv::Point to = from;
   if (st.drop) {
     // The drop target is looked for on the same screen the press point was found on, then on fresh frames.
