@@ -206,7 +206,8 @@ TEST_F(Cli, AStoreOfANewerSchemaIsRefusedByItsVersionAndAnOlderOneIsAdoptedBySer
   sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr);
   sqlite3_close(db);
   EXPECT_RAN(orchestrator({"status", "--store", store.string()}), 2,
-             "is a Dockhand store of schema version 7, newer than this program knows (schema version 4)");
+             "is a Dockhand store of schema version 7, newer than this program knows (schema version " +
+                 std::to_string(dockhand::chain::Store::kSchemaVersion) + ")");
 
   // A store written before stores were marked: read as it is; marked by the first read-write open only.
   auto old = make_store("old.sqlite");
