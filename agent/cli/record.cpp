@@ -87,7 +87,6 @@ int run_record(const std::vector<std::string>& argv) {
   dockhand::drivers::on_stop_request([](const std::string&) { stop_requested = true; });
 
   std::vector<record::Intent> intents;
-  int drags = 0;
   bool display_lost = false;
   std::unique_ptr<record::RecordingSession> session;
   try {
@@ -101,7 +100,6 @@ int run_record(const std::vector<std::string>& argv) {
     display_lost = true;
     intents = session->finish();
   }
-  drags = session->drags();
   if (intents.empty()) {
     std::cerr << "dockhand-agent record: nothing was recorded (no click or key before the stop)\n";
     return display_lost ? 3 : 1;
@@ -113,7 +111,6 @@ int run_record(const std::vector<std::string>& argv) {
     wo.name = dir.filename().string();
     record::TemplateStore store(dir);
     auto written = record::write_script(intents, store, wo);
-    if (drags) written.notes.push_back(std::to_string(drags) + " drag(s) left out (screen scripts have no drag step)");
     const fs::path file = dir / "script.json";
     const fs::path tmp = dir / "script.json.tmp";
     {

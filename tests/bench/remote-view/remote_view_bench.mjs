@@ -56,6 +56,7 @@ try {
   const search = state().layout.search;
   const box = await page.locator(tid('view-canvas')).boundingBox();
   const clicks = [];
+  try {
   for (let i = 0; i < 10; i++) {
     const before = (state().events || []).filter((e) => e.type === 'search').length;
     const t0 = Date.now();
@@ -67,6 +68,10 @@ try {
     clicks.push(Date.parse(landed.time) - t0);
   }
   console.log(`click in the page -> click handled by the ERP: median ${pct(clicks, 0.5)} ms, p95 ${pct(clicks, 0.95)} ms (${clicks.length} clicks)`);
+  } catch (e) {
+    // Known gap (see the issue's closing note): the Search click on an idle, held agent did not reach the ERP here.
+    console.log(`click latency: not measured (${e.message}; ${clicks.length} clicks landed)`);
+  }
   await page.click(tid('view-handback'));
 } finally {
   await browser.close();
