@@ -42,6 +42,7 @@ void collect(const Locator& loc, std::vector<const Locator*>& out) {
 void collect(const Steps& steps, std::vector<const Locator*>& out) {
   for (const auto& st : steps) {
     if (st.locator) collect(*st.locator, out);
+    if (st.drop) collect(*st.drop, out);
     for (const auto& l : st.any) collect(l, out);
     if (st.condition.locator) collect(*st.condition.locator, out);
     collect(st.then_steps, out);

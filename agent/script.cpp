@@ -17,6 +17,7 @@ const char* kind_name(Step::Kind kind) {
     case Step::Kind::Click: return "click";
     case Step::Kind::DoubleClick: return "double_click";
     case Step::Kind::RightClick: return "right_click";
+    case Step::Kind::Drag: return "drag";
     case Step::Kind::Type: return "type";
     case Step::Kind::Key: return "key";
     case Step::Kind::Wait: return "wait";

@@ -83,12 +83,14 @@ struct Condition {
 struct Step {
   enum class Kind {
     Click, DoubleClick, RightClick, Type, Key, Wait, WaitVanish, Read, Assert, If, FocusWindow, Launch,
-    Done, Fail, Set
+    Done, Fail, Set, Drag
   };
   Kind kind = Kind::Click;
   std::string path;  // e.g. "steps[3].click"
 
-  std::optional<Locator> locator;  // click*, wait, wait_vanish, read
+  std::optional<Locator> locator;  // click*, wait, wait_vanish, read; drag: where to press
+  std::optional<Locator> drop;     // drag: where to release ("to"); or
+  std::optional<std::pair<int, int>> by;  // drag: release this far from the press (UI pixels, "by": {dx, dy})
   std::vector<Locator> any;        // wait: any of these
   std::optional<int> timeout_ms;   // default from defaults.timeout_ms
   int sleep_ms = 0;                // wait {"ms": N}

@@ -66,6 +66,7 @@ class Parser {
   Condition parse_condition(const json& j, const std::string& path, const std::set<std::string>& extra);
 
   Steps parse_steps(const json& j, const std::string& path);
+  void parse_drag(const json& v, const std::string& path, Step& s);
 
   std::optional<Step> parse_step(const json& j, const std::string& path);
 

@@ -2,6 +2,7 @@
 #include "agent/script_parser.h"
 #include "vision/vision.h"
 
+#include <cstdlib>
 #include <map>
 
 namespace dockhand::agent::parsing {
@@ -28,7 +29,7 @@ std::optional<Step> Parser::parse_step(const json& j, const std::string& path) {
       {"assert", Step::Kind::Assert},     {"if", Step::Kind::If},
       {"focus_window", Step::Kind::FocusWindow}, {"launch", Step::Kind::Launch},
       {"done", Step::Kind::Done},         {"fail", Step::Kind::Fail},
-      {"set", Step::Kind::Set}};
+      {"set", Step::Kind::Set},           {"drag", Step::Kind::Drag}};
   if (!j.is_object()) {
     problem(path, "a step must be an object like {\"click\": {...}}, not " + type_name(j));
     return std::nullopt;
@@ -72,6 +73,11 @@ std::optional<Step> Parser::parse_step(const json& j, const std::string& path) {
       if (!need_object("a locator object")) break;
       s.locator = parse_locator(v, p, {"timeout_ms"});
       s.timeout_ms = get_int(v, "timeout_ms", p);
+      break;
+    case Step::Kind::Drag:
+      if (!need_object("a locator object (where to press) with \"to\": locator or \"by\": {\"dx\", \"dy\"}"))
+        break;
+      parse_drag(v, p, s);
       break;
     case Step::Kind::Wait:
       if (!need_object("an object: a locator, {\"ms\": N}, {\"any\": [...]} or {\"stable_ms\": N}")) break;
@@ -251,6 +257,44 @@ std::optional<Step> Parser::parse_step(const json& j, const std::string& path) {
       break;
   }
   return s;
+}
+
+// {"drag": {<where to press>, "to": <locator>} | {<where to press>, "by": {"dx": N, "dy": N}}}
+void Parser::parse_drag(const json& v, const std::string& p, Step& s) {
+  s.locator = parse_locator(v, p, {"to", "by", "timeout_ms"});
+  s.timeout_ms = get_int(v, "timeout_ms", p);
+  const bool to = v.contains("to"), by = v.contains("by");
+  if (to == by) {
+    problem(p, to ? "a drag has \"to\" or \"by\", not both"
+                  : "a drag needs where to release: \"to\": locator or \"by\": {\"dx\": N, \"dy\": N}");
+    if (to) return;
+  }
+  if (to) s.drop = parse_locator(v["to"], p + ".to", {});
+  if (!by) return;
+  const json& b = v["by"];
+  if (!b.is_object()) {
+    problem(p + ".by", "must be {\"dx\": N, \"dy\": N} (pixels), not " + type_name(b));
+    return;
+  }
+  check_keys(b, p + ".by", {"dx", "dy"});
+  // Pixels either way: negative is left / up.
+  auto offset = [&](const char* key) -> std::optional<int> {
+    auto it = b.find(key);
+    if (it == b.end()) {
+      problem(p + ".by", std::string("missing required field \"") + key + "\"");
+      return std::nullopt;
+    }
+    if (!it->is_number_integer() || std::llabs(it->get<long long>()) > 100000) {
+      problem(p + ".by." + key, "must be a whole number of pixels (negative: left/up), not " + it->dump());
+      return std::nullopt;
+    }
+    return it->get<int>();
+  };
+  auto dx = offset("dx"), dy = offset("dy");
+  if (dx && dy) {
+    if (*dx == 0 && *dy == 0) problem(p + ".by", "a drag by {\"dx\": 0, \"dy\": 0} goes nowhere");
+    else s.by = std::pair{*dx, *dy};
+  }
 }
 
 }  // namespace dockhand::agent::parsing

@@ -261,7 +261,8 @@ echo "demo: (viewer token: $viewer_token; both are in $run/secrets)"
 for i in $(seq 1 "$agents"); do
   start "agent$i" env DISPLAY="$(cat "$run/apps/display$i")" "$agent_bin" serve \
     --orchestrator "$endpoint" --server-key "$run/keys/orchestrator.pub" \
-    --key "$run/keys/agent$i.key" --id "agent$i" --recordings "$here/recordings" --evidence "$run/evidence/agent$i"
+    --key "$run/keys/agent$i.key" --id "agent$i" --recordings "$here/recordings" --evidence "$run/evidence/agent$i" \
+    ${DOCKHAND_AGENT_ARGS:-}
 done
 # Every agent has said READY before any mail arrives, so on a slow machine the first agent up does not take
 # all the work (and --agents N means N agents at work).

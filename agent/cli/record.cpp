@@ -35,7 +35,8 @@ const char* kUsage =
     "and nothing is in screen coordinates. Typing becomes type steps (a corrected typo is left out), keys key\n"
     "steps; where the program changed the screen a wait is inserted, its timeout from how long it took.\n"
     "Typed secrets are never written or logged. Check the result with `dockhand-agent validate DIR/script.json`.\n"
-    "Exit: 0 written, 1 nothing recorded or the result could not be written, 2 bad usage, 3 no display.\n";
+    "Exit: 0 written, 1 nothing recorded or the result could not be written, 2 bad usage, 3 no display (or it\n"
+    "went away: what was recorded until then is still written).\n";
 
 int run_record(const std::vector<std::string>& argv) {
   dockhand::cli::Args args(argv);
@@ -86,19 +87,22 @@ int run_record(const std::vector<std::string>& argv) {
   dockhand::drivers::on_stop_request([](const std::string&) { stop_requested = true; });
 
   std::vector<record::Intent> intents;
-  int drags = 0;
+  bool display_lost = false;
+  std::unique_ptr<record::RecordingSession> session;
   try {
-    record::RecordingSession session(*desktop, *events, so);
+    session = std::make_unique<record::RecordingSession>(*desktop, *events, so);
     std::cerr << "dockhand-agent record: recording; do the task, then press " << so.intents.stop_key << std::endl;
-    intents = session.run(&stop_requested);
-    drags = session.drags();
+    intents = session->run(&stop_requested);
   } catch (const dockhand::drivers::DesktopError& e) {
+    // What was recorded until then is still written (cutting targets needs only the screens kept).
     std::cerr << "dockhand-agent record: " << e.what() << "\n";
-    return 3;
+    if (!session) return 3;
+    display_lost = true;
+    intents = session->finish();
   }
   if (intents.empty()) {
     std::cerr << "dockhand-agent record: nothing was recorded (no click or key before the stop)\n";
-    return 1;
+    return display_lost ? 3 : 1;
   }
   std::cerr << "dockhand-agent record: " << intents.size() << " actions recorded; cutting targets and writing "
             << (dir / "script.json").string() << std::endl;
@@ -107,7 +111,6 @@ int run_record(const std::vector<std::string>& argv) {
     wo.name = dir.filename().string();
     record::TemplateStore store(dir);
     auto written = record::write_script(intents, store, wo);
-    if (drags) written.notes.push_back(std::to_string(drags) + " drag(s) left out (screen scripts have no drag step)");
     const fs::path file = dir / "script.json";
     const fs::path tmp = dir / "script.json.tmp";
     {
@@ -122,9 +125,9 @@ int run_record(const std::vector<std::string>& argv) {
               << " templates (written in " << ms << " ms)" << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "dockhand-agent record: " << e.what() << "\n";
-    return 1;
+    return display_lost ? 3 : 1;
   }
-  return 0;
+  return display_lost ? 3 : 0;
 }
 
 const dockhand::cli::Registration reg{"record",

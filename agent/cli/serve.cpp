@@ -7,6 +7,7 @@
 #include "agent/protocol/worker.h"
 #include "drivers/platform.h"
 #ifdef DOCKHAND_AGENT_RUNNER
+#include "agent/cli/desk.h"
 #include "agent/runner.h"
 #include "vision/vision.h"
 
@@ -34,6 +35,9 @@ struct ExecutorOptions {
   std::string display;
   bool dry_run = false;
   int dry_run_ms = 0;
+#ifdef DOCKHAND_AGENT_RUNNER
+  Desk* desk = nullptr;  // supervision, take-over and the remote view of the jobs
+#endif
 };
 
 namespace {
@@ -174,8 +178,14 @@ protocol::JobExecutor make_executor(const ExecutorOptions& options, const protoc
       if (control.abort_requested()) throw agent::RunAborted("the orchestrator asked to abort");
       control.progress(step, "");
     };
+    std::shared_ptr<agent::Supervision> supervision;
+    if (options.desk) {
+      supervision = options.desk->begin_job(job);
+      run_options.supervision = supervision.get();
+    }
     spdlog::info("agent: job {} (attempt {}): running {}", job.job_id, job.attempt, file.string());
     auto run = agent::run_script_file(file, run_options);
+    if (options.desk) options.desk->end_job();
     auto result = to_protocol(run, limits);
     if (run.ok())
       spdlog::info("agent: job {} done in {:.0f} ms", job.job_id, run.elapsed_ms);
@@ -237,6 +247,9 @@ void usage(std::ostream& out) {
          "  --evidence DIR           where failed runs leave their evidence folders (default: agent-evidence)\n"
          "  --display DISPLAY        X display to drive (default: $DISPLAY)\n"
          "  --no-ocr-warmup          do not load the OCR engine at start (it is loaded at the first read)\n"
+         "  --hold-when-stuck N      a step stuck behind a window no handler knows waits N seconds for someone to\n"
+         "                           take over from the Operator Console before it fails (default 0)\n"
+         "  --view-fps N             remote view frames a second while someone watches (default 5)\n"
          "  --dry-run                take jobs and report success without touching the desktop (checks\n"
          "                           connectivity and keys); --dry-run-ms N makes each job take N ms\n\n"
          "Logs go to stderr. Stops on SIGTERM/SIGINT (a job still running is abandoned; the orchestrator gives\n"
@@ -250,6 +263,7 @@ int run_serve(const std::vector<std::string>& args) {
   agent_cli::ExecutorOptions exec;
   std::string key_file, server_key_file;
   bool warm_ocr = true;
+  long long hold_when_stuck_s = 0, view_fps = 5;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     auto value = [&]() -> std::string {
@@ -270,6 +284,10 @@ int run_serve(const std::vector<std::string>& args) {
     else if (a == "--display") exec.display = value();
     else if (a == "--dry-run") exec.dry_run = true;
     else if (a == "--no-ocr-warmup") warm_ocr = false;
+    else if (a == "--hold-when-stuck")
+      hold_when_stuck_s = cli::whole_number(a, value(), "a number of seconds", "--hold-when-stuck 300");
+    else if (a == "--view-fps")
+      view_fps = cli::whole_number(a, value(), "a number of frames a second", "--view-fps 5", 1);
     else if (a == "--dry-run-ms")
       exec.dry_run_ms = static_cast<int>(cli::whole_number(a, value(), "a number of milliseconds", "--dry-run-ms 500"));
     else if (a == "--heartbeat-ms")
@@ -321,19 +339,40 @@ int run_serve(const std::vector<std::string>& args) {
     };
   }
 #endif
-  auto executor = agent_cli::make_executor(exec, cfg.limits);
-
-  // Before the worker starts its threads: on POSIX they then have SIGTERM/SIGINT blocked, so no ZeroMQ call is
+  // Before any thread starts (the desk's frame thread, the worker's): on POSIX they then have SIGTERM/SIGINT blocked, so no ZeroMQ call is
   // ever interrupted by them.
   drivers::on_stop_request([](const std::string& cause) {
     spdlog::info("agent: {}: stopping", cause);
     g_stop = true;
   });
+  protocol::Worker* worker_ptr = nullptr;
+#ifdef DOCKHAND_AGENT_RUNNER
+  std::unique_ptr<agent_cli::Desk> desk;
+  if (!exec.dry_run) {
+    agent_cli::Desk::Options desk_options;
+    desk_options.display = exec.display;
+    desk_options.hold_when_stuck = std::chrono::seconds(hold_when_stuck_s);
+    desk_options.view.fps = static_cast<int>(std::min<long long>(view_fps, 30));
+    desk = std::make_unique<agent_cli::Desk>(desk_options, worker_ptr);
+    exec.desk = desk.get();
+    cfg.on_control = [d = desk.get()](const protocol::Control& c) { d->on_control(c); };
+    cfg.refuse_jobs = [d = desk.get()] { return d->refuse_jobs(); };
+  }
+#else
+  (void)hold_when_stuck_s;
+  (void)view_fps;
+#endif
+  auto executor = agent_cli::make_executor(exec, cfg.limits);
+
   spdlog::info("agent {}: apps [{}], scripts [{}] from {}, display {}, evidence in {}{}", cfg.agent_id,
                fmt::join(cfg.apps, ","), fmt::join(cfg.scripts, ","), exec.recordings.string(),
                exec.display.empty() ? "(none)" : exec.display, exec.evidence.string(), exec.dry_run ? ", DRY RUN" : "");
   protocol::Worker worker(cfg, executor);
+  worker_ptr = &worker;
   worker.run(g_stop);
+#ifdef DOCKHAND_AGENT_RUNNER
+  desk.reset();  // its frame thread posts to the worker: stopped first
+#endif
   spdlog::info("agent {}: stopped", cfg.agent_id);
   return 0;
 }

@@ -77,7 +77,11 @@ Body body_of(const Ready& m) {
   return {{{"agent_id", m.agent_id}, {"version", m.version}, {"apps", m.apps}, {"scripts", m.scripts},
            {"busy_job", m.busy_job}}, {}};
 }
-Body body_of(const Heartbeat&) { return {}; }
+Body body_of(const Heartbeat& m) {
+  Body b;
+  if (!m.session.empty()) b.j["session"] = m.session;
+  return b;
+}
 Body body_of(const Job& m) {
   return {{{"job_id", m.job_id}, {"script", m.script}, {"vars", m.vars}, {"lease_ms", m.lease_ms},
            {"supervised", m.supervised}, {"attempt", m.attempt}}, {}};
@@ -85,6 +89,7 @@ Body body_of(const Job& m) {
 Body body_of(const Ack& m) { return {{{"job_id", m.job_id}}, {}}; }
 Body body_of(const Progress& m) {
   Body b{{{"job_id", m.job_id}, {"step", m.step}, {"detail", m.detail}}, {}};
+  if (m.supervision.is_object() && !m.supervision.empty()) b.j["supervision"] = m.supervision;
   if (m.thumbnail) b.images.push_back(&*m.thumbnail);
   return b;
 }
@@ -95,10 +100,20 @@ Body body_of(const Result& m) {
   for (const auto& image : m.images) b.images.push_back(&image);
   return b;
 }
-Body body_of(const Frame& m) { return {{{"job_id", m.job_id}}, {&m.image}}; }
+Body body_of(const Frame& m) {
+  json tiles = json::array();
+  for (const auto& t : m.tiles) tiles.push_back({t.x, t.y, t.w, t.h});
+  Body b{{{"job_id", m.job_id}, {"seq", m.seq}, {"key", m.key}, {"width", m.width}, {"height", m.height},
+          {"captured_ms", m.captured_ms}, {"tiles", tiles},
+          {"overlay", m.overlay.is_object() ? m.overlay : json::object()}}, {}};
+  for (const auto& image : m.images) b.images.push_back(&image);
+  return b;
+}
 Body body_of(const Control& m) {
-  return {{{"action", m.action}, {"job_id", m.job_id}, {"input", m.input.is_object() ? m.input : json::object()}},
-          {}};
+  Body b{{{"action", m.action}, {"job_id", m.job_id}, {"input", m.input.is_object() ? m.input : json::object()}},
+         {}};
+  if (!m.session.empty()) b.j["session"] = m.session;
+  return b;
 }
 
 const char* const kTypeNames[] = {"READY", "HEARTBEAT", "JOB", "ACK", "PROGRESS", "RESULT", "FRAME", "CONTROL"};
@@ -146,7 +161,7 @@ Message decode_body(const std::string& type, const json& j, std::vector<Image> i
   }
   if (type == "HEARTBEAT") {
     no_images();
-    return Heartbeat{};
+    return Heartbeat{str(j, "session")};
   }
   if (type == "JOB") {
     no_images();
@@ -165,8 +180,10 @@ Message decode_body(const std::string& type, const json& j, std::vector<Image> i
   }
   if (type == "PROGRESS") {
     if (images.size() > 1) throw Reject("PROGRESS carries at most one thumbnail");
-    Progress m{str(j, "job_id", true), str(j, "step"), str(j, "detail"), std::nullopt};
-    require_id(m.job_id, "job_id");
+    Progress m{str(j, "job_id"), str(j, "step"), str(j, "detail"), std::nullopt};
+    if (auto* s = field(j, "supervision", json::value_t::object, false)) m.supervision = *s;
+    // A take-over of an idle agent reports its state with no job.
+    if (m.supervision.empty() || !m.job_id.empty()) require_id(m.job_id, "job_id");
     if (!images.empty()) m.thumbnail = std::move(images.front());
     return m;
   }
@@ -187,14 +204,38 @@ Message decode_body(const std::string& type, const json& j, std::vector<Image> i
     return m;
   }
   if (type == "FRAME") {
-    if (images.size() != 1) throw Reject("FRAME carries exactly one image");
-    Frame m{str(j, "job_id"), std::move(images.front())};
+    Frame m;
+    m.job_id = str(j, "job_id");
+    m.seq = static_cast<std::uint64_t>(std::max<std::int64_t>(0, integer(j, "seq", 0)));
+    m.key = boolean(j, "key");
+    m.width = static_cast<int>(integer(j, "width", 0));
+    m.height = static_cast<int>(integer(j, "height", 0));
+    m.captured_ms = integer(j, "captured_ms", 0);
+    if (m.width <= 0 || m.height <= 0 || m.width > 16384 || m.height > 16384)
+      throw Reject("FRAME has no screen size (width, height 1-16384)");
+    auto* tiles = field(j, "tiles", json::value_t::array, false);
+    const std::size_t count = tiles ? tiles->size() : 0;
+    if (count != images.size())
+      throw Reject("FRAME has " + std::to_string(count) + " tile(s) for " + std::to_string(images.size()) + " image(s)");
+    for (std::size_t i = 0; i < count; ++i) {
+      const json& t = (*tiles)[i];
+      if (!t.is_array() || t.size() != 4 || !std::all_of(t.begin(), t.end(), [](const json& v) { return v.is_number_integer(); }))
+        throw Reject("FRAME tiles[" + std::to_string(i) + "] is not [x, y, w, h]");
+      Tile tile{t[0].get<int>(), t[1].get<int>(), t[2].get<int>(), t[3].get<int>()};
+      if (tile.x < 0 || tile.y < 0 || tile.w <= 0 || tile.h <= 0 || tile.x + tile.w > m.width || tile.y + tile.h > m.height)
+        throw Reject("FRAME tiles[" + std::to_string(i) + "] lies outside the " + std::to_string(m.width) + "x" +
+                     std::to_string(m.height) + " screen");
+      m.tiles.push_back(tile);
+    }
+    m.images = std::move(images);
+    if (auto* o = field(j, "overlay", json::value_t::object, false)) m.overlay = *o;
     return m;
   }
   if (type == "CONTROL") {
     no_images();
-    Control m{str(j, "action", true), str(j, "job_id"), json::object()};
-    static const char* const actions[] = {"pause", "step", "resume", "abort", "input"};
+    Control m{str(j, "action", true), str(j, "job_id"), json::object(), str(j, "session")};
+    static const char* const actions[] = {"pause",    "step",  "resume", "skip",    "abort",   "takeover",
+                                          "handback", "input", "watch",  "unwatch", "keyframe"};
     if (std::find(std::begin(actions), std::end(actions), m.action) == std::end(actions))
       throw Reject("unknown CONTROL action '" + m.action + "'");
     if (auto* in = field(j, "input", json::value_t::object, false)) m.input = *in;

@@ -43,7 +43,9 @@ struct Ready {
   bool operator==(const Ready&) const = default;
 };
 
+// From the orchestrator it carries its session (random per start): CONTROL messages must name it.
 struct Heartbeat {
+  std::string session;
   bool operator==(const Heartbeat&) const = default;
 };
 
@@ -69,6 +71,9 @@ struct Progress {
   std::string step;    // step path, e.g. "steps[3].click"
   std::string detail;  // one line
   std::optional<Image> thumbnail;
+  // Supervision's state when it changed (agent/supervision.h): {"mode","step","what","target","found",
+  // "held_by","stuck_reason","step_by_step"}, plus {"input_events","held_ms"} at a hand-back. Empty: no change.
+  nlohmann::json supervision = nlohmann::json::object();
   bool operator==(const Progress&) const = default;
 };
 
@@ -88,18 +93,37 @@ struct Result {
   bool operator==(const Result&) const = default;
 };
 
-// Remote view (supervised mode).
+// Agent -> orchestrator, only while someone watches (CONTROL watch): the parts of the screen that changed since
+// the last frame, each a JPEG at its place (the whole screen in a key frame), and what is drawn over them.
+struct Tile {
+  int x = 0, y = 0, w = 0, h = 0;
+  bool operator==(const Tile&) const = default;
+};
 struct Frame {
-  std::string job_id;
-  Image image;
+  std::string job_id;  // the job running, "" when idle
+  std::uint64_t seq = 0;
+  bool key = false;                 // the whole screen: a viewer can start here
+  int width = 0, height = 0;        // the screen
+  std::int64_t captured_ms = 0;     // when the screen was captured (ms since 1970, the agent's clock)
+  std::vector<Tile> tiles;          // where each image goes, in image order; none: only the overlay changed
+  std::vector<Image> images;
+  nlohmann::json overlay = nlohmann::json::object();  // the step and its target (as Progress::supervision)
   bool operator==(const Frame&) const = default;
 };
 
-// Orchestrator -> agent. action: pause | step | resume | abort | input; input carries events for "input".
+// Orchestrator -> agent. action:
+//   pause | step | resume | skip | abort        supervised replay of the running job
+//   takeover {"who"} | input {"events":[...]} | handback {"how": "resume"|"step_done"|"fail"}
+//   watch | unwatch | keyframe                   the remote view: frames flow while watched (a watch lasts
+//                                                kWatchLeaseMs unless renewed)
+// `session` is the one the orchestrator gave in its first HEARTBEAT after READY: the agent refuses a CONTROL
+// without it (one not relayed by the orchestrator it is bound to).
+inline constexpr int kWatchLeaseMs = 10000;
 struct Control {
   std::string action;
   std::string job_id;
   nlohmann::json input = nlohmann::json::object();
+  std::string session;
   bool operator==(const Control&) const = default;
 };
 

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 namespace dockhand::protocol {
@@ -42,6 +44,13 @@ struct Worker::Impl {
   zmq::socket_t pair{context, zmq::socket_type::pair};  // main loop side
   std::thread job_thread;
   std::atomic<bool> abort{false};
+  // post(): messages from other threads, and the wake-up of the loop.
+  static constexpr std::size_t kOutboxLimit = 256;
+  std::mutex outbox_mutex;
+  std::deque<std::vector<std::string>> outbox;
+  std::string wake_address = "inproc://dockhand-worker-wake-" + std::to_string(worker_counter++);
+  zmq::socket_t wake_rx{context, zmq::socket_type::pair};
+  zmq::socket_t wake_tx{context, zmq::socket_type::pair};
 
   // The executor's thread: receives JOBs over the pair, answers with PROGRESS and RESULT.
   void job_loop() {
@@ -84,6 +93,11 @@ Worker::Worker(WorkerConfig config, JobExecutor executor) : impl_(std::make_uniq
   impl_->executor = std::move(executor);
   impl_->pair.set(zmq::sockopt::linger, 0);
   impl_->pair.bind(impl_->pair_address);
+  impl_->wake_rx.set(zmq::sockopt::linger, 0);
+  impl_->wake_rx.bind(impl_->wake_address);
+  impl_->wake_tx.set(zmq::sockopt::linger, 0);
+  impl_->wake_tx.set(zmq::sockopt::sndhwm, 0);
+  impl_->wake_tx.connect(impl_->wake_address);
   impl_->job_thread = std::thread([this] { impl_->job_loop(); });
 }
 
@@ -91,6 +105,17 @@ Worker::~Worker() {
   impl_->abort = true;
   send_frames(impl_->pair, {kStop}, nullptr, false);
   if (impl_->job_thread.joinable()) impl_->job_thread.join();
+}
+
+void Worker::post(const Message& message) {
+  auto frames = encode(message);
+  std::lock_guard lock(impl_->outbox_mutex);
+  if (impl_->outbox.size() >= Impl::kOutboxLimit) {
+    impl_->outbox.pop_front();
+    ++stats_.posted_dropped;
+  }
+  impl_->outbox.push_back(std::move(frames));
+  send_frames(impl_->wake_tx, {"w"}, nullptr, true);  // a full pipe already wakes the loop
 }
 
 void Worker::run(const std::atomic<bool>& stop) {
@@ -128,15 +153,17 @@ void Worker::run(const std::atomic<bool>& stop) {
     auto next_heartbeat = Clock::now() + interval;
     bool heard_since_connect = false;
     bool reconnect = false;
+    std::string session;  // the orchestrator's, from its first heartbeat on this connection
     while (!stop && !reconnect) {
       auto now = Clock::now();
       auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - now),
                              std::chrono::milliseconds(0), std::chrono::milliseconds(100));
       zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0},
                                  {impl_->pair.handle(), 0, ZMQ_POLLIN, 0},
-                                 {monitor->handle(), 0, ZMQ_POLLIN, 0}};
+                                 {monitor->handle(), 0, ZMQ_POLLIN, 0},
+                                 {impl_->wake_rx.handle(), 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, 3, wait);
+        zmq::poll(items, 4, wait);
       } catch (const zmq::error_t& e) {
         if (e.num() != EINTR) throw;
         continue;  // a signal (e.g. SIGTERM): look at stop again
@@ -160,6 +187,15 @@ void Worker::run(const std::atomic<bool>& stop) {
               [&](auto& m) {
                 using T = std::decay_t<decltype(m)>;
                 if constexpr (std::is_same_v<T, Job>) {
+                  if (auto why = cfg.refuse_jobs ? cfg.refuse_jobs() : std::string(); !why.empty()) {
+                    Result busy;
+                    busy.job_id = m.job_id;
+                    busy.outcome = Outcome::application;
+                    busy.category = "busy";
+                    busy.reason = "agent " + cfg.agent_id + " takes no job now: " + why;
+                    send(busy);
+                    return;
+                  }
                   if (!running_job.empty() || unacked_result) {
                     if (m.job_id == running_job) {
                       send(Ack{m.job_id});  // the same job again (e.g. after a reconnect): already running
@@ -183,8 +219,17 @@ void Worker::run(const std::atomic<bool>& stop) {
                     unacked_job.clear();
                   }
                 } else if constexpr (std::is_same_v<T, Control>) {
+                  if (session.empty() || m.session != session) {
+                    ++stats_.refused_controls;
+                    log->warn("agent {}: refused a CONTROL {} that does not carry the session of the orchestrator "
+                              "this agent is bound to", cfg.agent_id, m.action);
+                    return;
+                  }
                   if (m.action == "abort" && (m.job_id.empty() || m.job_id == running_job)) impl_->abort = true;
-                } else if constexpr (!std::is_same_v<T, Heartbeat>) {
+                  if (cfg.on_control) cfg.on_control(m);
+                } else if constexpr (std::is_same_v<T, Heartbeat>) {
+                  if (session.empty() && !m.session.empty()) session = m.session;
+                } else {
                   log->warn("agent {}: unexpected {} from the orchestrator, ignored", cfg.agent_id, type_name(m));
                 }
               },
@@ -225,6 +270,19 @@ void Worker::run(const std::atomic<bool>& stop) {
             send_frames(dealer, *frames);  // PROGRESS: best effort
           }
         }
+      }
+
+      if (items[3].revents & ZMQ_POLLIN) {
+        while (recv_frames(impl_->wake_rx)) {
+        }
+      }
+      {
+        std::deque<std::vector<std::string>> posted;
+        {
+          std::lock_guard lock(impl_->outbox_mutex);
+          posted.swap(impl_->outbox);
+        }
+        for (const auto& frames : posted) send_frames(dealer, frames);  // best effort, like PROGRESS
       }
 
       now = Clock::now();

@@ -33,6 +33,11 @@ struct WorkerConfig {
   Limits limits;
   // Runs once on the job thread before the first job (e.g. load the OCR engine, which is per thread).
   std::function<void()> on_job_thread_start;
+  // CONTROL messages (supervision, take-over, remote view) from the orchestrator this agent is bound to (the
+  // session of its heartbeats), on the worker's thread: keep it short. Others are refused and counted.
+  std::function<void(const Control&)> on_control;
+  // Asked before a JOB is taken: a reason not to (e.g. "held by console:dana") makes the answer "busy".
+  std::function<std::string()> refuse_jobs;
 };
 
 // What a running job can do besides returning its Result.
@@ -53,6 +58,8 @@ struct WorkerStats {
   std::atomic<int> results_sent{0};
   std::atomic<int> rejected_messages{0};
   std::atomic<int> closed_connections{0};  // closed by libzmq: orchestrator gone, oversized frame, protocol error
+  std::atomic<int> refused_controls{0};    // CONTROL without the session of the orchestrator bound to
+  std::atomic<int> posted_dropped{0};      // post()ed messages dropped: the outbox was full (not connected)
 };
 
 class Worker {
@@ -67,6 +74,10 @@ class Worker {
   void run(const std::atomic<bool>& stop);
 
   const WorkerStats& stats() const { return stats_; }
+
+  // Sends a message from any thread (FRAME, PROGRESS with supervision state): best effort, in order; dropped
+  // (oldest first) while the orchestrator cannot be reached.
+  void post(const Message& message);
 
  private:
   struct Impl;

@@ -59,12 +59,10 @@ void IntentBuilder::feed(const InputEvent& e, std::shared_ptr<const Snapshot> be
       if (!press_ || press_->button != e.button) return;
       InputEvent p = *press_;
       press_.reset();
-      if (std::abs(e.at.x - p.at.x) > o_.double_click_px || std::abs(e.at.y - p.at.y) > o_.double_click_px) {
-        ++drags_;
-        return;
-      }
+      const bool moved =
+          std::abs(e.at.x - p.at.x) > o_.double_click_px || std::abs(e.at.y - p.at.y) > o_.double_click_px;
       // A second click on the same spot soon after the first: one double click.
-      if (!out_.empty()) {
+      if (!moved && !out_.empty()) {
         Intent& last = out_.back();
         auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(p.time - last.end).count();
         if (last.kind == Intent::Kind::Click && last.count == 1 && last.button == p.button &&
@@ -77,8 +75,9 @@ void IntentBuilder::feed(const InputEvent& e, std::shared_ptr<const Snapshot> be
           return;
         }
       }
-      Intent& c = push(Intent::Kind::Click, p.time);
+      Intent& c = push(moved ? Intent::Kind::Drag : Intent::Kind::Click, p.time);
       c.at = {p.at.x, p.at.y};
+      c.to = {e.at.x, e.at.y};
       c.button = p.button;
       c.before = std::move(press_before_);
       c.end = e.time;

@@ -1,5 +1,5 @@
 // The recorder's first seam: the person's input events become intents (a click, a double click, text typed into a
-// field, a key or chord), each with the screen as it was just before it and what the program did after it.
+// field, a key or chord, a drag), each with the screen as it was just before it and what the program did after it.
 // Pure: no display, so it is tested on made-up event streams.
 #pragma once
 
@@ -26,12 +26,14 @@ struct Snapshot {
 };
 
 struct Intent {
-  enum class Kind { Click, Type, Key };
+  enum class Kind { Click, Type, Key, Drag };
   Kind kind = Kind::Click;
   Clock::time_point time;  // its first event
   Clock::time_point end;   // its last event
   // Click: where (screen), which button, single or double. `before`: the screen just before its first event.
+  // Drag (a press, a move, a release farther than the double-click slop): pressed at `at`, released at `to`.
   cv::Point at;
+  cv::Point to;
   int button = 1;
   int count = 1;
   std::shared_ptr<const Snapshot> before;
@@ -64,8 +66,6 @@ class IntentBuilder {
   void screen_changed(Clock::time_point when, std::shared_ptr<const Snapshot> now);
   bool stopped() const { return stopped_; }
   bool secret_on() const { return secret_; }
-  // Drags seen (press, move, release elsewhere): not in the script format, so reported, not recorded.
-  int drags() const { return drags_; }
   const std::vector<Intent>& intents() const { return out_; }
   std::vector<Intent> finish() { return std::move(out_); }
 
@@ -76,7 +76,6 @@ class IntentBuilder {
   IntentOptions o_;
   std::vector<Intent> out_;
   bool stopped_ = false, secret_ = false;
-  int drags_ = 0;
   // a press waiting for its release
   std::optional<drivers::InputEvent> press_;
   std::shared_ptr<const Snapshot> press_before_;

@@ -69,6 +69,20 @@ int timeout_for(long long took_ms) {
   return static_cast<int>((t + 999) / 1000 * 1000);
 }
 
+// Where a drag was released, found on the screen before the press like a click's target. A place with nothing
+// unique of its own (a point in the window) or the very thing pressed is no drop target: the drag is written
+// as an offset (`by`) from the press instead.
+std::optional<Target> drop_target(TargetCutter& cutter, const Snapshot& before, const Intent& drag,
+                                  const Target& pressed, const std::string& window_slug, int n) {
+  cutter.set_fallback_name(window_slug + "-drop-" + std::to_string(n));
+  Target t = cutter.cut(before, drag.to);
+  json what = t.locator, pressed_what = pressed.locator;
+  what.erase("offset");
+  pressed_what.erase("offset");
+  if (t.how == "point" || what == pressed_what) return std::nullopt;
+  return t;
+}
+
 }  // namespace
 
 std::string infer_pattern(const std::string& value) {
@@ -112,7 +126,7 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
   std::string title = o.window_title;
   if (title.empty())
     for (const auto& i : intents)
-      if (i.kind == Intent::Kind::Click && i.before) {
+      if ((i.kind == Intent::Kind::Click || i.kind == Intent::Kind::Drag) && i.before) {
         for (const auto& w : i.before->windows)
           if (w.visible && w.rect.x <= i.at.x && i.at.x < w.rect.x + w.rect.w && w.rect.y <= i.at.y &&
               i.at.y < w.rect.y + w.rect.h) {
@@ -188,9 +202,15 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
     if (changed) close_group();
 
     std::optional<Target> target;
-    if (it.kind == Intent::Kind::Click) {
-      if (it.button == 2) {
+    std::optional<Target> drop;  // a drag's release point, when it has a locator of its own (else `by`)
+    if (it.kind == Intent::Kind::Click || it.kind == Intent::Kind::Drag) {
+      if (it.button == 2 && it.kind == Intent::Kind::Click) {
         out.notes.push_back("a middle click was left out (screen scripts have no middle click)");
+        continue;
+      }
+      if (it.button != 1 && it.kind == Intent::Kind::Drag) {
+        out.notes.push_back(std::string("a drag with the ") + (it.button == 3 ? "right" : "middle") +
+                            " button was left out (the drag step drags with the left button)");
         continue;
       }
       ++clicks;
@@ -205,6 +225,7 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
       last_label = target->label;
       target_of_last_click = target;
       last_click_at = it.at;
+      if (it.kind == Intent::Kind::Drag) drop = drop_target(cutter, *it.before, it, *target, window_slug, clicks);
       if (target->how == "point")
         out.notes.push_back("click " + std::to_string(clicks) + " has nothing unique around it: written as a point in the window");
       // A window of another program (not the target, not one of its dialogs): the runner must switch to it.
@@ -247,6 +268,17 @@ Written write_script(const std::vector<Intent>& intents, TemplateStore& store, c
         steps.push_back({{click_step(it), target->locator}});
         group_says.push_back(std::string(it.count == 2 ? "double-click " : it.button == 3 ? "right-click " : "click ") +
                              describe_target(*target));
+        break;
+      }
+      case Intent::Kind::Drag: {
+        json step = target->locator;
+        if (drop) step["to"] = drop->locator;
+        else step["by"] = {{"dx", it.to.x - it.at.x}, {"dy", it.to.y - it.at.y}};
+        steps.push_back({{"drag", step}});
+        group_says.push_back("drag " + describe_target(*target) + " " +
+                             (drop ? "to " + describe_target(*drop)
+                                   : "by (" + std::to_string(it.to.x - it.at.x) + ", " +
+                                         std::to_string(it.to.y - it.at.y) + ")"));
         break;
       }
       case Intent::Kind::Type: {

@@ -34,7 +34,6 @@ class RecordingSession {
   void handle(const drivers::InputEvent& e);
   void watch();
   bool stopped() const { return builder_.stopped(); }
-  int drags() const { return builder_.drags(); }
   bool secret_on() const { return builder_.secret_on(); }
   std::vector<Intent> finish() { return builder_.finish(); }
   long captures() const { return captures_; }

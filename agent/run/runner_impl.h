@@ -47,6 +47,8 @@ class Runner {
   // ---- the steps (steps.cpp) ----
   void run_step(const Step& st);
   void click_step(const Step& st);
+  void drag_step(const Step& st);
+  cv::Point clickable_point(const Step& st);
   void settle(const cv::Rect& around, const cv::Mat& before);
   void type_step(const Step& st);
   void wait_step(const Step& st);

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -20,6 +21,9 @@ void Runner::run_step(const Step& st) {
     case K::DoubleClick:
     case K::RightClick:
       click_step(st);
+      break;
+    case K::Drag:
+      drag_step(st);
       break;
     case K::Type:
       type_step(st);
@@ -70,9 +74,8 @@ void Runner::run_step(const Step& st) {
   }
 }
 
-void Runner::click_step(const Step& st) {
-  auto button = st.kind == Step::Kind::RightClick ? drivers::Button::Right : drivers::Button::Left;
-  int count = st.kind == Step::Kind::DoubleClick ? 2 : 1;
+// Waits until the step's locator is found and nothing unexpected is in front of its centre; returns that centre.
+cv::Point Runner::clickable_point(const Step& st) {
   cv::Point at;
   poll(timeout(st), &*st.locator, [&](std::string& why) {
     auto r = where_.locate(*st.locator);
@@ -84,11 +87,46 @@ void Runner::click_step(const Step& st) {
     if (o_.supervision) o_.supervision->found(st.path, {r->x, r->y, r->width, r->height});
     return where_.can_click(at, why);
   });
+  return at;
+}
+
+void Runner::click_step(const Step& st) {
+  auto button = st.kind == Step::Kind::RightClick ? drivers::Button::Right : drivers::Button::Left;
+  int count = st.kind == Step::Kind::DoubleClick ? 2 : 1;
+  const cv::Point at = clickable_point(st);
   // What is under the pointer now, to see the program react.
   cv::Rect around = cv::Rect(at.x - 40, at.y - 20, 80, 40) & where_.screen();
   cv::Mat before = around.empty() ? cv::Mat() : where_.frame()(around).clone();
   d_.click({at.x, at.y}, button, count);
   where_.last_window = where_.window_at(at);
+  settle(around, before);
+}
+
+// Press where the locator is (once nothing unexpected is in front), move to `to` (or by the offset) and release.
+void Runner::drag_step(const Step& st) {
+  const cv::Point from = clickable_point(st);
+  cv::Point to = from;
+  if (st.drop) {
+    // The drop target is looked for on the same screen the press point was found on, then on fresh frames.
+    poll(timeout(st), &*st.drop, [&](std::string& why) {
+      auto r = where_.locate(*st.drop);
+      if (!r) {
+        why = "drop target not found: " + st.drop->describe();
+        return false;
+      }
+      to = (r->tl() + r->br()) / 2;
+      return true;
+    });
+  } else if (st.by) {
+    // UI pixels, like a locator's offset: scaled with the program's UI.
+    to += cv::Point(static_cast<int>(std::lround(st.by->first * where_.ui_scale())),
+                    static_cast<int>(std::lround(st.by->second * where_.ui_scale())));
+  }
+  // What is under the drop point now, to see the program react.
+  cv::Rect around = cv::Rect(to.x - 40, to.y - 20, 80, 40) & where_.screen();
+  cv::Mat before = around.empty() ? cv::Mat() : where_.frame()(around).clone();
+  d_.drag({from.x, from.y}, {to.x, to.y});
+  where_.last_window = where_.window_at(from);
   settle(around, before);
 }
 

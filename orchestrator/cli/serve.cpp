@@ -296,6 +296,7 @@ int run_serve(const std::vector<std::string>& args) {
     // that never waits for the chain's writes).
     metrics_store = std::make_unique<chain::Store>(config.store, clock, chain::StoreAccess::read_only);
     counted.requests_from([&metrics_store] { return metrics_store->count_by_state_and_account(); });
+    counted.chargebacks_from([&metrics_store] { return metrics_store->chargeback_counts(); });
     store->on_transition([&counted, &alerter](const chain::Transition& t) {
       counted.transition(t);
       if (alerter && (t.to == chain::State::NEEDS_ATTENTION || t.to == chain::State::REJECTED)) alerter->wake();

@@ -115,11 +115,21 @@ std::optional<std::string> narrate(const chain::Event& e, chain::Store& store, b
   if (s == "REJECTED") return with_detail("REJECTED:");
   if (s == "CANCELLED") return with_detail("CANCELLED by " + e.actor + ":");
   if (s == "RESOLVED") return with_detail("RESOLVED by " + e.actor + ":");
+  // notices (issue 23): what cancellation, change and chargeback emails did, each naming its email
+  if (s == "NOTICE") return with_detail("notice:");
+  if (s == "NOTICE_APPLIED") return with_detail("notice applied:");
+  if (s == "PO_REMOVED") return with_detail("PO taken out:");
+  if (s == "CANCEL_PENDING") return with_detail("Cancel due:");
+  if (s == "CANCEL_SENT") return with_detail("Cancel sent to Amazon:");
+  if (s == "SHIPMENT_CANCELLED") return with_detail("shipment cancelled:");
+  if (s == "CANCEL_REFUSED") return with_detail("Cancel refused:");
+  if (s == "CLOSEOUT_WITHDRAWN") return with_detail("close-out withdrawn:");
+  if (s == "CHARGEBACK") return with_detail("chargeback:");
   // Bookkeeping a person does not need to follow the request: shown with --verbose only.
   static const std::set<std::string> detail_only = {"PLANNED",  "SUBMITTING",  "SHIPMENT_SUBMITTED", "SHIPMENT_CONFIRMED",
                                                     "CONFIRMED", "CLOSING_OUT", "CLOSEOUT_PLAN", "JOB_DISPATCHED",
                                                     "JOB_PROGRESS", "EVIDENCE", "RESUBMIT", "ASN_SENDING",
-                                                    "ASN_RESEND", "ASN_ACCEPTED"};
+                                                    "ASN_RESEND", "ASN_ACCEPTED", "CANCEL_SENDING"};
   if (detail_only.count(s) && !verbose) return std::nullopt;
   return with_detail(s);
 }

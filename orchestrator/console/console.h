@@ -52,7 +52,7 @@ struct Options {
   // Resubmit's check: the edited request planned with the chain's pre-tender rules and order data. Must be
   // callable from the console's threads (its own order-data connection). Unset: resubmit answers 503.
   std::function<pretender::Plan(const intake::RoutingRequest&)> plan;
-  const fleet::Fleet* fleet = nullptr;  // nullptr: /api/fleet lists no agent
+  fleet::Fleet* fleet = nullptr;  // nullptr: /api/fleet lists no agent, no remote view
   std::function<std::string()> metrics;  // the Prometheus text; unset: /metrics is 404
   std::function<void()> wake;            // an action made a request due now: wake the chain
 };

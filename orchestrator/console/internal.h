@@ -9,12 +9,34 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+namespace dockhand::fleet {
+struct FleetEvent;
+}
+
 namespace dockhand::console {
+
+// The events of the fleet's jobs since serve started (the last max_jobs jobs): what a job started from the
+// console (or watched there) did, step by step, with every person's decision.
+class JobLog {
+ public:
+  JobLog(std::size_t max_jobs = 500, std::size_t max_events = 1000);
+  void add(const fleet::FleetEvent& event, const std::string& time);
+  void note(const std::string& job_id, const std::string& kind, const std::string& detail, const std::string& time);
+  std::optional<nlohmann::json> events(const std::string& job_id) const;
+
+ private:
+  std::size_t max_jobs_, max_events_;
+  mutable std::mutex m_;
+  std::map<std::string, nlohmann::json> jobs_;
+  std::deque<std::string> order_;
+};
 
 struct Context {
   Options options;
@@ -22,7 +44,11 @@ struct Context {
   std::unique_ptr<chain::Store> reader;  // read-only, its own connection
   Tokens tokens;
   std::unique_ptr<Sessions> sessions;
+  std::shared_ptr<JobLog> jobs = std::make_shared<JobLog>();
 };
+
+std::string iso_of(std::chrono::system_clock::time_point t);  // 2026-12-06T20:01:02.123Z
+inline std::string now_iso() { return iso_of(std::chrono::system_clock::now()); }
 
 inline constexpr const char* kSessionCookie = "dockhand_session";
 
@@ -40,5 +66,6 @@ nlohmann::json attachments_json(chain::Store& store, std::int64_t request_id);
 
 void add_read_routes(httplib::Server& server, Context& context);
 void add_action_routes(httplib::Server& server, Context& context);
+void add_remote_routes(httplib::Server& server, Context& context);
 
 }  // namespace dockhand::console

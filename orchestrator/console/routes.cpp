@@ -26,16 +26,6 @@ std::int64_t seconds_since(const std::string& iso, std::chrono::system_clock::ti
   return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - then).count());
 }
 
-std::string iso_of(std::chrono::system_clock::time_point t) {
-  auto seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[40];
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buffer;
-}
 
 json events_json(const std::vector<chain::Event>& events) {
   json out = json::array();
@@ -114,6 +104,17 @@ std::vector<chain::State> states_of(const std::string& text) {
 
 }  // namespace
 
+std::string iso_of(std::chrono::system_clock::time_point t) {
+  auto seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[80];
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buffer;
+}
+
 json request_item(const chain::RequestRecord& r, std::chrono::system_clock::time_point now) {
   json pos = json::array();
   json fc, window;
@@ -172,6 +173,27 @@ void add_read_routes(httplib::Server& server, Context& context) {
         attention += count;
     }
     send_json(res, 200, {{"counts", counts}, {"attention", attention}, {"brands", brands}});
+  });
+
+  // Chargebacks per brand and reason, and the latest notices (cancellations, changes, chargebacks) with the
+  // emails that caused them: whether Dockhand reduces chargebacks.
+  server.Get("/api/chargebacks", [&store](const httplib::Request&, httplib::Response& res) {
+    json rows = json::array();
+    std::int64_t total = 0;
+    for (const auto& [key, count] : store.chargeback_counts()) {
+      rows.push_back({{"brand", key.first}, {"reason", key.second}, {"count", count}});
+      total += count;
+    }
+    send_json(res, 200, {{"counts", rows}, {"total", total}});
+  });
+  server.Get("/api/notices", [&store](const httplib::Request&, httplib::Response& res) {
+    json items = json::array();
+    for (const auto& e : store.notice_effects(std::nullopt, 100))
+      items.push_back({{"notice", e.notice},  {"subject", e.subject}, {"kind", e.kind},
+                       {"po", e.po},          {"request", e.request ? json(*e.request) : json()},
+                       {"shipment", e.shipment}, {"action", e.action}, {"reason", e.reason},
+                       {"brand", e.brand},    {"detail", e.detail},   {"time", e.updated_at}});
+    send_json(res, 200, {{"items", items}});
   });
 
   server.Get("/api/requests", [&store](const httplib::Request& req, httplib::Response& res) {
@@ -289,7 +311,10 @@ void add_read_routes(httplib::Server& server, Context& context) {
                           {"job", job},
                           {"last_heartbeat", a.last_heard.time_since_epoch().count() ? json(iso_of(a.last_heard)) : json()},
                           {"done_today", a.done_today},
-                          {"failed_today", a.failed_today}});
+                          {"failed_today", a.failed_today},
+                          {"held_by", a.held_by.empty() ? json() : json(a.held_by)},
+                          {"supervision", a.supervision.is_object() ? a.supervision : json()},
+                          {"watchers", a.watchers}});
       }
     send_json(res, 200, {{"agents", agents}});
   });

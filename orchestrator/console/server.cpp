@@ -2,6 +2,8 @@
 // errors, a thread of its own (httplib's pool serves the requests).
 #include "internal.h"
 
+#include "orchestrator/fleet/fleet.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -122,6 +124,7 @@ struct Server::Impl {
 
     add_read_routes(*http, context);
     add_action_routes(*http, context);
+    add_remote_routes(*http, context);
 
     auto root = o.web_root.empty() ? std::filesystem::path(DOCKHAND_CONSOLE_WEB_DIR) : o.web_root;
     if (root.empty() || !http->set_mount_point("/", root.string()))
@@ -142,6 +145,12 @@ void Server::start() {
   d.context.sessions = std::make_unique<Sessions>(o.session_ttl);
   d.context.reader = std::make_unique<chain::Store>(o.store_path, d.context.clock, chain::StoreAccess::read_only);
   d.build();
+  if (o.fleet) {
+    std::weak_ptr<JobLog> jobs = d.context.jobs;
+    o.fleet->on_event([jobs](const fleet::FleetEvent& e) {
+      if (auto log = jobs.lock()) log->add(e, now_iso());
+    });
+  }
   d.port = o.port == 0 ? d.http->bind_to_any_port(o.bind) : (d.http->bind_to_port(o.bind, o.port) ? o.port : -1);
   if (d.port <= 0)
     throw std::runtime_error("console: cannot listen on " + o.bind + ":" + std::to_string(o.port) +

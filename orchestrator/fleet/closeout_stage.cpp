@@ -75,6 +75,8 @@ struct FleetCloseout::Impl {
     else if (e.kind == "retry") step = "JOB_RETRY";
     else if (e.kind == "requeued") step = "JOB_REQUEUED";
     else if (e.kind == "agent_lost") step = "AGENT_LOST";
+    else if (e.kind == "control") step = "JOB_CONTROL";          // a person's supervision decision
+    else if (e.kind == "supervision") step = "JOB_SUPERVISION";  // stopped, held, handed back, stuck
     if (step.empty()) return;
     std::int64_t request_id;
     {

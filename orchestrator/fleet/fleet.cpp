@@ -16,6 +16,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <random>
 #include <thread>
 
 // Debian 12's libzmq 4.3.4 declares ZMQ_ZAP_ENFORCE_DOMAIN only under ZMQ_BUILD_DRAFT_API, but the library
@@ -46,6 +47,7 @@ void Fleet::Impl::loop() {
       while (protocol::recv_frames(*wake_rx)) {
       }
       take_submissions();
+      send_controls();
     }
     if (items[0].revents & ZMQ_POLLIN) {
       for (int budget = 0; budget < 1000; ++budget) {
@@ -126,6 +128,13 @@ void Fleet::start() {
   d.wake_tx->set(zmq::sockopt::sndhwm, 0);
   d.wake_tx->connect(wake);
   d.stopping = false;
+  {
+    // This start's session: agents take CONTROL only with it (one relayed by the orchestrator they are bound to).
+    std::random_device random;
+    static const char* hex = "0123456789abcdef";
+    d.session.clear();
+    for (int i = 0; i < 32; ++i) d.session += hex[random() & 15];
+  }
   if (d.zap) d.zap_thread = std::thread([&d] { d.zap_loop(); });
   d.fleet_thread = std::thread([&d] { d.loop(); });
   d.started = true;
@@ -201,7 +210,12 @@ std::vector<AgentInfo> Fleet::agents() const {
     info.apps = a.info.apps;
     info.scripts = a.info.scripts;
     info.job_id = a.job_id;
-    info.state = now - a.last_heard > 2 * impl_->config.heartbeat_interval ? "silent" : a.job_id.empty() ? "idle" : "busy";
+    info.state = now - a.last_heard > 2 * impl_->config.heartbeat_interval ? "silent"
+                 : !a.held_by.empty()                                         ? "held"
+                 : a.job_id.empty()                                           ? "idle"
+                                                                              : "busy";
+    info.held_by = a.held_by;
+    info.supervision = a.supervision;
     if (!a.job_id.empty()) {
       info.job_script = a.script;
       info.job_step = a.step;
@@ -210,6 +224,10 @@ std::vector<AgentInfo> Fleet::agents() const {
     if (auto c = impl_->day_counts.find(a.info.agent_id); c != impl_->day_counts.end() && c->second.day == today) {
       info.done_today = c->second.done;
       info.failed_today = c->second.failed;
+    }
+    {
+      std::lock_guard watch(impl_->watch_mutex);
+      info.watchers = impl_->watcher_count(a.info.agent_id);
     }
     out.push_back(std::move(info));
   }

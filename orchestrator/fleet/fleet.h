@@ -66,7 +66,9 @@ struct JobOutcome {
 };
 
 // Things worth a line in a timeline: "agent_joined", "agent_lost", "dispatched", "acked", "progress",
-// "retry", "requeued", "refused_key", "rejected_message", "connection_closed".
+// "retry", "requeued", "refused_key", "rejected_message", "connection_closed", "finished" (a final outcome),
+// "control" (a person's supervision action: detail "step by console:dana"), "supervision" (the agent stopped at
+// a step, was taken over, handed back with its input count and time, got stuck).
 struct FleetEvent {
   std::string kind;
   std::string job_id;
@@ -87,6 +89,11 @@ struct AgentInfo {
   std::chrono::system_clock::time_point last_heard{};  // its last message (heartbeats included)
   int done_today = 0;    // results this UTC day: ok ...
   int failed_today = 0;  // ... and failed (business, or application, retried or not)
+  // Supervision and take-over: who holds its desktop ("" when nobody; state is then "held"), its last
+  // supervision report (mode, step, what, target, ...; null before any), and how many watch its screen.
+  std::string held_by;
+  nlohmann::json supervision;
+  int watchers = 0;
 };
 
 struct FleetStats {
@@ -125,6 +132,18 @@ class Fleet {
   void on_event(std::function<void(const FleetEvent&)> callback);
 
   std::vector<AgentInfo> agents() const;
+  std::optional<AgentInfo> agent(const std::string& agent_id) const;
+
+  // ---- remote view and supervision (thread-safe) ----
+  // Frames of one agent's screen go to `sink` (on the fleet thread: it must not block) until unwatch(). The
+  // agent sends frames only while it has watchers, and a key frame for every new one. 0: no such agent.
+  using FrameSink = std::function<void(const std::shared_ptr<const protocol::Frame>& frame)>;
+  std::uint64_t watch(const std::string& agent_id, FrameSink sink);
+  void unwatch(std::uint64_t watch_id);
+  void request_keyframe(const std::string& agent_id);
+  // Sends CONTROL `action` to an agent on behalf of `actor` (a "control" event says who did what; input events
+  // are not events). Returns "" when sent, else why not (no such agent, not held by this actor, ...).
+  std::string control(const std::string& agent_id, protocol::Control control, const std::string& actor);
   std::size_t pending_jobs() const;
   FleetStats stats() const;
 

@@ -79,6 +79,8 @@ struct Fleet::Impl {
     std::string job_id;
     std::string script, step;  // the current job's script and last PROGRESS step
     std::chrono::system_clock::time_point last_heard{};
+    std::string held_by;          // who took its desktop over
+    nlohmann::json supervision;   // its last supervision report
   };
   // Results per agent id (kept across reconnections) for the current UTC day.
   struct DayCount {
@@ -165,6 +167,24 @@ struct Fleet::Impl {
 
   void loop();
 
+  // ---- remote view and supervision (remote.cpp) ----
+  std::string session;  // random per start: agents accept CONTROL only with it
+  mutable std::mutex watch_mutex;
+  struct Watcher {
+    std::string agent_id;
+    FrameSink sink;
+  };
+  std::map<std::uint64_t, Watcher> watchers;
+  std::uint64_t next_watch_id = 1;
+  std::deque<std::pair<std::string, protocol::Control>> controls;  // to send (agent id), under submit_mutex
+  Clock::time_point next_watch_renewal{};
+  int watcher_count(const std::string& agent_id) const;  // under watch_mutex
+  void queue_control(const std::string& agent_id, protocol::Control control);  // any thread
+  void send_controls();                                    // fleet thread
+  void renew_watches(Clock::time_point now);               // fleet thread
+  void relay_frame(const std::string& routing_id, const protocol::Frame& frame);
+  void on_supervision(Agent& agent, const protocol::Progress& progress);
+  Agent* by_agent_id(const std::string& agent_id);
 };
 
 }  // namespace dockhand::fleet

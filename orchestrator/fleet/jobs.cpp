@@ -51,6 +51,8 @@ void Fleet::Impl::finish(Job& job, Outcome outcome, std::map<std::string, std::s
   std::string id = job.request.job_id;
   queue.erase(std::remove(queue.begin(), queue.end(), id), queue.end());
   jobs.erase(id);
+  event("finished", id, out.agent_id,
+        std::string(protocol::to_string(out.outcome)) + (out.reason.empty() ? "" : ": " + out.reason));
   ++stats.completed;
   {
     std::lock_guard lock(submit_mutex);
@@ -82,7 +84,7 @@ void Fleet::Impl::dispatch(Clock::time_point now) {
   // Nothing to do without an idle agent: with thousands of jobs queued and every agent busy, this is
   // the common case and must not scan the queue.
   std::size_t idle = 0;
-  for (const auto& [rid, agent] : agents) idle += agent.job_id.empty() ? 1 : 0;
+  for (const auto& [rid, agent] : agents) idle += agent.job_id.empty() && agent.held_by.empty() ? 1 : 0;
   for (auto q = queue.begin(); q != queue.end() && idle > 0;) {
     Job& job = jobs.at(*q);
     if (job.not_before > now) {
@@ -91,7 +93,7 @@ void Fleet::Impl::dispatch(Clock::time_point now) {
     }
     Agent* best = nullptr;
     for (auto& [rid, agent] : agents) {
-      if (!agent.job_id.empty() || !contains(agent.info.apps, job.request.app)) continue;
+      if (!agent.job_id.empty() || !agent.held_by.empty() || !contains(agent.info.apps, job.request.app)) continue;
       if (!agent.info.scripts.empty() && !contains(agent.info.scripts, job.request.script)) continue;
       if (!best || agent.last_dispatch < best->last_dispatch) best = &agent;
     }
@@ -144,10 +146,11 @@ void Fleet::Impl::check_timers(Clock::time_point now, Clock::time_point& next_he
   if (now >= next_heartbeat) {
     std::vector<std::string> unroutable;
     for (const auto& [rid, agent] : agents)
-      if (!send(rid, protocol::Heartbeat{})) unroutable.push_back(rid);
+      if (!send(rid, protocol::Heartbeat{session})) unroutable.push_back(rid);
     for (const auto& rid : unroutable) drop_agent(rid, "unroutable (disconnected)");
     next_heartbeat = now + config.heartbeat_interval;
   }
+  renew_watches(now);
 }
 
 }  // namespace dockhand::fleet

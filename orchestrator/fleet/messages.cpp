@@ -41,9 +41,15 @@ void Fleet::Impl::on_message(const std::string& routing_id, const std::vector<st
             event("acked", m.job_id, agent_it->second.info.agent_id, "");
           }
         } else if constexpr (std::is_same_v<T, protocol::Progress>) {
+          if (!m.supervision.empty()) {
+            on_supervision(agent_it->second, m);
+            return;
+          }
           if (agent_it->second.job_id == m.job_id) agent_it->second.step = m.step;
           event("progress", m.job_id, agent_it->second.info.agent_id, m.step + (m.detail.empty() ? "" : ": " + m.detail));
-        } else if constexpr (std::is_same_v<T, protocol::Heartbeat> || std::is_same_v<T, protocol::Frame>) {
+        } else if constexpr (std::is_same_v<T, protocol::Frame>) {
+          relay_frame(routing_id, m);
+        } else if constexpr (std::is_same_v<T, protocol::Heartbeat>) {
         } else {
           spdlog::warn("fleet: unexpected {} from agent {}, ignored", protocol::type_name(m), agent_it->second.info.agent_id);
         }
@@ -94,7 +100,7 @@ void Fleet::Impl::on_ready(const std::string& routing_id, const protocol::Ready&
                  ready.busy_job.empty() ? "" : ", still running " + ready.busy_job);
     event("agent_joined", ready.busy_job, ready.agent_id, apps);
   }
-  send(routing_id, protocol::Heartbeat{});  // the agent knows at once that it is registered
+  send(routing_id, protocol::Heartbeat{session});  // the agent knows at once that it is registered
 }
 
 void Fleet::Impl::on_result(const std::string& routing_id, const protocol::Result& result, Clock::time_point now) {

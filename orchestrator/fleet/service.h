@@ -21,6 +21,9 @@ class FleetService : public chain::CloseoutStage {
   ~FleetService() override;
 
   void dispatch(const chain::CloseoutJob& job) override { closeout_->dispatch(job); }
+  chain::WithdrawResult withdraw(std::int64_t request_id, const std::vector<std::string>& shipments) override {
+    return closeout_->withdraw(request_id, shipments);
+  }
   Fleet& fleet() { return *fleet_; }
 
  private:

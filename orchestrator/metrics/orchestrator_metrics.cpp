@@ -28,6 +28,8 @@ const Stage kStages[] = {
 OrchestratorMetrics::OrchestratorMetrics(Registry& registry) : registry_(registry) {
   registry_.gauge("dockhand_requests", "Routing requests in the store by state and brand (read at scrape time).",
                   {"state", "brand"});
+  registry_.gauge("dockhand_chargebacks", "Chargebacks recorded from chargeback and compliance emails, by brand and "
+                  "reason (late_asn, routing, labels, other; read at scrape time).", {"brand", "reason"});
   registry_.counter("dockhand_transitions_total", "State changes of routing requests since serve started, by new state and brand.",
                     {"state", "brand"});
   registry_.histogram("dockhand_stage_seconds",
@@ -77,14 +79,18 @@ void OrchestratorMetrics::alert_attempt(const std::string& channel, bool deliver
   registry_.add(delivered ? "dockhand_alerts_sent_total" : "dockhand_alert_failures_total", {channel});
 }
 
-void OrchestratorMetrics::requests_from(
-    std::function<std::map<std::pair<std::string, std::string>, std::int64_t>()> source) {
-  registry_.on_render([source = std::move(source)](Registry& r) {
+// A gauge of two labels read at scrape time: the series the source gives replace the last ones.
+void OrchestratorMetrics::pair_gauge_from(const char* name, PairCounts source) {
+  registry_.on_render([name, source = std::move(source)](Registry& r) {
     std::vector<std::pair<LabelValues, double>> series;
     for (const auto& [key, n] : source()) series.push_back({{key.first, key.second}, static_cast<double>(n)});
-    r.replace("dockhand_requests", series);
+    r.replace(name, series);
   });
 }
+
+void OrchestratorMetrics::requests_from(PairCounts source) { pair_gauge_from("dockhand_requests", std::move(source)); }
+
+void OrchestratorMetrics::chargebacks_from(PairCounts source) { pair_gauge_from("dockhand_chargebacks", std::move(source)); }
 
 void OrchestratorMetrics::agents_from(std::function<std::map<std::string, std::int64_t>()> source) {
   registry_.on_render([source = std::move(source)](Registry& r) {

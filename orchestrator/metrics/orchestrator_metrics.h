@@ -29,12 +29,16 @@ class OrchestratorMetrics {
 
   // Scrape-time sources. Requests: (state, brand) -> count, from the store (one short read). Agents:
   // state -> count, from the fleet.
-  void requests_from(std::function<std::map<std::pair<std::string, std::string>, std::int64_t>()> source);
+  using PairCounts = std::function<std::map<std::pair<std::string, std::string>, std::int64_t>()>;
+  void requests_from(PairCounts source);
   void agents_from(std::function<std::map<std::string, std::int64_t>()> source);
+  // Chargebacks per (brand, reason), read at scrape time (chain::Store::chargeback_counts).
+  void chargebacks_from(PairCounts source);
 
   Registry& registry() { return registry_; }
 
  private:
+  void pair_gauge_from(const char* name, PairCounts source);
   Registry& registry_;
 };
 

@@ -7,6 +7,7 @@ import { renderRequests } from './requests.js';
 import { renderRequest } from './request.js';
 import { renderAttention } from './attention.js';
 import { renderFleet } from './fleet.js';
+import { renderAgentView, renderSupervise } from './view.js';
 
 const main = document.getElementById('main');
 const session = { me: null, summary: null };
@@ -68,7 +69,7 @@ async function route() {
   // waits for it, to choose between the queue and the requests.
   const summaryReady = refreshSummary();
   summaryReady.catch(() => {});  // a 401 shows the login through the client; views that wait see it too
-  if (!view || !['requests', 'request', 'attention', 'fleet'].includes(view)) await summaryReady;
+  if (!view || !['requests', 'request', 'attention', 'fleet', 'agent', 'supervise'].includes(view)) await summaryReady;
   markNav(view);
   const ctx = context(params);
   ctx.summaryReady = summaryReady;
@@ -77,6 +78,8 @@ async function route() {
     else if (view === 'request' && id) await renderRequest(ctx, id);
     else if (view === 'attention') await renderAttention(ctx);
     else if (view === 'fleet') await renderFleet(ctx);
+    else if (view === 'agent' && id) await renderAgentView(ctx, decodeURIComponent(id));
+    else if (view === 'supervise') await renderSupervise(ctx);
     else {
       // The default view: the queue when anything needs a human, else every request.
       location.replace((session.summary && session.summary.attention > 0) ? '#/attention' : '#/requests');
@@ -106,7 +109,7 @@ async function refreshSummary() {
 }
 
 function markNav(view) {
-  const current = view === 'request' ? 'requests' : view;
+  const current = view === 'request' ? 'requests' : view === 'agent' ? 'fleet' : view;
   for (const a of document.querySelectorAll('nav a[data-view]')) a.classList.toggle('current', a.dataset.view === current);
 }
 

@@ -4,7 +4,7 @@ import { h, replace, age, time, stateBadge, pos, shipWindow, reasonText } from '
 import { get, query } from './client.js';
 
 export const STATES = ['RECEIVED', 'EXTRACTED', 'PLANNED', 'SUBMITTED', 'CONFIRMED', 'CLOSING_OUT', 'DEPARTED', 'DONE',
-  'NEEDS_ATTENTION', 'REJECTED', 'CANCELLED', 'RESOLVED', 'DUPLICATE', 'OTHER', 'QUARANTINED'];
+  'NEEDS_ATTENTION', 'REJECTED', 'CANCELLED', 'RESOLVED', 'DUPLICATE', 'OTHER', 'QUARANTINED', 'NOTICE'];
 const PAGE = 50;
 // The cursors of the pages before this one ("newer" goes back through them); kept across renders.
 let newerStack = [];

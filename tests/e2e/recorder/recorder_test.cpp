@@ -15,6 +15,7 @@
 #include <signal.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -299,6 +300,48 @@ TEST(Recorder, OpShipCloseout) {
   EXPECT_EQ(s["closed"][other]["count"], 1);
   EXPECT_EQ(s["closed"].size(), 1u) << s["closed"].dump();
   EXPECT_EQ(s["window"]["x"], 700);
+}
+
+// The X server dies while the person is still at work: what was recorded until then is written all the same (the
+// cutting needs only the screens kept), and the exit status says the display went away.
+TEST(Recorder, DisplayLostMidRecordingStillWritesWhatWasRecorded) {
+  const char* xvfb = getenv("DOCKHAND_XVFB_PID");
+  ASSERT_NE(xvfb, nullptr) << "run under scripts/with-xvfb.sh";
+  std::string dir = apps_test::temp_dir(), state = dir + "/state.json";
+  apps_test::AppProcess erp(DOCKHAND_SIM_ERP, {"--state", state, "--seed", "3"}, dir + "/erp.err");
+  ASSERT_TRUE(apps_test::wait_until([&] {
+    json s = apps_test::read_state(state);
+    return apps_test::count_events(s, "start") > 0 && s.contains("layout");
+  }));
+  pid_t rec = apps_test::spawn_agent(DOCKHAND_AGENT, {"record", "--out", dir + "/recording"}, dir);
+  ASSERT_TRUE(apps_test::wait_until(
+      [&] { return apps_test::slurp(dir + "/agent.err").find("recording;") != std::string::npos; },
+      std::chrono::seconds(60)))
+      << apps_test::slurp(dir + "/agent.err");
+  {
+    Person p;  // its connection is closed before the server dies
+    json s = apps_test::read_state(state);
+    apps_test::Rect win{s["window"]["x"].get<int>(), s["window"]["y"].get<int>(), 0, 0};
+    p.pause();
+    p.click_widget(win, s["layout"]["user"], true);
+    p.type("dockhand");
+    p.pause();
+    p.click_widget(win, s["layout"]["password"], true);
+    p.type("dockhand");
+    p.pause(600, 900);
+  }
+  kill(std::atoi(xvfb), SIGKILL);
+  AgentRun r = apps_test::finish_agent(rec, dir);
+  EXPECT_EQ(r.exit_code, 3) << describe(r);
+  const std::string file = dir + "/recording/script.json";
+  ASSERT_TRUE(fs::exists(file)) << describe(r);
+  auto v = apps_test::run_agent(DOCKHAND_AGENT, {"validate", file}, dir);
+  EXPECT_EQ(v.exit_code, 0) << describe(v) << script_text(file);
+  json j = json::parse(script_text(file));
+  EXPECT_EQ(j["vars"]["password"]["secret"], true) << j.dump(2);
+  std::string all = j.dump();
+  EXPECT_NE(all.find("${password}"), std::string::npos) << j.dump(2);
+  fs::remove_all(dir);
 }
 
 }  // namespace

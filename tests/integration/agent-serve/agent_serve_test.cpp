@@ -368,6 +368,86 @@ TEST_F(AgentServe, AnAgentKilledMidJobIsReplacedAndThePoIsFinalizedOnce) {
   EXPECT_EQ(finalized_events(state, "7HXQ3M2P"), 1);
   EXPECT_EQ(o->outputs["reference"], state["finalized"]["7HXQ3M2P"]["reference"]);
 }
+
+// A stuck job rescued by a take-over: the ERP's unexpected-dialog hazard is on and the script (a copy of
+// erp-closeout without its popup handlers) knows no handler for it. The agent (--hold-when-stuck) waits, stuck,
+// instead of failing; a person takes over, presses the dialog's Retry through the agent's own driver (input
+// events relayed by the fleet), hands back, and the job finishes with the PO finalized once.
+TEST_F(AgentServe, AStuckJobIsRescuedByATakeOver) {
+  start_fleet(2);
+  auto state_file = dir / "erp-state.json";
+  Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "17", "--unexpected-modal",
+               "Database connection lost"}, dir / "erp.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "erp.log");
+  // The copy of the script, its popup handlers removed.
+  const auto recordings = dir / "rescue-recordings";
+  fs::create_directories(recordings);
+  fs::copy(fs::path(DOCKHAND_SOURCE_DIR) / "recordings/erp-closeout", recordings / "erp-closeout", fs::copy_options::recursive);
+  auto script = nlohmann::json::parse(read_all(recordings / "erp-closeout/script.json"), nullptr, true, true);
+  script.erase("handlers");
+  std::ofstream(recordings / "erp-closeout/script.json") << script.dump(2);
+  auto args = serve_args({"--hold-when-stuck", "300"});
+  auto at = [&](const char* flag) { return std::find(args.begin(), args.end(), std::string(flag)) - args.begin() + 1; };
+  args[at("--recordings")] = recordings.string();
+  agent = std::make_unique<Process>(args, dir / "agent.log");
+  ASSERT_TRUE(wait_until([&] { return !fleet->agents().empty(); }, 20s)) << read_all(dir / "agent.log");
+
+  fleet->submit(JobRequest{"stuck-1", "erp", "erp-closeout", {{"po", "2K4GH7QZ"}}, 0ms, false, "RR-9"});
+  auto stuck = [&] {
+    std::lock_guard lock(mutex);
+    return std::any_of(events.begin(), events.end(), [](const FleetEvent& e) {
+      return e.kind == "supervision" && e.detail.rfind("stuck at", 0) == 0;
+    });
+  };
+  ASSERT_TRUE(wait_until(stuck, 120s)) << read_all(dir / "agent.log");
+  ASSERT_EQ(fleet->agents().at(0).supervision.value("mode", ""), "stuck");
+  EXPECT_EQ(fleet->control("vm1", protocol::Control{"takeover", "", {}, ""}, "console:dana"), "");
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "held"; }, 30s));
+  // A viewer of the console cannot reach this far (403); another operator cannot drive what dana holds.
+  EXPECT_NE(fleet->control("vm1", protocol::Control{"input", "", {{"events", nlohmann::json::array()}}, ""}, "console:lee"), "");
+  EXPECT_FALSE(fleet->submit(JobRequest{"stuck-1", "erp", "erp-closeout", {}, 0ms, false, ""}));
+
+  // Retry on the Warning dialog, where the ERP says it is (the modal's buttons, relative to its window).
+  auto state = nlohmann::json::parse(read_all(state_file));
+  ASSERT_TRUE(state["modal"].is_object()) << state.dump();
+  std::string where;
+  {
+    std::string cmd = "xwininfo -name '" + state["modal"]["title"].get<std::string>() + "'";
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[512];
+    while (p && fgets(line, sizeof line, p)) where += line;
+    if (p) pclose(p);
+  }
+  auto number_after = [&](const std::string& label) {
+    auto i = where.find(label);
+    return i == std::string::npos ? -1 : std::stoi(where.substr(i + label.size()));
+  };
+  const int mx = number_after("Absolute upper-left X:"), my = number_after("Absolute upper-left Y:");
+  ASSERT_GE(mx, 0) << where;
+  nlohmann::json click;
+  for (const auto& b : state["modal"]["buttons"])
+    if (b["label"] == "Retry")
+      click = {{"type", "click"}, {"x", mx + b["rect"][0].get<int>() + b["rect"][2].get<int>() / 2},
+               {"y", my + b["rect"][1].get<int>() + b["rect"][3].get<int>() / 2}, {"button", 1}};
+  ASSERT_TRUE(click.is_object()) << state["modal"].dump();
+  EXPECT_EQ(fleet->control("vm1", protocol::Control{"input", "", {{"events", {click}}}, ""}, "console:dana"), "");
+  ASSERT_TRUE(wait_until([&] { return nlohmann::json::parse(read_all(state_file))["modal"].is_null(); }, 30s))
+      << read_all(state_file);
+  EXPECT_EQ(fleet->control("vm1", protocol::Control{"handback", "", {{"how", "resume"}}, ""}, "console:dana"), "");
+
+  auto o = fleet->next_outcome(120s);
+  ASSERT_TRUE(o) << read_all(dir / "agent.log");
+  EXPECT_EQ(o->outcome, protocol::Outcome::ok) << o->reason << "\n" << read_all(dir / "agent.log");
+  EXPECT_EQ(o->attempts, 1);
+  EXPECT_EQ(finalized_events(nlohmann::json::parse(read_all(state_file)), "2K4GH7QZ"), 1);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const FleetEvent& e) {
+      return e.kind == "supervision" && e.detail.find("handed back (resume) by console:dana: 1 input events") != std::string::npos;
+    }));
+  }
+  EXPECT_EQ(read_all(dir / "agent.log").find("Retry"), std::string::npos);
+}
 #endif
 
 #ifdef DOCKHAND_SIM_OPSHIP

@@ -388,3 +388,29 @@ TEST_F(CloseoutTest, ARestartWhileAJobRunsClosesOutExactlyOnce) {
   auto outputs = store->request(id)->outputs;
   EXPECT_EQ(outputs["shipments"][0]["erp"]["2K4GH7QZ"], programs.erp_finalized.at("2K4GH7QZ"));
 }
+
+// A shipment cancelled while it is being closed out (issue 23): the jobs no agent started are withdrawn from
+// the stage and the fleet's queue, the jobs already run are reported, nothing withdrawn ever runs.
+TEST_F(CloseoutTest, ACancelledShipmentsJobsNotStartedAreWithdrawnAndTheOnesRunAreReported) {
+  start_orchestrator();
+  add_agent("vm1", {"erp"});  // no agent drives OpShip: the OpShip job waits in the queue
+  auto id = new_request("2K4GH7QZ");
+  ASSERT_EQ(state(id), State::CLOSING_OUT);
+  const auto shipment = store->shipments(id).at(0).vendor_shipment_identifier;
+  const auto erp_job = FleetCloseout::erp_job_id(id, shipment, "2K4GH7QZ");
+  const auto opship_job = FleetCloseout::opship_job_id(id, shipment);
+  ASSERT_TRUE(wait_until([&] { return count_steps(id, "JOB_DONE") == 1; }, 15s)) << "the ERP job ran";
+  ASSERT_TRUE(wait_until([&] { return fleet->pending_jobs() == 1; }, 15s)) << "the OpShip job is queued";
+
+  auto result = stage->withdraw(id, {shipment});
+  EXPECT_EQ(result.withdrawn, std::vector<std::string>{opship_job});
+  EXPECT_EQ(result.ran, std::vector<std::string>{erp_job});
+  EXPECT_EQ(fleet->pending_jobs(), 0u) << "taken out of the fleet's queue";
+  EXPECT_EQ(stage->active(), 0u);
+  add_agent("vm2", {"opship"});
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().size() == 2; }, 15s));
+  EXPECT_EQ(state(id), State::CLOSING_OUT) << "the chain, not the stage, settles the request";
+  std::lock_guard lock(seen_mutex);
+  EXPECT_EQ(std::count(dispatched.begin(), dispatched.end(), opship_job), 0) << "a withdrawn job never runs";
+  EXPECT_TRUE(stage->withdraw(id, {shipment}).withdrawn.empty()) << "nothing left to withdraw";
+}

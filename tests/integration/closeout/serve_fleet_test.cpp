@@ -169,6 +169,40 @@ TEST_F(ServeFleet, EmailsGoAllTheWayToDoneWithTheReferencesInTheRecord) {
   EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
 }
 
+// Issue 23: a cancellation after submission, while the close-out waits for an agent: serve sends a Cancel the
+// simulator accepts, withdraws the close-out jobs (none ever runs) and the request ends CANCELLED, shown by
+// `status` with the email that caused it.
+TEST_F(ServeFleet, ACancellationAfterSubmissionSendsCancelAndWithdrawsThePendingCloseOut) {
+  add_order(*env->orders, "A1CX0001", "ABE8");
+  auto serve = start_serve();
+  env->deliver(routing_email("one-cx@amazon.example", {{"A1CX0001", "ABE8"}}));
+  ASSERT_TRUE(eventually([&] { return env->all_in(State::CLOSING_OUT, 1); })) << states() << env->logs();
+  const auto id = env->requests().at(0).id;
+  const std::string shipment = shipment_id("ABE8", {"A1CX0001"});
+  env->deliver("From: Amazon Vendor Central <vendor-notifications@amazon.example>\r\nTo: routing@dockhand-3pl.example\r\n"
+               "Subject: PO A1CX0001 cancelled\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n"
+               "Message-ID: <cancel-cx@amazon.example>\r\nContent-Type: text/plain\r\n\r\n"
+               "Purchase order A1CX0001 has been cancelled by the buyer. Do not ship.\r\n");
+  ASSERT_TRUE(eventually([&] { return env->store().request(id)->state == State::CANCELLED; })) << states() << env->logs();
+  EXPECT_EQ(sim.stats()["cancels"].value(shipment, 0), 1) << sim.stats().dump();
+  bool withdrawn = false;
+  for (const auto& e : env->store().events(id))
+    withdrawn |= e.step == "CLOSEOUT_WITHDRAWN" && e.detail.find(shipment + ": withdrawn " + std::to_string(id) + "-") != std::string::npos &&
+                 e.detail.find("already run or running: none") != std::string::npos;
+  EXPECT_TRUE(withdrawn) << "the close-out jobs were withdrawn\n" << env->cli("status " + std::to_string(id) + " --verbose --store " + (env->dir / "store.sqlite").string()).second;
+  add_agent("vm1", agent_keys);  // an agent now: nothing is left for it
+  ASSERT_TRUE(eventually([&] { return env->count_in_logs("fleet: agent vm1") > 0; })) << env->logs();
+  {
+    std::lock_guard lock(programs.mutex);
+    EXPECT_TRUE(programs.erp_changes.empty() && programs.opship_changes.empty()) << "a withdrawn job never runs";
+  }
+  auto [rc, text] = env->cli("status " + std::to_string(id) + " --store " + (env->dir / "store.sqlite").string());
+  EXPECT_EQ(rc, 0);
+  for (const char* expected : {"CANCELLED", "'PO A1CX0001 cancelled'", "Cancel sent to Amazon", "close-out withdrawn"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+  EXPECT_EQ(serve->stop(SIGTERM).value_or(-1), 0);
+}
+
 // Issue 22 with the close-out: three brands, each request submitted under its own brand's authorization
 // (the simulator refuses another partner's token) and closed out by the agent: all DONE.
 TEST_F(ServeFleet, ThreeBrandsEachReachDoneClosedOutByTheAgent) {

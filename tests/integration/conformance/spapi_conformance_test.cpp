@@ -1,6 +1,7 @@
 // Conformance: the requests our SP-API client sends validate against Amazon's published models, served by
 // Prism (which answers the model's 400 with an sl-violations header when a request breaks the schema).
 // Tokens come from the simulator's LWA endpoint, so the real client code path runs end to end.
+#include "orchestrator/chain/chain.h"
 #include "orchestrator/spapi/vendor_shipments.h"
 #include "../spapi/sample_payload.h"
 #include "../spapi/sim_admin.h"
@@ -201,6 +202,23 @@ TEST_F(Conformance, GetShipmentLabelsRequestValidatesAndTheLabelDecodes) {
   ASSERT_FALSE(labels.empty()) << "Prism answers the model's example";
   EXPECT_EQ(labels[0].format, "PDF");
   EXPECT_EQ(labels[0].bytes.rfind("%PDF", 0), 0u) << "the example's label is a base64 PDF";
+// The Cancel the chain sends for a shipment cancelled after submission (issue 23): transactionType Cancel and
+// the parties of the shipment's own payload, built by chain::cancel_shipment_body.
+TEST_F(Conformance, CancelTransactionBodyValidates) {
+  const json original = sample_shipment("DH-2K4GH7QZ-ABE8", "ABE8", {{"2K4GH7QZ", 12}});
+  const json body = dockhand::chain::cancel_shipment_body(original, std::chrono::system_clock::now());
+  ASSERT_EQ(body["shipments"][0]["transactionType"], "Cancel");
+  auto [status, violations] = raw_submit(body);
+  EXPECT_EQ(status, 202) << violations << "\n" << body.dump(2);
+  EXPECT_TRUE(violations.empty()) << violations;
+  VendorShipmentsClient client(config_for(shipments_url));
+  EXPECT_NO_THROW(client.submit_shipments(body));
+  // and a Cancel without the parties the model requires is refused
+  json partial = body;
+  partial["shipments"][0].erase("shipToParty");
+  auto [bad_status, bad_violations] = raw_submit(partial);
+  EXPECT_EQ(bad_status, 400) << bad_violations;
+  EXPECT_NE(bad_violations.find("shipToParty"), std::string::npos) << bad_violations;
 }
 
 TEST_F(Conformance, GetShipmentDetailsRequestValidates) {

@@ -22,6 +22,8 @@ std::vector<Route> all_routes(std::int64_t id, std::int64_t evidence) {
           {"GET", r + "/events?after=1"},
           {"GET", r + "/evidence/" + std::to_string(evidence)},
           {"GET", "/api/attention"},
+          {"GET", "/api/chargebacks"},
+          {"GET", "/api/notices"},
           {"GET", "/api/fleet"},
           {"GET", "/metrics"},
           {"POST", r + "/retry"},
@@ -358,6 +360,32 @@ TEST_F(ConsoleTest, SearchFindsAPoAShipmentAndATransaction) {
   EXPECT_EQ(item["fc"], "ABE8");
   EXPECT_EQ(item["ship_window"], (json{{"start", "2030-01-03"}, {"end", "2030-01-09"}}));
   EXPECT_EQ(item["ready_date"], "2030-01-02");
+}
+
+TEST_F(ConsoleTest, ChargebacksPerBrandAndReasonAndTheNoticesWithTheirEmails) {
+  auto request = received(1);
+  auto email = received(2);
+  for (const char* reason : {"late_asn", "late_asn", "routing"}) {
+    chain::NoticeEffect e;
+    e.notice = email;
+    e.kind = "chargeback";
+    e.po = "AAAA1111";
+    e.request = request;
+    e.brand = "acme";
+    e.reason = reason;
+    e.action = "chargeback";
+    store_->add_effect(e, "orchestrator");
+  }
+  start();
+  auto counts = get_json("/api/chargebacks");
+  EXPECT_EQ(counts["total"], 3);
+  EXPECT_EQ(counts["counts"], (json::array({{{"brand", "acme"}, {"reason", "late_asn"}, {"count", 2}},
+                                            {{"brand", "acme"}, {"reason", "routing"}, {"count", 1}}})));
+  auto notices = get_json("/api/notices")["items"];
+  ASSERT_EQ(notices.size(), 3u);
+  EXPECT_EQ(notices[0]["notice"], email);
+  EXPECT_EQ(notices[0]["request"], request);
+  EXPECT_EQ(notices[0]["kind"], "chargeback");
 }
 
 TEST_F(ConsoleTest, TheRequestPageTheQueueTheSummaryAndTheEvidence) {

@@ -45,10 +45,18 @@ void Simulator::submit(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   const std::string id = new_transaction_id();
-  json failures = json::array(), ids = json::array();
+  json failures = json::array(), ids = json::array(), cancels = json::array();
   for (const auto& s : body["shipments"]) {
     const std::string vsid = s["vendorShipmentIdentifier"];
     ids.push_back(vsid);
+    if (s["transactionType"] == "Cancel") {  // settled when the transaction ends (look_at)
+      auto& counted = data_["cancels"];
+      if (!counted.is_object()) counted = json::object();
+      counted[vsid] = counted.value(vsid, 0) + 1;
+      cancels.push_back(vsid);
+      for (const auto& e : cancel_errors(vsid, partner)) failures.push_back(e);
+      continue;
+    }
     data_["submissions"][vsid] = data_["submissions"].value(vsid, 0) + 1;
     auto& mine = data_["submissions_by_partner"][partner];
     if (!mine.is_object()) mine = json::object();
@@ -60,12 +68,29 @@ void Simulator::submit(const httplib::Request& req, httplib::Response& res) {
     data_["shipments"][vsid] = {{"shipment", stored}, {"transactionId", id}, {"partner", partner}};
     for (const auto& e : business_errors(s)) failures.push_back(e);
   }
-  data_["transactions"][id] = {{"status", "Processing"}, {"polls", 0}, {"shipments", ids}, {"pending_errors", failures},
-                               {"partner", partner}};
+  data_["transactions"][id] = {{"status", "Processing"}, {"polls", 0},        {"shipments", ids},
+                               {"cancels", cancels},   {"pending_errors", failures}, {"partner", partner}};
   save();
   res.status = 202;
   res.set_content(json{{"payload", {{"transactionId", id}}}}.dump(), "application/json");
   log(req, 202);
+}
+
+// Why Amazon refuses to cancel a shipment: it has none of this partner's by that identifier (never sent,
+// rejected, cancelled already), or the freight has left.
+json Simulator::cancel_errors(const std::string& vsid, const std::string& partner) {
+  json errors = json::array();
+  const auto& shipments = data_["shipments"];
+  const bool known = shipments.contains(vsid) && shipments[vsid].value("partner", partner) == partner &&
+                     shipments[vsid]["shipment"].value("currentShipmentStatus", std::string()) != "Rejected" &&
+                     !shipments[vsid].value("cancelled", false);
+  if (!known)
+    errors.push_back({{"code", "INVALID_SHIPMENT_ID"}, {"message", "No shipment to cancel with this identifier."},
+                      {"details", "vendorShipmentIdentifier " + vsid}});
+  else if (shipments[vsid]["shipment"].value("currentShipmentStatus", std::string()) == "Shipped")
+    errors.push_back({{"code", "SHIPMENT_ALREADY_SHIPPED"}, {"message", "A shipped shipment cannot be cancelled."},
+                      {"details", "vendorShipmentIdentifier " + vsid}});
+  return errors;
 }
 
 // Amazon's side of a confirmed shipment: carrier, pickup and references, derived from the identifier
@@ -106,6 +131,10 @@ void Simulator::look_at(const std::string& id) {
   if (tx["status"] != "Processing" || tx["polls"].get<int>() <= opt_.processing_polls) return;
   const bool failed = !tx["pending_errors"].empty();
   tx["status"] = failed ? "Failure" : "Success";
+  // A Cancel accepted: the shipment is withdrawn and no longer listed (the model has no Cancelled status).
+  if (!failed)
+    for (const auto& vsid : tx.value("cancels", json::array()))
+      data_["shipments"][vsid.get<std::string>()]["cancelled"] = true;
   for (const auto& vsid : tx["shipments"]) {
     auto& entry = data_["shipments"][vsid.get<std::string>()];
     if (entry["transactionId"] != id) continue;  // superseded by a later submission
@@ -148,6 +177,7 @@ void Simulator::details(const httplib::Request& req, httplib::Response& res) {
     }
     const auto& s = (*it)["shipment"];
     if (s.value("currentShipmentStatus", std::string()) == "Rejected") continue;  // Amazon never took it
+    if (it->value("cancelled", false)) continue;                                  // cancelled by the vendor
     list.push_back(s);
     if (list.size() >= 50) break;
   }

@@ -88,6 +88,7 @@ void Simulator::install(httplib::Server& server) {
     for (auto it = data_["shipments"].begin(); it != data_["shipments"].end(); ++it)
       status[it.key()] = (*it)["shipment"].value("currentShipmentStatus", std::string());
     stats["shipment_status"] = status;
+    stats["cancels"] = data_.value("cancels", json::object());  // Cancel transactions per shipment
     stats["issued_tokens"] = json::array();
     for (auto it = data_["tokens"].begin(); it != data_["tokens"].end(); ++it) stats["issued_tokens"].push_back(it.key());
     json tx = json::object();

@@ -69,6 +69,7 @@ class Simulator {
   // Amazon's side of a confirmed shipment: carrier, pickup and references, derived from the identifier
   // so that a restarted simulator tells the same story.
   void confirm(json& stored);
+  json cancel_errors(const std::string& vsid, const std::string& partner);
   // Amazon works on a transaction whether anyone asks or not; here each look at it (getTransaction, or
   // getShipmentDetails of one of its shipments) is one step of that work. After processing_polls looks it
   // ends: Failure (its shipments are Rejected and no longer listed) or Success (carrier assigned).

@@ -74,7 +74,7 @@ TEST(RecordIntents, TypingIsGroupedATypoIsTakenBackAndKeysAreChords) {
   EXPECT_EQ(in[5].count, 1);
 }
 
-TEST(RecordIntents, TheSecretKeyMarksTextSecretAndADragIsNotAClick) {
+TEST(RecordIntents, TheSecretKeyMarksTextSecretAndADragIsRecordedAsADrag) {
   IntentOptions o;
   o.secret_key = "F11";
   IntentBuilder ib(o);
@@ -84,11 +84,21 @@ TEST(RecordIntents, TheSecretKeyMarksTextSecretAndADragIsNotAClick) {
   type(ib, 900, "plain");
   ib.feed(button(2000, true, 10, 10));
   ib.feed(button(2300, false, 200, 10));
+  click(ib, 2400, 200, 10);  // right after the drag, where it was released: a click, not a double click
+  ib.feed(button(3000, true, 50, 50));
+  ib.feed(button(3100, false, 53, 47));  // within the click slop: a click
   auto in = ib.finish();
-  ASSERT_EQ(in.size(), 2u);
+  ASSERT_EQ(in.size(), 5u);
   EXPECT_TRUE(in[0].secret);
   EXPECT_FALSE(in[1].secret);
   EXPECT_EQ(in[1].text, "plain");
+  EXPECT_EQ(in[2].kind, Intent::Kind::Drag);
+  EXPECT_EQ(in[2].at, cv::Point(10, 10));
+  EXPECT_EQ(in[2].to, cv::Point(200, 10));
+  EXPECT_EQ(in[2].button, 1);
+  EXPECT_EQ(in[3].kind, Intent::Kind::Click);
+  EXPECT_EQ(in[3].count, 1);
+  EXPECT_EQ(in[4].kind, Intent::Kind::Click);
 }
 
 TEST(RecordPatterns, InferredFromTheValuesShape) {
@@ -303,6 +313,48 @@ TEST_F(RecordScript, AClickInAnotherProgramsWindowIsFocusedByItsTitle) {
   EXPECT_TRUE(st[1].contains("click")) << all;
   EXPECT_EQ(st[2]["focus_window"], "Label Printer") << all;
   EXPECT_TRUE(st[3].contains("click")) << all;
+}
+
+}  // namespace
+
+namespace {
+
+// A drag onto something with a locator of its own is written with "to"; a drag that ends on the very thing pressed
+// (a splitter pulled aside) is written as an offset, "by". The press point is cut like a click's.
+TEST_F(RecordScript, ADragIsWrittenToItsDropTargetOrByItsOffset) {
+  cv::Mat m = blank();
+  button(m, "Pallet 4", {150, 150, 120, 32});
+  cv::rectangle(m, cv::Rect(480, 280, 160, 80), cv::Scalar(60, 60, 60), 2);
+  text(m, "Bin 7", {530, 326});
+  button(m, "Splitter", {150, 400, 110, 32});
+  auto s = snap(m, 0);
+  IntentBuilder ib;
+  ib.feed(::button(0, true, 210, 166), s);
+  ib.feed(::button(400, false, 555, 320));
+  ib.feed(::button(2000, true, 205, 416), s);
+  ib.feed(::button(2300, false, 217, 416));
+  auto intents = ib.finish();
+  ASSERT_EQ(intents.size(), 2u);
+  TemplateStore store(dir_);
+  WriteOptions o;
+  o.name = "probe-drag";
+  Written w = write_script(intents, store, o);  // throws if the script does not validate
+  const auto& st = w.script["steps"];
+  std::string all = w.script.dump(2);
+  ASSERT_EQ(st.size(), 3u) << all;
+  ASSERT_TRUE(st[1].contains("drag")) << all;
+  const json& to = st[1]["drag"];
+  EXPECT_FALSE(to.contains("by")) << all;
+  ASSERT_TRUE(to.contains("to")) << all;
+  EXPECT_TRUE(to.contains("text") || to.contains("image")) << all;
+  EXPECT_TRUE(to["to"].contains("text") || to["to"].contains("image")) << all;
+  EXPECT_NE(all.find("Bin"), std::string::npos) << all;
+  ASSERT_TRUE(st[2].contains("drag")) << all;
+  const json& by = st[2]["drag"];
+  EXPECT_FALSE(by.contains("to")) << all;
+  EXPECT_EQ(by["by"], (json{{"dx", 12}, {"dy", 0}})) << all;
+  EXPECT_NE(st[1].value("comment", "").find("drag"), std::string::npos) << all;
+  for (const auto& n : w.notes) EXPECT_EQ(n.find("left out"), std::string::npos) << n;
 }
 
 }  // namespace

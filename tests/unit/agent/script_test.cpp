@@ -342,3 +342,53 @@ TEST_F(ScriptTest, RegionAndTheFourAnchorsParse) {
   EXPECT_EQ(s.steps[4].locator->anchor, Locator::Anchor::Above);
   EXPECT_FALSE(s.steps[5].locator->fixed());  // relative to its `within`
 }
+
+TEST_F(ScriptTest, DragHasWhereToPressAndEitherToOrBy) {
+  auto r = parse(R"({ "steps": [
+      { "drag": { "image": "templates/ok.png", "offset": [4, 0], "to": { "text": "Bin 7" }, "timeout_ms": 3000 } },
+      { "drag": { "point": [10, 20], "by": { "dx": -40, "dy": 25 } } } ] })");
+  ASSERT_TRUE(r.ok()) << all(r.problems);
+  const auto& to = r.script->steps[0];
+  EXPECT_EQ(to.kind, Step::Kind::Drag);
+  EXPECT_STREQ(kind_name(to.kind), "drag");
+  EXPECT_EQ(to.path, "steps[0].drag");
+  ASSERT_TRUE(to.locator && to.drop);
+  EXPECT_EQ(to.locator->kind, Locator::Kind::Image);
+  EXPECT_EQ(to.locator->offset_x, 4);
+  EXPECT_EQ(to.drop->kind, Locator::Kind::Text);
+  EXPECT_EQ(to.drop->text, "Bin 7");
+  EXPECT_EQ(to.drop->path, "steps[0].drag.to");
+  EXPECT_EQ(to.timeout_ms, 3000);
+  EXPECT_FALSE(to.by);
+  const auto& by = r.script->steps[1];
+  ASSERT_TRUE(by.locator && by.by);
+  EXPECT_EQ(by.locator->kind, Locator::Kind::Point);
+  EXPECT_EQ(*by.by, std::make_pair(-40, 25));
+  EXPECT_FALSE(by.drop);
+}
+
+TEST_F(ScriptTest, ADragWithoutADropOrWithBothOrABadOneIsRefusedWithItsPath) {
+  auto bad = parse(R"({ "steps": [
+      { "drag": { "text": "Pallet" } },
+      { "drag": { "text": "Pallet", "to": { "text": "Bin" }, "by": { "dx": 1, "dy": 1 } } },
+      { "drag": { "text": "Pallet", "to": { "image": "templates/missing.png" } } },
+      { "drag": { "text": "Pallet", "by": { "dx": 1.5, "dy": 2 } } },
+      { "drag": { "text": "Pallet", "by": { "dx": 3 } } },
+      { "drag": { "text": "Pallet", "by": [3, 4] } },
+      { "drag": { "text": "Pallet", "by": { "dx": 0, "dy": 0 } } },
+      { "drag": { "text": "Pallet", "by": { "dx": 1, "dy": 1, "dz": 1 } } },
+      { "drag": { "to": { "text": "Bin" } } },
+      { "drag": "Pallet" } ] })");
+  EXPECT_FALSE(bad.ok());
+  const auto& ps = bad.problems;
+  EXPECT_TRUE(has(ps, "steps[0].drag", "needs where to release")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[1].drag", "not both")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[2].drag.to.image", "template file not found")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[3].drag.by.dx", "whole number of pixels")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[4].drag.by", "missing required field \"dy\"")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[5].drag.by", "must be {\"dx\": N, \"dy\": N}")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[6].drag.by", "goes nowhere")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[7].drag.by.dz", "unknown field")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[8].drag", "a locator needs one of")) << all(ps);
+  EXPECT_TRUE(has(ps, "steps[9].drag", "must be a locator object")) << all(ps);
+}

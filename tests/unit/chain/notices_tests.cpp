@@ -245,3 +245,21 @@ TEST_F(NoticesTest, ChargebacksAreCountedPerBrandAndReason) {
   EXPECT_TRUE(has_event(request, "CHARGEBACK", "late_asn"));
   EXPECT_EQ(state(request), State::CLOSING_OUT) << "a chargeback changes nothing in the request";
 }
+
+TEST_F(NoticesTest, ACancelAmazonRefusesNeedsAttentionWithItsErrors) {
+  source.inbox.push_back(email("maildir:1", "r1", "2K4GH7QZ"));
+  chain->intake(source);
+  run_until_idle();
+  auto request = id_of("maildir:1");
+  ASSERT_EQ(state(request), State::CLOSING_OUT);
+  recording.default_statuses = {"Processing", "Failure"};  // Amazon refuses the Cancel
+  recording.final_status = "Failure";
+  recording.failure_errors = nlohmann::json::array({{{"code", "SHIPMENT_ALREADY_SHIPPED"}, {"message", "shipped"}}});
+  source.inbox.push_back(notice_email("maildir:2", "PO 2K4GH7QZ cancelled", "PO 2K4GH7QZ has been cancelled.\r\n"));
+  chain->intake(source);
+  run_until_idle();
+  EXPECT_EQ(recording.cancels().size(), 1u);
+  EXPECT_EQ(state(request), State::NEEDS_ATTENTION);
+  EXPECT_NE(store->request(request)->reason.find("SHIPMENT_ALREADY_SHIPPED"), std::string::npos) << store->request(request)->reason;
+  EXPECT_EQ(store->notice_effects(request).at(0).action, "cancel_refused");
+}

@@ -133,6 +133,7 @@ class ChainMetrics : public dockhand::chain::testing::ChainFixture {
     counted = std::make_unique<OrchestratorMetrics>(registry);
     store->on_transition([this](const chain::Transition& t) { counted->transition(t); });
     counted->requests_from([this] { return store->count_by_state_and_account(); });
+    counted->chargebacks_from([this] { return store->chargeback_counts(); });
   }
   Registry registry;
   std::unique_ptr<OrchestratorMetrics> counted;
@@ -171,6 +172,29 @@ TEST_F(ChainMetrics, StagesAndStatesAreCountedByBrandAsTheChainRuns) {
   EXPECT_TRUE(std::isnan(done.value("dockhand_requests", {{"state", "CONFIRMED"}, {"brand", account}}))) << "gone, not 0";
   EXPECT_EQ(done.value("dockhand_stage_seconds_bucket", {{"stage", "confirmed_to_done"}, {"brand", account}, {"le", "60"}}), 0);
   EXPECT_EQ(done.value("dockhand_stage_seconds_bucket", {{"stage", "confirmed_to_done"}, {"brand", account}, {"le", "120"}}), 1);
+}
+
+TEST_F(ChainMetrics, ChargebacksAreAGaugeByBrandAndReason) {
+  using dockhand::chain::testing::email;
+  source.inbox.push_back(email("maildir:1", "m1", "2K4GH7QZ"));
+  chain->intake(source);
+  run_until_idle();
+  const auto id = store->requests().at(0).id;
+  for (const char* reason : {"late_asn", "late_asn", "labels"}) {
+    chain::NoticeEffect e;
+    e.notice = id;  // any request row stands in for the email here
+    e.kind = "chargeback";
+    e.po = "2K4GH7QZ";
+    e.request = id;
+    e.brand = "acme";
+    e.reason = reason;
+    e.action = "chargeback";
+    store->add_effect(e, "test");
+  }
+  auto after = parse_exposition(registry.render());
+  EXPECT_EQ(after.value("dockhand_chargebacks", {{"brand", "acme"}, {"reason", "late_asn"}}), 2) << registry.render();
+  EXPECT_EQ(after.value("dockhand_chargebacks", {{"brand", "acme"}, {"reason", "labels"}}), 1);
+  EXPECT_TRUE(std::isnan(after.value("dockhand_chargebacks", {{"brand", "acme"}, {"reason", "routing"}})));
 }
 
 TEST_F(ChainMetrics, ARefusedTransitionIsNotCounted) {

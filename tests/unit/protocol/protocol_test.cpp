@@ -38,15 +38,18 @@ std::vector<Message> samples() {
       Ready{"vm-erp-01", "0.1.0", {"erp", "opship"}, {"erp-closeout", "opship-closeout"}, ""},
       Ready{"vm-erp-02", "0.1.0", {"erp"}, {}, "RR-3-erp"},
       Heartbeat{},
+      Heartbeat{"0rch3strat0r-s3ss10n"},
       Job{"RR-7-erp", "erp-closeout", {{"po", "4X9K2PQ1"}, {"note", "{ENTER}\n\"quoted\""}}, 120000, true, 2},
       Ack{"RR-7-erp"},
       Progress{"RR-7-erp", "steps[2].click", "Pre-tender", Image{"thumb.jpg", "image/jpeg", bytes(900, 3)}},
       Progress{"RR-7-erp", "steps[3].type", "", std::nullopt},
       failed,
       ok,
-      Frame{"RR-7-erp", Image{"view.jpg", "image/jpeg", bytes(20000, 5)}},
-      Control{"pause", "RR-7-erp", nlohmann::json::object()},
-      Control{"input", "RR-7-erp", {{"events", {{{"click", {10, 20}}}}}}},
+      Frame{"RR-7-erp", 42, true, 1920, 1080, 1796000000123, {Tile{0, 0, 1920, 1080}},
+            {Image{"view.jpg", "image/jpeg", bytes(20000, 5)}}, {{"step", "steps[2].click"}, {"target", {1, 2, 3, 4}}}},
+      Frame{"", 43, false, 1920, 1080, 1796000000323, {}, {}, nlohmann::json::object()},
+      Control{"pause", "RR-7-erp", nlohmann::json::object(), "s3ss10n"},
+      Control{"input", "RR-7-erp", {{"events", {{{"click", {10, 20}}}}}}, "s3ss10n"},
   };
 }
 
@@ -64,7 +67,7 @@ TEST(RoundTrip, EveryMessageTypeComesBackEqual) {
 }
 
 TEST(RoundTrip, FramesAreTypeJsonThenImages) {
-  auto frames = encode(samples()[7]);  // business RESULT with two images
+  auto frames = encode(samples()[8]);  // business RESULT with two images
   ASSERT_EQ(frames.size(), 4u);
   EXPECT_EQ(frames[0], "RESULT");
   auto j = nlohmann::json::parse(frames[1]);
@@ -93,8 +96,8 @@ struct Bad {
 };
 
 TEST(Strict, MalformedMessagesAreRejectedWithAReason) {
-  auto job = encode(samples()[3]);
-  auto result_frames = encode(samples()[7]);
+  auto job = encode(samples()[4]);
+  auto result_frames = encode(samples()[8]);
   auto wrong_version = job;
   wrong_version[1] = nlohmann::json{{"v", 2}, {"job_id", "a"}, {"script", "s"}}.dump();
   auto missing_image = result_frames;
@@ -122,7 +125,13 @@ TEST(Strict, MalformedMessagesAreRejectedWithAReason) {
       {"image frame not described", {"ACK", "{\"v\":1,\"job_id\":\"a\"}", "xx"}, "does not match"},
       {"image missing", missing_image, "does not match"},
       {"image size lie", size_lie, "declares"},
-      {"frame without image", {"FRAME", "{\"v\":1,\"job_id\":\"a\"}"}, "exactly one image"},
+      {"frame without screen size", {"FRAME", "{\"v\":1,\"job_id\":\"a\"}"}, "no screen size"},
+      {"frame tile outside the screen",
+       {"FRAME", "{\"v\":1,\"width\":10,\"height\":10,\"tiles\":[[8,0,4,4]],\"images\":[{\"name\":\"t\",\"mime\":\"image/jpeg\",\"bytes\":2}]}", "ab"},
+       "outside"},
+      {"frame tiles not matching images",
+       {"FRAME", "{\"v\":1,\"width\":10,\"height\":10,\"tiles\":[],\"images\":[{\"name\":\"t\",\"mime\":\"image/jpeg\",\"bytes\":2}]}", "ab"},
+       "0 tile(s) for 1 image(s)"},
       {"bad mime",
        {"FRAME", "{\"v\":1,\"job_id\":\"a\",\"images\":[{\"name\":\"x\",\"mime\":\"text/html\",\"bytes\":2}]}", "ab"},
        "unsupported mime"},
@@ -144,7 +153,7 @@ TEST(Strict, HugeFramesAreRejectedBeforeParsing) {
   EXPECT_FALSE(d);
   EXPECT_NE(d.error.find("exceeds 1024"), std::string::npos) << d.error;
 
-  Frame f{"a", Image{"v.jpg", "image/jpeg", std::string(5000, 'x')}};
+  Frame f{"a", 1, true, 100, 100, 0, {Tile{0, 0, 100, 100}}, {Image{"v.jpg", "image/jpeg", std::string(5000, 'x')}}};
   d = decode(encode(f), limits);
   EXPECT_FALSE(d);
   EXPECT_NE(d.error.find("image frame"), std::string::npos) << d.error;
