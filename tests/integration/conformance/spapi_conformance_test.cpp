@@ -202,6 +202,8 @@ TEST_F(Conformance, GetShipmentLabelsRequestValidatesAndTheLabelDecodes) {
   ASSERT_FALSE(labels.empty()) << "Prism answers the model's example";
   EXPECT_EQ(labels[0].format, "PDF");
   EXPECT_EQ(labels[0].bytes.rfind("%PDF", 0), 0u) << "the example's label is a base64 PDF";
+}
+
 // The Cancel the chain sends for a shipment cancelled after submission (issue 23): transactionType Cancel and
 // the parties of the shipment's own payload, built by chain::cancel_shipment_body.
 TEST_F(Conformance, CancelTransactionBodyValidates) {
