@@ -31,6 +31,14 @@ CancellationRecord read_cancellation(sqlite::Statement& q) {
   return c;
 }
 
+// The cancellation under way for a shipment (the caller holds the store's lock).
+CancellationRecord cancellation_of(sqlite::Database& db, std::int64_t shipment_id) {
+  auto q = db.prepare(std::string(kCancellationColumns) + "WHERE c.shipment = ?1");
+  q.bind(1, shipment_id);
+  if (!q.step()) throw TransitionError("no cancellation for shipment #" + std::to_string(shipment_id));
+  return read_cancellation(q);
+}
+
 std::string subject_of(sqlite::Database& db, std::int64_t notice) {
   auto q = db.prepare("SELECT extracted FROM requests WHERE id = ?1");
   q.bind(1, notice);
@@ -240,10 +248,7 @@ void Store::mark_cancel_sending(std::int64_t shipment_id, const std::string& act
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
   WriteScope write(*this);
-  auto q = db_->prepare(std::string(kCancellationColumns) + "WHERE c.shipment = ?1");
-  q.bind(1, shipment_id);
-  if (!q.step()) throw TransitionError("no cancellation for shipment #" + std::to_string(shipment_id));
-  auto c = read_cancellation(q);
+  auto c = cancellation_of(*db_, shipment_id);
   db_->prepare("UPDATE cancellations SET state = 'SENDING', sent_ms = ?2 WHERE shipment = ?1")
       .bind(1, shipment_id)
       .bind(2, clock_.now_ms())
@@ -257,10 +262,7 @@ void Store::record_cancel_sent(std::int64_t shipment_id, const std::string& tran
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
   WriteScope write(*this);
-  auto q = db_->prepare(std::string(kCancellationColumns) + "WHERE c.shipment = ?1");
-  q.bind(1, shipment_id);
-  if (!q.step()) throw TransitionError("no cancellation for shipment #" + std::to_string(shipment_id));
-  auto c = read_cancellation(q);
+  auto c = cancellation_of(*db_, shipment_id);
   db_->prepare("UPDATE cancellations SET state = 'SENT', transaction_id = ?2 WHERE shipment = ?1")
       .bind(1, shipment_id)
       .bind(2, transaction_id)
@@ -275,10 +277,7 @@ void Store::record_cancelled(std::int64_t shipment_id, const std::string& detail
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
   WriteScope write(*this);
-  auto q = db_->prepare(std::string(kCancellationColumns) + "WHERE c.shipment = ?1");
-  q.bind(1, shipment_id);
-  if (!q.step()) throw TransitionError("no cancellation for shipment #" + std::to_string(shipment_id));
-  auto c = read_cancellation(q);
+  auto c = cancellation_of(*db_, shipment_id);
   db_->prepare("UPDATE cancellations SET state = 'CANCELLED' WHERE shipment = ?1").bind(1, shipment_id).run();
   db_->prepare("UPDATE shipments SET state = ?2 WHERE id = ?1").bind(1, shipment_id).bind(2, shipment_state::cancelled).run();
   db_->prepare("UPDATE notice_effects SET action = 'cancelled', updated_at = ?3 WHERE request = ?1 AND shipment = ?2 "
@@ -323,10 +322,7 @@ void Store::record_cancel_refused(std::int64_t shipment_id, const nlohmann::json
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
   WriteScope write(*this);
-  auto q = db_->prepare(std::string(kCancellationColumns) + "WHERE c.shipment = ?1");
-  q.bind(1, shipment_id);
-  if (!q.step()) throw TransitionError("no cancellation for shipment #" + std::to_string(shipment_id));
-  auto c = read_cancellation(q);
+  auto c = cancellation_of(*db_, shipment_id);
   db_->prepare("UPDATE cancellations SET state = 'REFUSED', errors = ?2 WHERE shipment = ?1")
       .bind(1, shipment_id)
       .bind(2, errors.dump())
