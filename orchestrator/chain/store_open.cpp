@@ -93,12 +93,8 @@ CREATE INDEX IF NOT EXISTS evidence_request ON evidence(request);
 }  // namespace
 
 void Store::note_write_locked(bool failed) {
-  if (failed) {
-    if (health_.state == "disk_full") return;
-    set_health_locked({"disk_full", std::string(sqlite3_errmsg(db_->handle())) + " (" + path_ + ")",
-                       iso_ms(std::chrono::system_clock::now()), static_cast<long>(::getpid())});
-    return;
-  }
+  // Opened at the first write, failed or not: a store that is full from its very first write (a low
+  // store_max_bytes, a disk filled while serve was down) must still say so.
   if (health_fd_ < 0 && !path_.empty() && path_ != ":memory:") {
     // Created, with its bytes reserved, while there is room: on a full disk it is overwritten in place.
     health_fd_ = ::open((path_ + ".health").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -106,8 +102,14 @@ void Store::note_write_locked(bool failed) {
       ::posix_fallocate(health_fd_, 0, kHealthFileBytes);
       health_.since = iso_ms(std::chrono::system_clock::now());
       health_.pid = static_cast<long>(::getpid());
-      set_health_locked(health_);
+      if (!failed) set_health_locked(health_);
     }
+  }
+  if (failed) {
+    if (health_.state == "disk_full") return;
+    set_health_locked({"disk_full", std::string(sqlite3_errmsg(db_->handle())) + " (" + path_ + ")",
+                       iso_ms(std::chrono::system_clock::now()), static_cast<long>(::getpid())});
+    return;
   }
   // A small write can still fit on a full store (an update in place): "ok" again only once there is room.
   if (health_.state != "ok" && room_locked() >= kRoomToRecover)

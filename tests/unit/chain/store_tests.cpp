@@ -100,3 +100,21 @@ TEST_F(StoreTest, NewWorkIsDueBeforePollsOfAmazon) {
   EXPECT_EQ(store->due(clock.now_ms(), 10), (std::vector<std::int64_t>{fresh.request_id, polled.request_id}));
   EXPECT_EQ(store->due(clock.now_ms(), 1), (std::vector<std::int64_t>{fresh.request_id}));
 }
+
+// A store full from its very first write (a low store_max_bytes, a disk filled while serve was down) still
+// says so in its health file, and the message is refused whole, never half stored.
+TEST_F(StoreTest, AStoreFullFromItsFirstWriteSaysSoInItsHealthFile) {
+  const auto path = (dir / "full.sqlite").string();
+  {
+    Store full(path, clock);
+    full.limit_size(1);  // one page: every write that needs a new page fails
+    auto message = email("maildir:1", "full1", "2K4GH7QZ");
+    message.bytes += std::string(64 * 1024, 'p');
+    EXPECT_ANY_THROW(full.receive(message, "mail"));
+    EXPECT_EQ(full.health().state, "disk_full");
+    EXPECT_EQ(full.count_requests(), 0u);
+  }
+  auto health = Store::read_health(path);
+  ASSERT_TRUE(health) << "the health file exists although nothing could be written";
+  EXPECT_EQ(health->state, "disk_full");
+}
