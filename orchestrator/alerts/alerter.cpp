@@ -73,8 +73,14 @@ struct Alerter::Impl {
   }
 
   void run(Channel& channel) {
-    std::uint64_t seen = ~std::uint64_t{0};
     for (;;) {
+      // Taken before the look, not after it: a wake that comes while this thread looks (another thread
+      // may put the alert into the store just after this one read it) makes it look again at once.
+      std::uint64_t seen;
+      {
+        std::lock_guard lock(mutex);
+        seen = wakes;
+      }
       std::chrono::milliseconds wait{60000};  // a look now and then even without a wake (a missed one)
       try {
         collect();
@@ -89,10 +95,8 @@ struct Alerter::Impl {
         wait = std::chrono::milliseconds(1000);
       }
       std::unique_lock lock(mutex);
-      if (seen == ~std::uint64_t{0}) seen = wakes;
       changed.wait_for(lock, wait, [&] { return stopping || wakes != seen; });
       if (stopping) return;
-      seen = wakes;
     }
   }
 };
