@@ -10,6 +10,11 @@
 
 namespace dockhand::chain {
 
+bool retryable(const std::exception& e) {
+  if (auto* s = dynamic_cast<const spapi::SpapiError*>(&e)) return s->retryable();
+  return true;  // network, timeouts, a busy store: try again later
+}
+
 namespace {
 
 std::string errors_summary(const nlohmann::json& errors) {
@@ -21,11 +26,6 @@ std::string errors_summary(const nlohmann::json& errors) {
       out += " (" + e["details"].get<std::string>() + ")";
   }
   return out.empty() ? "no error details given" : out;
-}
-
-bool retryable(const std::exception& e) {
-  if (auto* s = dynamic_cast<const spapi::SpapiError*>(&e)) return s->retryable();
-  return true;  // network, timeouts, a busy store: try again later
 }
 
 std::string date_part(const nlohmann::json& value) {

@@ -38,6 +38,10 @@ class AmazonShipments {
   }
 };
 
+// Whether a failed call to Amazon is worth trying again later: spapi::SpapiError says so itself (429, 5xx,
+// timeouts); any other exception is the network or a busy store, so yes.
+bool retryable(const std::exception& e);
+
 class SpapiAmazon : public AmazonShipments {
  public:
   explicit SpapiAmazon(spapi::SpapiConfig config);

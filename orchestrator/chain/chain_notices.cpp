@@ -13,11 +13,6 @@ namespace dockhand::chain {
 
 namespace {
 
-bool retryable_error(const std::exception& e) {
-  if (auto* s = dynamic_cast<const spapi::SpapiError*>(&e)) return s->retryable();
-  return true;
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -253,7 +248,7 @@ std::optional<bool> Chain::settle_cancellations(const RequestRecord& r) {
       throw;
     } catch (const std::exception& e) {
       if (stopped_for_authorization(r, e)) return false;
-      if (retryable_error(e)) {
+      if (retryable(e)) {
         retry_later(r, asked, e);
         return false;
       }

@@ -16,11 +16,6 @@ namespace dockhand::chain {
 
 namespace {
 
-bool retryable(const std::exception& e) {
-  if (auto* s = dynamic_cast<const spapi::SpapiError*>(&e)) return s->retryable();
-  return true;
-}
-
 std::string errors_text(const nlohmann::json& errors) {
   std::string out;
   if (!errors.is_array()) return errors.is_null() ? "" : errors.dump();
