@@ -1,7 +1,9 @@
 // console/: the remote view, supervised replay and take-over (docs/console.md, "Remote view, supervised replay
 // and take-over"). An agent's frames reach the browser as Server-Sent Events (cpp-httplib has no WebSocket):
 // each viewer has a mailbox of two frames; a viewer that falls behind loses what is queued and waits for the
-// next key frame (asked for at once) instead of queueing more. Acting (supervision, take-over, input, starting
+// next key frame instead of queueing more. That key frame is asked for once the viewer has caught up (its
+// mailbox empty), not at every overflow: a stalled viewer would otherwise have the agent encode whole screens
+// at its frame rate, for everybody, while nobody can take them. Acting (supervision, take-over, input, starting
 // a supervised job) is a POST, so the access guard lets operators only. Input events are forwarded, counted
 // by the agent and never logged.
 #include "internal.h"
@@ -12,6 +14,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <set>
 
 namespace dockhand::console {
 
@@ -50,6 +53,7 @@ struct Viewer {
   std::condition_variable cv;
   std::deque<std::shared_ptr<const protocol::Frame>> frames;
   bool need_key = true;  // until a key frame: a tile without the picture under it means nothing
+  bool key_asked = true;  // a key frame is on its way (watch() asks for one for every new viewer)
   bool closed = false;
   std::uint64_t dropped = 0;
 };
@@ -112,6 +116,39 @@ std::optional<json> JobLog::events(const std::string& job_id) const {
   return it->second;
 }
 
+json request_screens(Context& context, std::int64_t request_id, const std::vector<chain::Event>& events) {
+  json out = json::array();
+  auto* fleet = context.options.fleet;
+  if (!fleet) return out;
+  // Close-out job ids start with the request's id: "<request>-<shipment>-erp-<po>", "<request>-<shipment>-opship".
+  const std::string prefix = std::to_string(request_id) + "-";
+  std::map<std::string, fleet::AgentInfo> connected;
+  for (auto& a : fleet->agents()) connected.emplace(a.agent_id, std::move(a));
+  const auto row = [](const std::string& agent, const std::string& job, bool running, const fleet::AgentInfo* a) {
+    return json{{"agent", agent},
+                {"job_id", job},
+                {"running", running},
+                {"state", a ? a->state : "gone"},
+                {"held_by", a && !a->held_by.empty() ? json(a->held_by) : json()},
+                {"step", running && a && !a->job_step.empty() ? json(a->job_step) : json()}};
+  };
+  std::set<std::string> seen;
+  for (const auto& [id, a] : connected)
+    if (a.job_id.rfind(prefix, 0) == 0 && seen.insert(id).second) out.push_back(row(id, a.job_id, true, &a));
+  // Then who ran them before, newest first: JOB_DISPATCHED says "<job> @<agent>[: detail]".
+  for (auto e = events.rbegin(); e != events.rend(); ++e) {
+    if (e->step != "JOB_DISPATCHED") continue;
+    const auto at = e->detail.find(" @");
+    if (at == std::string::npos || e->detail.rfind(prefix, 0) != 0) continue;
+    const auto end = e->detail.find(": ", at + 2);
+    const std::string agent = e->detail.substr(at + 2, end == std::string::npos ? std::string::npos : end - at - 2);
+    if (agent.empty() || !seen.insert(agent).second) continue;
+    auto a = connected.find(agent);
+    out.push_back(row(agent, e->detail.substr(0, at), false, a == connected.end() ? nullptr : &a->second));
+  }
+  return out;
+}
+
 void add_remote_routes(httplib::Server& server, Context& context) {
   // The screen of one agent, as it changes: text/event-stream, one "frame" event per frame.
   server.Get(R"(/api/agents/([A-Za-z0-9_.:@-]{1,200})/view)", [&context](const httplib::Request& req, httplib::Response& res) {
@@ -119,7 +156,7 @@ void add_remote_routes(httplib::Server& server, Context& context) {
     const std::string agent = agent_of(req);
     if (!fleet) return send_error(res, 404, "this serve has no fleet");
     auto viewer = std::make_shared<Viewer>();
-    auto id = fleet->watch(agent, [viewer, fleet, agent](const std::shared_ptr<const protocol::Frame>& frame) {
+    auto id = fleet->watch(agent, [viewer](const std::shared_ptr<const protocol::Frame>& frame) {
       std::lock_guard lock(viewer->m);
       if (viewer->closed) return;
       if (viewer->need_key && !frame->key) {
@@ -133,11 +170,10 @@ void add_remote_routes(httplib::Server& server, Context& context) {
         if (!frame->key) {
           viewer->need_key = true;
           ++viewer->dropped;
-          fleet->request_keyframe(agent);
           return;
         }
       }
-      if (frame->key) viewer->need_key = false;
+      if (frame->key) viewer->need_key = viewer->key_asked = false;
       viewer->frames.push_back(frame);
       viewer->cv.notify_all();
     });
@@ -146,9 +182,17 @@ void add_remote_routes(httplib::Server& server, Context& context) {
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [viewer](std::size_t, httplib::DataSink& sink) {
+        [viewer, fleet, agent](std::size_t, httplib::DataSink& sink) {
           std::shared_ptr<const protocol::Frame> frame;
           std::uint64_t dropped = 0;
+          bool ask = false;
+          {
+            std::lock_guard lock(viewer->m);
+            // Caught up after a drop: now a key frame is worth having.
+            ask = viewer->need_key && viewer->frames.empty() && !viewer->key_asked;
+            if (ask) viewer->key_asked = true;
+          }
+          if (ask) fleet->request_keyframe(agent);
           {
             std::unique_lock lock(viewer->m);
             viewer->cv.wait_for(lock, std::chrono::seconds(10), [&] { return viewer->closed || !viewer->frames.empty(); });
