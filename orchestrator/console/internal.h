@@ -64,6 +64,10 @@ std::optional<std::int64_t> id_of(const httplib::Request& request, httplib::Resp
 nlohmann::json request_item(const chain::RequestRecord& r, std::chrono::system_clock::time_point now);
 nlohmann::json attachments_json(chain::Store& store, std::int64_t request_id);
 
+// The agents running a request's close-out jobs now, then those that ran them last (one row per agent, its
+// latest job): what the request page opens the live view of. Empty without a fleet.
+nlohmann::json request_screens(Context& context, std::int64_t request_id, const std::vector<chain::Event>& events);
+
 void add_read_routes(httplib::Server& server, Context& context);
 void add_action_routes(httplib::Server& server, Context& context);
 void add_remote_routes(httplib::Server& server, Context& context);

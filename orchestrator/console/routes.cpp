@@ -224,7 +224,7 @@ void add_read_routes(httplib::Server& server, Context& context) {
                          {"total", page.total}});
   });
 
-  server.Get(R"(/api/requests/(\d+))", [&store](const httplib::Request& req, httplib::Response& res) {
+  server.Get(R"(/api/requests/(\d+))", [&store, &context](const httplib::Request& req, httplib::Response& res) {
     auto id = id_of(req, res);
     if (!id) return;
     auto r = store.request(*id);
@@ -239,7 +239,9 @@ void add_read_routes(httplib::Server& server, Context& context) {
     body["duplicate_of"] = r->duplicate_of ? json(*r->duplicate_of) : json();
     body["shipments"] = shipments_json(shipments);
     body["attachments"] = attachments_json(store, *id);
-    body["events"] = events_json(store.events(*id, 0));
+    const auto events = store.events(*id, 0);
+    body["events"] = events_json(events);
+    body["screens"] = request_screens(context, *id, events);
     body["amazon_errors"] = amazon_errors(*r, shipments);
     body["rule_failures"] = rule_failures(*r);
     body["actions"] = store.operator_actions(*id);

@@ -1,9 +1,12 @@
 // One request's page: what was extracted, the rule findings, the payload sent and Amazon's answer (transaction
 // and shipment ids, errors, details), the PT references and BOLs the agents read back, the evidence, and the
 // timeline of every event, newest last, kept current by polling the events after the last one shown (2 s).
+// The agents running its close-out jobs (or that ran them last) are listed with their screen, which opens in
+// place: the same live view as the fleet's (#/agent/ID), with the job's step, its target and the controls.
 import { h, replace, age, time, stateBadge, pos, shipWindow, pretty, flatten, kvTable, attachments, section, reasonText } from './dom.js';
 import { get, query } from './client.js';
 import { actionBar, findingList, PO_ORDER } from './actions.js';
+import { renderAgentView } from './view.js';
 
 const POLL_MS = 2000;
 
@@ -15,6 +18,9 @@ export async function renderRequest(ctx, id) {
   const head = h('div', { class: 'request-head' });
   const actions = h('div', {});
   const details = h('div', { class: 'columns' });
+  const screens = h('tbody', {});
+  const screenBox = h('div', { 'data-testid': 'request-screen' });
+  const screen = screenView(ctx, screenBox);
   const timelineBody = h('tbody', {});
   const live = h('span', { class: 'muted live', 'data-testid': 'timeline-live' }, 'live');
   // The agents' step-by-step progress is most of a close-out's log: shown, and one click hides it.
@@ -24,7 +30,12 @@ export async function renderRequest(ctx, id) {
     onchange: (e) => table.classList.toggle('hide-progress', !e.target.checked) });
   replace(ctx.main, h('div', { class: 'view', 'data-testid': 'request-view', 'data-id': r.id },
     h('a', { href: '#/requests', class: 'back' }, '‹ Requests'),
-    head, actions, details,
+    head, actions,
+    h('section', { class: 'panel', 'data-testid': 'request-screens' }, h('h2', {}, 'Agents and their screens'),
+      h('table', { class: 'grid compact' },
+        h('thead', {}, h('tr', {}, ['Agent', 'Job', 'State', 'Step', ''].map((t) => h('th', {}, t)))), screens),
+      screenBox),
+    details,
     h('section', { class: 'panel', 'data-testid': 'timeline' },
       h('h2', {}, 'Timeline ', live, h('label', { class: 'toggle' }, steps, ' agent steps')),
       table)));
@@ -42,6 +53,7 @@ export async function renderRequest(ctx, id) {
     const open = new Set([...details.querySelectorAll('details[open]')].map((d) => d.dataset.key));
     replace(details, body(r));
     for (const d of details.querySelectorAll('details')) if (open.has(d.dataset.key)) d.open = true;
+    replace(screens, screenRows(r.screens || [], screen));
   };
   draw();
 
@@ -67,6 +79,46 @@ export async function renderRequest(ctx, id) {
     r = await get(path);
     if (ctx.alive()) draw();
   });
+}
+
+// One row per agent: the one running a close-out job of this request now, or the last to run one.
+function screenRows(list, screen) {
+  if (!list.length) return h('tr', {}, h('td', { colspan: 5, class: 'muted', 'data-testid': 'screens-empty' }, 'No agent has run a close-out job of this request yet.'));
+  return list.map((s) => h('tr', { 'data-testid': 'screen-row', 'data-agent': s.agent, 'data-running': String(!!s.running) },
+    h('td', { class: 'mono' }, s.agent),
+    h('td', { class: 'mono' }, s.job_id, s.running ? '' : h('span', { class: 'muted' }, ' (ran last)')),
+    h('td', {}, stateBadge(s.state, 'screen-state'), s.held_by ? h('span', { class: 'muted' }, ` by ${s.held_by}`) : null),
+    h('td', { class: 'mono' }, s.step || ''),
+    h('td', {}, s.state === 'gone' ? h('span', { class: 'muted' }, 'not connected')
+      : h('button', { 'data-testid': 'screen-open', onclick: () => screen.open(s.agent, s.job_id) }, 'Show screen'))));
+}
+
+// The live view in a box of this page. It gets a context of its own: closing it (or opening another agent's)
+// ends its stream and its polling, as leaving the page does.
+function screenView(ctx, box) {
+  let shown = 0;
+  const close = () => { shown += 1; replace(box, []); };
+  return {
+    close,
+    open(agent, job) {
+      const mine = ++shown;
+      const alive = () => ctx.alive() && shown === mine;
+      const inner = h('div', {});
+      replace(box, [h('div', { class: 'toolbar' }, h('button', { 'data-testid': 'screen-close', onclick: close }, 'Close the screen')), inner]);
+      const sub = {
+        ...ctx, main: inner, params: { job }, alive,
+        every(ms, fn) {
+          const tick = async () => {
+            if (!alive()) return;
+            try { await fn(); } catch (e) { console.warn(e); }
+            if (alive()) setTimeout(tick, ms);
+          };
+          setTimeout(tick, ms);
+        },
+      };
+      renderAgentView(sub, agent).catch((e) => { if (alive()) replace(inner, h('p', { class: 'error' }, String(e.message || e))); });
+    },
+  };
 }
 
 function header(r) {
