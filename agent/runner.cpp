@@ -71,7 +71,7 @@ RunResult Runner::run() {
   } catch (const Failure& f) {
     fail(r, f);
   } catch (const RunAborted& e) {
-    fail(r, Failure("application", std::string("aborted: ") + e.what()));
+    fail(r, Failure(e.final() ? "aborted" : "application", std::string("aborted: ") + e.what()));
   } catch (const drivers::DesktopError& e) {
     r.desktop_lost = true;
     fail(r, Failure("application", std::string("desktop lost: ") + e.what()));

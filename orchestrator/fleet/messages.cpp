@@ -130,7 +130,8 @@ void Fleet::Impl::on_result(const std::string& routing_id, const protocol::Resul
   auto files = store_evidence(job.request, attempt, result, agent_id);
   if (result.outcome == Outcome::application) {
     ++job.failures;
-    if (job.failures < config.max_attempts) {
+    // A person's Abort (supervision) ends the job: trying it again would undo that decision.
+    if (job.failures < config.max_attempts && result.category != "aborted") {
       auto delay = config.retry_backoff * (1 << std::min(job.failures - 1, 20));
       delay = std::min<std::chrono::milliseconds>(delay, config.retry_backoff_max);
       job.state = JobState::queued;

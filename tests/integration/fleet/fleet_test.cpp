@@ -98,6 +98,35 @@ TEST(Dispatch, TheSnapshotShowsAnAgentBusyWithItsJobThenIdle) {
   EXPECT_EQ(idle.done_today, 1);
 }
 
+// Issue 10: an agent someone took over gets no job; the jobs go to the other agent (without the rule the fleet
+// would alternate between the two idle agents, so one of the two jobs would land on the held one).
+TEST(Dispatch, WhileAnAgentIsHeldItsJobsGoToAnotherAgent) {
+  Fleet fleet(insecure_fleet());
+  fleet.start();
+  Recorder rec;
+  auto echo = [&](const std::string& name) {
+    return [&, name](const Job& j, JobControl&) {
+      rec.add(name, j);
+      return ok_result();
+    };
+  };
+  TestAgent vm1(agent_config(fleet.endpoint(), "vm1", {"erp"}), echo("vm1"));
+  TestAgent vm2(agent_config(fleet.endpoint(), "vm2", {"erp"}), echo("vm2"));
+  ASSERT_TRUE(wait_until([&] { return fleet.agents().size() == 2; }));
+  ASSERT_EQ(fleet.control("vm1", dockhand::protocol::Control{"takeover", "", {}, ""}, "console:dana"), "");
+  EXPECT_EQ(fleet.agent("vm1")->state, "held");
+  EXPECT_EQ(fleet.agent("vm1")->held_by, "console:dana");
+  for (const char* id : {"h1-erp", "h2-erp"}) {
+    ASSERT_TRUE(fleet.submit(job(id, "erp")));
+    auto o = fleet.next_outcome(10s);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->agent_id, "vm2") << id;
+  }
+  EXPECT_EQ(rec.all(), (std::vector<std::string>{"vm2:h1-erp:1", "vm2:h2-erp:1"}));
+  EXPECT_EQ(fleet.control("vm1", dockhand::protocol::Control{"takeover", "", {}, ""}, "console:lee"),
+            "already held by console:dana");
+}
+
 TEST(Dispatch, AJobWaitsUntilAnAgentThatCanDriveItJoins) {
   Fleet fleet(insecure_fleet());
   fleet.start();
@@ -208,6 +237,32 @@ TEST(Failures, ApplicationFailuresAreRetriedWithBackoffThenSucceed) {
   // The second retry waits twice as long as the first.
   EXPECT_GE(starts[1] - starts[0], 150ms);
   EXPECT_GE(starts[2] - starts[1], 300ms);
+}
+
+// A person's Abort of a supervised run (category "aborted") ends the job: not tried again, though it is an
+// application outcome.
+TEST(Failures, AnAbortedRunIsFinalAtOnce) {
+  auto cfg = insecure_fleet();
+  cfg.max_attempts = 3;
+  Fleet fleet(cfg);
+  fleet.start();
+  std::atomic<int> runs{0};
+  TestAgent a(agent_config(fleet.endpoint(), "a", {"erp"}), [&](const Job&, JobControl&) {
+    ++runs;
+    Result r;
+    r.outcome = Outcome::application;
+    r.category = "aborted";
+    r.reason = "aborted: aborted by console:dana";
+    return r;
+  });
+  fleet.submit(job("aborted-1", "erp"));
+  auto o = fleet.next_outcome(10s);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->outcome, Outcome::application);
+  EXPECT_EQ(o->category, "aborted");
+  EXPECT_EQ(o->attempts, 1);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(fleet.stats().retries, 0u);
 }
 
 TEST(Failures, ApplicationFailuresStopAtTheCapAndComeOutFinal) {
