@@ -195,6 +195,47 @@ TEST_F(AgentServe, RegistersWithItsAppsAndScriptsAndRunsAJobWithProgressPerStep)
   EXPECT_EQ(agent->stop(), 0) << "SIGTERM is a clean stop";
 }
 
+// Issue 10: while someone holds an agent's desktop it takes no job; the job waits and runs after the hand-back.
+TEST_F(AgentServe, AHeldAgentTakesNoJobUntilItIsHandedBack) {
+  start_fleet();
+  start_agent();
+  ASSERT_EQ(fleet->control("vm1", protocol::Control{"takeover", "", {}, ""}, "console:dana"), "");
+  ASSERT_TRUE(wait_until([&] {
+    const auto s = fleet->agents().at(0).supervision;
+    return s.is_object() && s.value("mode", "") == "held";
+  }, 30s))
+      << "the agent reports itself held\n" << read_all(dir / "agent.log");
+  ASSERT_TRUE(fleet->submit(JobRequest{"while-held", "erp", "probe", {{"po", "2K4GH7QZ"}}, 0ms, false, ""}));
+  // The fleet looks for an agent on every message it gets; three heartbeats later the job is still waiting.
+  auto heard = [&] { return fleet->agents().at(0).last_heard; };
+  for (int beat = 0; beat < 3; ++beat) {
+    const auto last = heard();
+    ASSERT_TRUE(wait_until([&] { return heard() > last; }, 30s)) << "heartbeat " << beat;
+  }
+  EXPECT_EQ(count("dispatched", "while-held"), 0);
+  EXPECT_EQ(fleet->pending_jobs(), 1u);
+  EXPECT_EQ(fleet->agents().at(0).state, "held");
+  EXPECT_TRUE(fleet->agents().at(0).job_id.empty());
+
+  ASSERT_EQ(fleet->control("vm1", protocol::Control{"handback", "", {{"how", "resume"}}, ""}, "console:dana"), "");
+  auto o = fleet->next_outcome(60s);
+  ASSERT_TRUE(o) << read_all(dir / "agent.log");
+  EXPECT_EQ(o->job_id, "while-held");
+  EXPECT_EQ(o->outcome, protocol::Outcome::ok) << o->reason;
+  EXPECT_EQ(o->agent_id, "vm1");
+  // Dispatched once, and only after the hand-back.
+  std::lock_guard lock(mutex);
+  auto at = [&](const std::string& kind, const std::string& detail) {
+    return std::find_if(events.begin(), events.end(), [&](const FleetEvent& e) {
+      return e.kind == kind && e.detail.find(detail) != std::string::npos;
+    }) - events.begin();
+  };
+  EXPECT_LT(at("control", "handback by console:dana"), at("dispatched", ""));
+  EXPECT_EQ(std::count_if(events.begin(), events.end(), [](const FleetEvent& e) {
+              return e.kind == "dispatched" && e.job_id == "while-held";
+            }), 1);
+}
+
 TEST_F(AgentServe, ABusinessFailureComesBackWithTheScreenshot) {
   start_fleet();
   start_agent();
