@@ -162,3 +162,97 @@ test('take over: a click and typed text land in the ERP, hand back resumes and t
   assert.ok(details.some((d) => d.includes(`handed back (resume) by ${actor}:`) && / \d+ input events in \d+ ms/.test(d)), details.join('\n'));
   assert.ok(!details.some((d) => d.includes('9LMN4R8T')), 'what was typed is not in the job\'s log');
 });
+
+// The step a stopped run is at, as its index in the script's top-level steps ("steps[12].then[0].read" -> 12).
+const stepIndex = (step) => Number((/^steps\[(\d+)\]/.exec(step || '') || [])[1] ?? -1);
+async function startSupervised(po) {
+  await page.goto(`${stack.url}#/supervise`);
+  await page.fill(tid('supervise-script'), 'erp-closeout');
+  await page.fill(tid('supervise-vars'), `po=${po}`);
+  await page.click(tid('supervise-start'));
+  await page.waitForSelector(`${tid('agent-view')}[data-agent="agent1"]`);
+  await waitStatus((x) => x.mode === 'stopped' && x.step === 'steps[0].focus_window', 'stopped before step 1');
+  return decodeURIComponent(/[?&]job=([^&]+)/.exec(page.url())[1]);
+}
+const jobKinds = () => page.locator(tid('job-event')).evaluateAll((rows) => rows.map((r) => `${r.dataset.kind}: ${r.textContent}`));
+
+test('Pause stops a continuing run before its next step; Skip passes a step without running it; both are logged', async () => {
+  const po = '9LMN4R8T';  // Open in the ERP: this run finalizes it
+  const job = await startSupervised(po);
+  await page.click(tid('view-continue'));
+  await waitStatus((x) => x.mode !== 'stopped' || x.step !== 'steps[0].focus_window', 'running after Continue');
+  await page.click(tid('view-pause'));
+  const paused = await waitStatus((x) => x.mode === 'stopped', 'stopped after Pause');
+  // Stopped before a step it has not run: the job is still on, and the PO is not finalized (step 13) yet.
+  assert.ok(stepIndex(paused.step) > 0 && stepIndex(paused.step) < 13, `paused at ${paused.step}`);
+  assert.equal(count(erpState(), 'finalized', { po }), 0);
+  assert.equal((await stack.api(`/api/jobs/${encodeURIComponent(job)}`)).state, 'running');
+  await shot('paused');
+  // Step by step up to the OK of the "Pre-tender finalized" message (steps[17]), then Skip it.
+  let at = paused.step;
+  for (let i = 0; i < 60 && at !== 'steps[17].click'; i++) {
+    const before = at;
+    await page.click(tid('view-step-button'));
+    at = (await waitStatus((x) => x.mode === 'stopped' && x.step !== before, `the step after ${before}`)).step;
+  }
+  assert.equal(at, 'steps[17].click');
+  assert.equal(count(erpState(), 'finalized', { po }), 1);
+  assert.equal(erpState().modal?.title, 'Information', 'the message the skipped step would close is up');
+  await page.click(tid('view-skip'));
+  await waitStatus((x) => x.mode === 'stopped' && x.step === 'steps[18].set', 'stopped after the skipped step');
+  // The skipped click never happened: the message is still up.
+  assert.equal(erpState().modal?.title, 'Information', 'the skipped step ran');
+  await page.click(tid('view-continue'));
+  await page.waitForSelector(`${tid('job-log')}[data-state="done"]`);
+  assert.equal(erpState().modal?.title, 'Information', 'nothing after the skip closed the message');
+  const kinds = await jobKinds();
+  assert.ok(kinds.some((k) => k.startsWith('control:') && k.includes('pause by console:')), kinds.join('\n'));
+  assert.ok(kinds.some((k) => k.startsWith('control:') && k.includes('skip by console:')), kinds.join('\n'));
+});
+
+test('Abort ends a supervised job as failed, logged, not retried, and the agent is free for the next job', async () => {
+  const job = await startSupervised('7HXQ3M2P');
+  await page.click(tid('view-step-button'));
+  await waitStatus((x) => x.mode === 'stopped' && x.step === 'steps[1].wait', 'stopped before step 2');
+  await page.click(tid('view-abort'));
+  await page.waitForSelector(`${tid('job-log')}[data-state="failed"]`);
+  const log = await stack.api(`/api/jobs/${encodeURIComponent(job)}`);
+  const finished = log.events.filter((e) => e.kind === 'finished');
+  assert.equal(finished.length, 1, JSON.stringify(log.events));
+  assert.match(finished[0].detail, /abort/);
+  assert.ok(log.events.some((e) => e.kind === 'control' && /^abort by console:/.test(e.detail)), JSON.stringify(log.events));
+  assert.ok(!log.events.some((e) => e.kind === 'retry'), 'an aborted job is not tried again');
+  await eventually(async () => { const a = (await stack.api('/api/fleet')).agents[0]; return a.state === 'idle' && !a.job; },
+    { timeoutMs: LONG, what: 'agent1 idle after the abort' });
+  await shot('aborted');
+});
+
+test('a request\'s page lists the agent running its close-out and opens its screen in place, with the step and controls', async () => {
+  const po = 'HBRPOIG8';
+  stack.deliver('screen', [{ po, fc: 'SWF1', cartons: 6 }]);
+  const r = await eventually(async () => (await stack.api(`/api/requests?q=${po}`)).items[0], { timeoutMs: LONG, what: `a request for ${po}` });
+  // Its ERP job on agent1: paused there so that the page finds it running (the job stops before its next step).
+  const prefix = `${r.id}-`;
+  const running = await eventually(async () => { const a = (await stack.api('/api/fleet')).agents[0]; return a.job && a.job.id.startsWith(prefix) && a.job.id; },
+    { timeoutMs: LONG, intervalMs: 50, what: `a close-out job of request #${r.id} on agent1` });
+  await stack.api('/api/agents/agent1/control', { method: 'POST', body: { action: 'pause', job_id: running } });
+  await page.goto(`${stack.url}#/request/${r.id}`);
+  const row = page.locator(`${tid('screen-row')}[data-agent="agent1"][data-running="true"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), new RegExp(running));
+  const before = (await view()).keyFrames;
+  await row.locator(tid('screen-open')).click();
+  const box = page.locator(tid('request-screen'));
+  await box.locator(`${tid('agent-view')}[data-agent="agent1"]`).waitFor();
+  await eventually(async () => (await view()).keyFrames > before, { timeoutMs: LONG, what: 'a key frame from agent1 on the request page' });
+  const s = await waitStatus((x) => x.mode === 'stopped' && x.step, 'the paused close-out shown with its step');
+  assert.ok(stepIndex(s.step) > 0, s.step);
+  assert.equal(await page.locator(tid('request-view')).count(), 1, 'still the request page');
+  await shot('request-screen');
+  // The view's own Continue lets the close-out go on; the request gets to DONE and its page says who ran it.
+  await box.locator(tid('view-continue')).click();
+  await eventually(async () => (await stack.api(`/api/requests/${r.id}`)).state === 'DONE', { timeoutMs: LONG, what: `request #${r.id} DONE` });
+  await page.locator(`${tid('screen-row')}[data-agent="agent1"][data-running="false"]`).waitFor();
+  await box.locator(tid('screen-close')).click();
+  assert.equal(await box.locator(tid('agent-view')).count(), 0);
+});
