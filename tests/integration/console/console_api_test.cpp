@@ -339,6 +339,42 @@ TEST_F(ConsoleTest, PagingOverAThousandRequestsReturnsEachExactlyOnce) {
   EXPECT_EQ(get_json("/api/requests?limit=500")["items"].size(), 200u);  // at most 200 a page
 }
 
+TEST_F(ConsoleTest, TheQueueIsPagedAndSaysHowManyWait) {
+  for (int n = 1; n <= 130; ++n) {
+    if (n % 13 == 0)
+      received(n);  // not in the queue
+    else
+      rule_failure(n, "PO" + std::to_string(200000 + n));
+  }
+  start();
+  auto first = get_json("/api/attention");
+  EXPECT_EQ(first["total"], 120);
+  EXPECT_EQ(first["items"].size(), 50u) << "a page by default, not the whole queue";
+  std::set<std::int64_t> seen;
+  std::string before;
+  int pages = 0;
+  for (;;) {
+    auto page = get_json("/api/attention?limit=45" + before);
+    EXPECT_EQ(page["total"], 120);
+    for (const auto& item : page["items"]) {
+      EXPECT_EQ(item["state"], "NEEDS_ATTENTION");
+      EXPECT_TRUE(item.contains("rule_failures"));
+      EXPECT_TRUE(seen.insert(item["id"].get<std::int64_t>()).second) << item["id"] << " twice";
+    }
+    ++pages;
+    if (page["next_before"].is_null()) break;
+    before = "&before=" + std::to_string(page["next_before"].get<std::int64_t>());
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(seen.size(), 120u);
+  EXPECT_EQ(pages, 3);
+  for (const char* bad : {"/api/attention?limit=0", "/api/attention?before=x"}) {
+    auto r = get(bad);
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->status, 400) << bad << ": " << r->body;
+  }
+}
+
 TEST_F(ConsoleTest, SearchFindsAPoAShipmentAndATransaction) {
   auto a = submitted_then_attention(1, "QWER1234");
   auto b = planned(2, "ASDF5678");
