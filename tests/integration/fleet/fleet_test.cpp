@@ -32,20 +32,23 @@ struct Recorder {
   }
 };
 
+// An agent's job: noted in `rec`, done at once with the job's variables and the agent's name as outputs.
+dockhand::protocol::JobExecutor echo_as(Recorder& rec, const std::string& name) {
+  return [&rec, name](const Job& j, JobControl&) {
+    rec.add(name, j);
+    auto out = j.vars;
+    out["agent"] = name;
+    return ok_result(out);
+  };
+}
+
 }  // namespace
 
 TEST(Dispatch, JobsGoToAnAgentThatDrivesTheirProgram) {
   Fleet fleet(insecure_fleet());
   fleet.start();
   Recorder rec;
-  auto echo = [&](const std::string& name) {
-    return [&, name](const Job& j, JobControl&) {
-      rec.add(name, j);
-      auto out = j.vars;
-      out["agent"] = name;
-      return ok_result(out);
-    };
-  };
+  auto echo = [&](const std::string& name) { return echo_as(rec, name); };
   TestAgent erp(agent_config(fleet.endpoint(), "vm-erp", {"erp"}), echo("vm-erp"));
   TestAgent opship(agent_config(fleet.endpoint(), "vm-opship", {"opship"}), echo("vm-opship"));
   ASSERT_TRUE(wait_until([&] { return fleet.agents().size() == 2; }));
@@ -104,14 +107,8 @@ TEST(Dispatch, WhileAnAgentIsHeldItsJobsGoToAnotherAgent) {
   Fleet fleet(insecure_fleet());
   fleet.start();
   Recorder rec;
-  auto echo = [&](const std::string& name) {
-    return [&, name](const Job& j, JobControl&) {
-      rec.add(name, j);
-      return ok_result();
-    };
-  };
-  TestAgent vm1(agent_config(fleet.endpoint(), "vm1", {"erp"}), echo("vm1"));
-  TestAgent vm2(agent_config(fleet.endpoint(), "vm2", {"erp"}), echo("vm2"));
+  TestAgent vm1(agent_config(fleet.endpoint(), "vm1", {"erp"}), echo_as(rec, "vm1"));
+  TestAgent vm2(agent_config(fleet.endpoint(), "vm2", {"erp"}), echo_as(rec, "vm2"));
   ASSERT_TRUE(wait_until([&] { return fleet.agents().size() == 2; }));
   ASSERT_EQ(fleet.control("vm1", dockhand::protocol::Control{"takeover", "", {}, ""}, "console:dana"), "");
   EXPECT_EQ(fleet.agent("vm1")->state, "held");
@@ -239,39 +236,22 @@ TEST(Failures, ApplicationFailuresAreRetriedWithBackoffThenSucceed) {
   EXPECT_GE(starts[2] - starts[1], 300ms);
 }
 
-// A person's Abort of a supervised run (category "aborted") ends the job: not tried again, though it is an
-// application outcome.
-TEST(Failures, AnAbortedRunIsFinalAtOnce) {
-  auto cfg = insecure_fleet();
-  cfg.max_attempts = 3;
-  Fleet fleet(cfg);
-  fleet.start();
-  std::atomic<int> runs{0};
-  TestAgent a(agent_config(fleet.endpoint(), "a", {"erp"}), [&](const Job&, JobControl&) {
-    ++runs;
-    Result r;
-    r.outcome = Outcome::application;
-    r.category = "aborted";
-    r.reason = "aborted: aborted by console:dana";
-    return r;
-  });
-  fleet.submit(job("aborted-1", "erp"));
-  auto o = fleet.next_outcome(10s);
-  ASSERT_TRUE(o);
-  EXPECT_EQ(o->outcome, Outcome::application);
-  EXPECT_EQ(o->category, "aborted");
-  EXPECT_EQ(o->attempts, 1);
-  EXPECT_EQ(runs.load(), 1);
-  EXPECT_EQ(fleet.stats().retries, 0u);
-}
-
+// ... and a person's Abort of a supervised run (category "aborted", an application outcome too) is final at once.
 TEST(Failures, ApplicationFailuresStopAtTheCapAndComeOutFinal) {
   auto cfg = insecure_fleet();
   cfg.max_attempts = 2;
   Fleet fleet(cfg);
   fleet.start();
-  std::atomic<int> runs{0};
-  TestAgent a(agent_config(fleet.endpoint(), "a", {"erp"}), [&](const Job&, JobControl&) -> Result {
+  std::atomic<int> runs{0}, aborted_runs{0};
+  TestAgent a(agent_config(fleet.endpoint(), "a", {"erp"}), [&](const Job& j, JobControl&) -> Result {
+    if (j.job_id == "aborted") {
+      ++aborted_runs;
+      Result r;
+      r.outcome = Outcome::application;
+      r.category = "aborted";
+      r.reason = "aborted: aborted by console:dana";
+      return r;
+    }
     ++runs;
     throw std::runtime_error("the ERP window vanished");
   });
@@ -283,6 +263,15 @@ TEST(Failures, ApplicationFailuresStopAtTheCapAndComeOutFinal) {
   EXPECT_NE(o->reason.find("the ERP window vanished"), std::string::npos) << o->reason;
   EXPECT_FALSE(fleet.next_outcome(500ms));
   EXPECT_EQ(runs, 2);
+
+  const auto retries = fleet.stats().retries;
+  fleet.submit(job("aborted", "erp"));
+  o = fleet.next_outcome(10s);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->category, "aborted");
+  EXPECT_EQ(o->attempts, 1);
+  EXPECT_EQ(aborted_runs, 1);
+  EXPECT_EQ(fleet.stats().retries, retries);
 }
 
 TEST(Heartbeats, TheJobOfADeadAgentGoesToAnotherAgent) {
