@@ -450,6 +450,77 @@ TEST_F(AgentServe, AStuckJobIsRescuedByATakeOver) {
 }
 #endif
 
+#ifdef DOCKHAND_SIM_ERP
+// The hand-back's other two choices and Abort, through the real fleet: "step done" goes on from the next step;
+// "fail" and Abort end the job as `aborted`, final: the fleet does not run it again (max_attempts is 3 here).
+TEST_F(AgentServe, AHandBackCanMarkTheStepDoneAndAFailedHandBackOrAnAbortIsFinal) {
+  start_fleet(3);
+  auto state_file = dir / "erp-state.json";
+  Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "23"}, dir / "erp.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "erp.log");
+  start_recordings_agent("erp");
+  auto saw = [&](const std::string& job, const std::string& kind, const std::string& text) {
+    std::lock_guard lock(mutex);
+    return std::any_of(events.begin(), events.end(), [&](const FleetEvent& e) {
+      return e.job_id == job && e.kind == kind && e.detail.find(text) != std::string::npos;
+    });
+  };
+  auto control = [&](const std::string& action, nlohmann::json input = nlohmann::json::object()) {
+    return fleet->control("vm1", protocol::Control{action, "", std::move(input), ""}, "console:dana");
+  };
+  auto take_over = [&] {
+    EXPECT_EQ(control("takeover"), "");
+    ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "held"; }, 30s)) << read_all(dir / "agent.log");
+  };
+  auto start = [&](const std::string& job, const std::string& po) {
+    fleet->submit(JobRequest{job, "erp", "erp-closeout", {{"po", po}}, 0ms, true, ""});
+    ASSERT_TRUE(wait_until([&] { return saw(job, "supervision", "stopped before steps[0]"); }, 90s))
+        << read_all(dir / "agent.log");
+  };
+
+  // Step done: the person did step 1 (the ERP has the focus already); the script stops next before step 2.
+  start("hb-done", "2K4GH7QZ");
+  take_over();
+  EXPECT_EQ(control("handback", {{"how", "step_done"}}), "");
+  ASSERT_TRUE(wait_until([&] { return saw("hb-done", "supervision", "stopped before steps[1]"); }, 60s))
+      << read_all(dir / "agent.log");
+  EXPECT_TRUE(saw("hb-done", "supervision", "handed back (step_done) by console:dana"));
+  EXPECT_EQ(control("resume"), "");
+  auto done = fleet->next_outcome(120s);
+  ASSERT_TRUE(done) << read_all(dir / "agent.log");
+  EXPECT_EQ(done->job_id, "hb-done");
+  EXPECT_EQ(done->outcome, protocol::Outcome::ok) << done->reason;
+  EXPECT_EQ(finalized_events(nlohmann::json::parse(read_all(state_file)), "2K4GH7QZ"), 1);
+
+  // Fail at hand-back: final, with who failed it, and nothing done in the ERP.
+  start("hb-fail", "7HXQ3M2P");
+  take_over();
+  EXPECT_EQ(control("handback", {{"how", "fail"}}), "");
+  auto failed = fleet->next_outcome(60s);
+  ASSERT_TRUE(failed) << read_all(dir / "agent.log");
+  EXPECT_EQ(failed->job_id, "hb-fail");
+  EXPECT_EQ(failed->outcome, protocol::Outcome::application);
+  EXPECT_EQ(failed->category, "aborted");
+  EXPECT_NE(failed->reason.find("failed by console:dana when handing back"), std::string::npos) << failed->reason;
+  EXPECT_EQ(failed->attempts, 1);
+  EXPECT_EQ(count("retry", "hb-fail"), 0);
+
+  // Abort while stopped: final as well; the agent is free for the next job.
+  start("hb-abort", "9LMN4R8T");
+  EXPECT_EQ(control("abort"), "");
+  auto aborted = fleet->next_outcome(60s);
+  ASSERT_TRUE(aborted) << read_all(dir / "agent.log");
+  EXPECT_EQ(aborted->job_id, "hb-abort");
+  EXPECT_EQ(aborted->category, "aborted");
+  EXPECT_EQ(aborted->attempts, 1);
+  EXPECT_EQ(count("retry", "hb-abort"), 0);
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(finalized_events(state, "7HXQ3M2P"), 0);
+  EXPECT_EQ(finalized_events(state, "9LMN4R8T"), 0);
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "idle"; }, 30s)) << fleet->agents().at(0).state;
+}
+#endif
+
 #ifdef DOCKHAND_SIM_OPSHIP
 TEST_F(AgentServe, DrivesTheSimulatedOpShipThroughTheFleetExactlyOnce) {
   start_fleet(2);
