@@ -176,8 +176,8 @@ void ViewStreamer::loop() {
                                    std::chrono::system_clock::now().time_since_epoch()).count();
       auto frame = encoder.encode(screen, key);
       if (frame.key) last_key = started;
-      if (!frame.tiles.empty()) deltas_since_key = !frame.key;
       if (!frame.tiles.empty()) {
+        deltas_since_key = !frame.key;
         send_(frame, captured_ms);
         std::lock_guard count(m_);
         ++sent_;
