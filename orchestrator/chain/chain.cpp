@@ -18,14 +18,8 @@ bool retryable(const std::exception& e) {
 namespace {
 
 std::string errors_summary(const nlohmann::json& errors) {
-  std::string out;
-  if (!errors.is_array()) return errors.dump();
-  for (const auto& e : errors) {
-    out += (out.empty() ? "" : "; ") + e.value("code", std::string("?")) + ": " + e.value("message", std::string());
-    if (e.contains("details") && e["details"].is_string() && !e["details"].get<std::string>().empty())
-      out += " (" + e["details"].get<std::string>() + ")";
-  }
-  return out.empty() ? "no error details given" : out;
+  auto text = spapi::errors_text(errors);
+  return text.empty() ? "no error details given" : text;
 }
 
 std::string date_part(const nlohmann::json& value) {

@@ -235,10 +235,8 @@ std::optional<bool> Chain::settle_cancellations(const RequestRecord& r) {
         store_.record_cancelled(s->id, "getTransaction " + *c.transaction_id + ": Success", closeout_hold(r, *s),
                                 options_.actor);
       } else if (status.status == "Failure") {
-        std::string said;
-        for (const auto& e : status.errors)
-          said += (said.empty() ? "" : "; ") + e.value("code", std::string("?")) + ": " + e.value("message", std::string());
-        store_.record_cancel_refused(s->id, status.errors, "getTransaction " + *c.transaction_id + ": Failure - " + said,
+        store_.record_cancel_refused(s->id, status.errors,
+                                     "getTransaction " + *c.transaction_id + ": Failure - " + spapi::errors_text(status.errors),
                                      options_.actor);
         return false;
       } else {

@@ -16,14 +16,6 @@ namespace dockhand::chain {
 
 namespace {
 
-std::string errors_text(const nlohmann::json& errors) {
-  std::string out;
-  if (!errors.is_array()) return errors.is_null() ? "" : errors.dump();
-  for (const auto& e : errors)
-    out += (out.empty() ? "" : "; ") + e.value("code", std::string("?")) + ": " + e.value("message", std::string());
-  return out;
-}
-
 // Amazon named the carrier and the pickup: what the close-out types into OpShip.
 bool carrier_known(const nlohmann::json& details) {
   if (!details.is_object()) return false;
@@ -123,7 +115,7 @@ bool Chain::fetch_labels(const RequestRecord& r, const ShipmentRecord& s, Amazon
     // Amazon offers no labels for this shipment (a 4xx): the close-out does not need them.
     store_.record_labels(s.id, {}, "application/pdf", options_.actor,
                          "no labels from Amazon (" + std::string(e.what()) + ")" +
-                             (error && !error->errors.empty() ? ": " + errors_text(error->errors) : ""));
+                             (error && !error->errors.empty() ? ": " + spapi::errors_text(error->errors) : ""));
     return true;
   }
   std::vector<std::pair<std::string, std::string>> files;
@@ -163,7 +155,7 @@ bool Chain::send_asn(const RequestRecord& r, AmazonShipments& amazon) {
     try {
       if (f.asn_state == asn_state::accepted) continue;
       if (f.asn_state == asn_state::rejected) {
-        store_.needs_attention(r.id, "the ASN of shipment " + id + " was refused by Amazon: " + errors_text(f.asn_errors),
+        store_.needs_attention(r.id, "the ASN of shipment " + id + " was refused by Amazon: " + spapi::errors_text(f.asn_errors),
                                {{"stage", "asn"}, {"errors", f.asn_errors}}, options_.actor);
         return false;
       }
@@ -228,7 +220,7 @@ bool Chain::send_asn(const RequestRecord& r, AmazonShipments& amazon) {
         store_.record_asn_result(s.id, true, nullptr, options_.actor, "transaction " + *f.asn_transaction_id + " Success");
       } else if (status.status == "Failure") {
         store_.record_asn_result(s.id, false, status.errors, options_.actor,
-                                 "transaction " + *f.asn_transaction_id + " Failure - " + errors_text(status.errors));
+                                 "transaction " + *f.asn_transaction_id + " Failure - " + spapi::errors_text(status.errors));
         return false;
       } else if (elapsed >= options_.processing_counts_as_success) {
         store_.record_asn_result(s.id, true, nullptr, options_.actor,

@@ -418,6 +418,7 @@ class Store {
                          const std::string& detail);
   void event_locked(std::int64_t id, const std::string& actor, const std::string& step, const std::string& detail);
   class WriteScope;
+  class ShipmentWrite;  // store_followup.cpp
   void note_write_locked(bool failed);
   std::uint64_t room_locked();  // bytes the store can still grow by (size cap and disk)
   void set_health_locked(StoreHealth health);

@@ -54,6 +54,19 @@ std::string summary_of(const nlohmann::json& details) {
 
 }  // namespace
 
+// How every write about one confirmed shipment opens: the store's lock, a transaction, the health scope, and
+// the shipment's request and identifier (TransitionError if it is not CONFIRMED).
+class Store::ShipmentWrite {
+ public:
+  ShipmentWrite(Store& store, std::int64_t shipment_id)
+      : lock(store.mutex_), tx(*store.db_), write(store), request_id(request_of(*store.db_, shipment_id, &identifier)) {}
+  std::lock_guard<std::recursive_mutex> lock;
+  Transaction tx;
+  WriteScope write;
+  std::string identifier;
+  std::int64_t request_id;
+};
+
 std::map<std::int64_t, Followup> Store::followups(std::int64_t request_id) {
   std::lock_guard lock(mutex_);
   std::map<std::int64_t, Followup> out;
@@ -81,11 +94,7 @@ std::map<std::int64_t, Followup> Store::followups(std::int64_t request_id) {
 }
 
 bool Store::record_followup_details(std::int64_t shipment_id, const nlohmann::json& details, const std::string& actor) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  std::string identifier;
-  const auto request_id = request_of(*db_, shipment_id, &identifier);
+  ShipmentWrite w(*this, shipment_id);
   auto before = db_->prepare(
       "SELECT s.details IS NULL, COALESCE(f.amazon_status, '') FROM shipments s LEFT JOIN shipment_followup f ON "
       "f.shipment = s.id WHERE s.id = ?1");
@@ -102,24 +111,20 @@ bool Store::record_followup_details(std::int64_t shipment_id, const nlohmann::js
       .run();
   const bool changed = status != was;
   if (first)
-    event_locked(request_id, actor, "DETAILS", identifier + ": " + summary_of(details));
+    event_locked(w.request_id, actor, "DETAILS", w.identifier + ": " + summary_of(details));
   else if (changed)
-    event_locked(request_id, actor, "AMAZON_STATUS", identifier + ": " + summary_of(details));
-  tx.commit();
+    event_locked(w.request_id, actor, "AMAZON_STATUS", w.identifier + ": " + summary_of(details));
+  w.tx.commit();
   if (first) detail::crash_point("DETAILS");
   return changed;
 }
 
 void Store::record_labels(std::int64_t shipment_id, const std::vector<std::pair<std::string, std::string>>& files,
                           const std::string& content_type, const std::string& actor, const std::string& detail) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  std::string identifier;
-  const auto request_id = request_of(*db_, shipment_id, &identifier);
+  ShipmentWrite w(*this, shipment_id);
   for (const auto& [name, bytes] : files)
     db_->prepare("INSERT INTO evidence (request, time, name, content_type, bytes) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .bind(1, request_id)
+        .bind(1, w.request_id)
         .bind(2, iso_ms(clock_.now()))
         .bind(3, name)
         .bind(4, content_type)
@@ -130,8 +135,8 @@ void Store::record_labels(std::int64_t shipment_id, const std::vector<std::pair<
       .bind(1, shipment_id)
       .bind(2, static_cast<std::int64_t>(files.size()))
       .run();
-  if (!detail.empty()) event_locked(request_id, actor, "LABELS", identifier + ": " + detail);  // none: no event
-  tx.commit();
+  if (!detail.empty()) event_locked(w.request_id, actor, "LABELS", w.identifier + ": " + detail);  // none: no event
+  w.tx.commit();
   detail::crash_point("LABELS");
 }
 
@@ -224,53 +229,41 @@ void Store::finish_closeout(std::int64_t id, const nlohmann::json& outputs, cons
 }
 
 void Store::mark_asn_sending(std::int64_t shipment_id, const std::string& actor, const std::string& detail) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  std::string identifier;
-  const auto request_id = request_of(*db_, shipment_id, &identifier);
+  ShipmentWrite w(*this, shipment_id);
   ensure_row(*db_, shipment_id);
   const auto was = asn_state_of(*db_, shipment_id);
   if (!was.empty() && was != asn_state::sending)
-    throw TransitionError("the ASN of shipment " + identifier + " is " + was + ", not to be sent again");
+    throw TransitionError("the ASN of shipment " + w.identifier + " is " + was + ", not to be sent again");
   db_->prepare("UPDATE shipment_followup SET asn_state = ?2, asn_sent_ms = ?3 WHERE shipment = ?1")
       .bind(1, shipment_id)
       .bind(2, asn_state::sending)
       .bind(3, clock_.now_ms())
       .run();
-  event_locked(request_id, actor, was.empty() ? "ASN_SENDING" : "ASN_RESEND", identifier + ": " + detail);
-  tx.commit();
+  event_locked(w.request_id, actor, was.empty() ? "ASN_SENDING" : "ASN_RESEND", w.identifier + ": " + detail);
+  w.tx.commit();
   detail::crash_point("ASN_SENDING");
 }
 
 void Store::record_asn_sent(std::int64_t shipment_id, const std::optional<std::string>& transaction_id,
                             const std::string& actor, const std::string& detail) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  std::string identifier;
-  const auto request_id = request_of(*db_, shipment_id, &identifier);
+  ShipmentWrite w(*this, shipment_id);
   if (asn_state_of(*db_, shipment_id) != asn_state::sending)
-    throw TransitionError("the ASN of shipment " + identifier + " is not being sent");
+    throw TransitionError("the ASN of shipment " + w.identifier + " is not being sent");
   db_->prepare("UPDATE shipment_followup SET asn_state = ?2, asn_transaction_id = ?3 WHERE shipment = ?1")
       .bind(1, shipment_id)
       .bind(2, asn_state::sent)
       .bind(3, transaction_id)
       .run();
-  event_locked(request_id, actor, "ASN_SENT",
-               identifier + ": " + (transaction_id ? "transaction " + *transaction_id : detail) +
+  event_locked(w.request_id, actor, "ASN_SENT",
+               w.identifier + ": " + (transaction_id ? "transaction " + *transaction_id : detail) +
                    (transaction_id && !detail.empty() ? " (" + detail + ")" : ""));
-  tx.commit();
+  w.tx.commit();
   detail::crash_point("ASN_SUBMITTED");
 }
 
 void Store::record_asn_result(std::int64_t shipment_id, bool accepted, const nlohmann::json& errors,
                               const std::string& actor, const std::string& detail) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  WriteScope write(*this);
-  std::string identifier;
-  const auto request_id = request_of(*db_, shipment_id, &identifier);
+  ShipmentWrite w(*this, shipment_id);
   ensure_row(*db_, shipment_id);
   db_->prepare("UPDATE shipment_followup SET asn_state = ?2, asn_errors = ?3 WHERE shipment = ?1")
       .bind(1, shipment_id)
@@ -278,26 +271,26 @@ void Store::record_asn_result(std::int64_t shipment_id, bool accepted, const nlo
       .bind(3, errors.is_null() ? std::optional<std::string>() : errors.dump())
       .run();
   if (!accepted) {
-    const auto reason = "Amazon refused the ASN of shipment " + identifier + ": " + detail;
-    transition_locked(request_id, {State::DEPARTED}, State::NEEDS_ATTENTION, actor, reason);
+    const auto reason = "Amazon refused the ASN of shipment " + w.identifier + ": " + detail;
+    transition_locked(w.request_id, {State::DEPARTED}, State::NEEDS_ATTENTION, actor, reason);
     db_->prepare("UPDATE requests SET reason = ?2, evidence = ?3 WHERE id = ?1")
-        .bind(1, request_id)
+        .bind(1, w.request_id)
         .bind(2, reason)
-        .bind(3, nlohmann::json{{"stage", "asn"}, {"vendor_shipment_identifier", identifier}, {"errors", errors}}.dump())
+        .bind(3, nlohmann::json{{"stage", "asn"}, {"vendor_shipment_identifier", w.identifier}, {"errors", errors}}.dump())
         .run();
-    tx.commit();
+    w.tx.commit();
     return;
   }
   auto pending = db_->prepare(
       "SELECT COUNT(*) FROM shipments s LEFT JOIN shipment_followup f ON f.shipment = s.id WHERE s.request = ?1 AND "
       "s.state = ?2 AND COALESCE(f.asn_state, '') != ?3");
-  pending.bind(1, request_id).bind(2, shipment_state::confirmed).bind(3, asn_state::accepted);
+  pending.bind(1, w.request_id).bind(2, shipment_state::confirmed).bind(3, asn_state::accepted);
   pending.step();
   if (pending.integer(0) == 0)
-    transition_locked(request_id, {State::DEPARTED}, State::DONE, actor, identifier + ": ASN accepted (" + detail + ")");
+    transition_locked(w.request_id, {State::DEPARTED}, State::DONE, actor, w.identifier + ": ASN accepted (" + detail + ")");
   else
-    event_locked(request_id, actor, "ASN_ACCEPTED", identifier + ": " + detail);
-  tx.commit();
+    event_locked(w.request_id, actor, "ASN_ACCEPTED", w.identifier + ": " + detail);
+  w.tx.commit();
 }
 
 bool Store::raise_deadline(std::int64_t id, const std::string& kind, const std::string& detail, bool attention,

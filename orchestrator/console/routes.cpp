@@ -41,6 +41,21 @@ std::optional<std::int64_t> number(const std::string& text) {
   return value;
 }
 
+// `before` (a request id) and `limit` (1..200, more is taken as 200) of a paged list; the error to answer 400 with.
+std::optional<std::string> paging(const httplib::Request& req, chain::RequestFilter& filter) {
+  if (req.has_param("before")) {
+    auto before = number(req.get_param_value("before"));
+    if (!before) return "before must be a request id";
+    filter.before = *before;
+  }
+  if (req.has_param("limit")) {
+    auto limit = number(req.get_param_value("limit"));
+    if (!limit || *limit < 1) return "limit must be a number from 1 to 200";
+    filter.limit = static_cast<std::size_t>(std::min<std::int64_t>(*limit, 200));
+  }
+  return std::nullopt;
+}
+
 // Amazon's errors of a request: of its rejected shipments, or kept in its evidence.
 json amazon_errors(const chain::RequestRecord& r, const std::vector<chain::ShipmentRecord>& shipments) {
   json out = json::array();
@@ -205,16 +220,7 @@ void add_read_routes(httplib::Server& server, Context& context) {
     }
     if (req.has_param("brand")) filter.brand = req.get_param_value("brand");
     filter.search = req.get_param_value("q");
-    if (req.has_param("before")) {
-      auto before = number(req.get_param_value("before"));
-      if (!before) return send_error(res, 400, "before must be a request id");
-      filter.before = *before;
-    }
-    if (req.has_param("limit")) {
-      auto limit = number(req.get_param_value("limit"));
-      if (!limit || *limit < 1) return send_error(res, 400, "limit must be a number from 1 to 200");
-      filter.limit = static_cast<std::size_t>(std::min<std::int64_t>(*limit, 200));
-    }
+    if (auto error = paging(req, filter)) return send_error(res, 400, *error);
     auto page = store.browse(filter);
     const auto now = std::chrono::system_clock::now();
     json items = json::array();
@@ -271,10 +277,12 @@ void add_read_routes(httplib::Server& server, Context& context) {
     res.set_content(blob->second, blob->first);
   });
 
-  server.Get("/api/attention", [&store](const httplib::Request&, httplib::Response& res) {
+  // The queue, newest first, a page at a time like /api/requests (each item carries its evidence, so pages
+  // are what keeps a mass failure, hundreds waiting, from making every poll heavy).
+  server.Get("/api/attention", [&store](const httplib::Request& req, httplib::Response& res) {
     chain::RequestFilter filter;
     filter.states = {chain::State::NEEDS_ATTENTION, chain::State::REJECTED};
-    filter.limit = 500;
+    if (auto error = paging(req, filter)) return send_error(res, 400, *error);
     auto page = store.browse(filter);
     const auto now = std::chrono::system_clock::now();
     json items = json::array();
@@ -287,7 +295,9 @@ void add_read_routes(httplib::Server& server, Context& context) {
       item["actions"] = store.operator_actions(r.id);
       items.push_back(std::move(item));
     }
-    send_json(res, 200, {{"items", items}, {"total", page.total}});
+    send_json(res, 200, {{"items", items},
+                         {"next_before", page.next_before ? json(*page.next_before) : json()},
+                         {"total", page.total}});
   });
 
   server.Get("/api/fleet", [&context](const httplib::Request&, httplib::Response& res) {

@@ -37,17 +37,6 @@ nlohmann::json errors_of(const HttpResponse& response, const Redactor& redact) {
   return nlohmann::json::array({{{"code", "HTTP" + std::to_string(response.status)}, {"message", redact(excerpt)}}});
 }
 
-std::string describe(const nlohmann::json& errors) {
-  std::string out;
-  for (const auto& e : errors) {
-    if (!out.empty()) out += "; ";
-    out += e.value("code", std::string("?")) + ": " + e.value("message", std::string());
-    if (e.contains("details") && e["details"].is_string() && !e["details"].get<std::string>().empty())
-      out += " (" + e["details"].get<std::string>() + ")";
-  }
-  return out;
-}
-
 bool says_token_expired(const nlohmann::json& errors) {
   for (const auto& e : errors) {
     std::string text = e.value("code", std::string()) + " " + e.value("message", std::string()) + " " +
@@ -61,6 +50,18 @@ bool says_token_expired(const nlohmann::json& errors) {
 std::string query_escape(const std::string& v) { return url_encode(v); }
 
 }  // namespace
+
+std::string errors_text(const nlohmann::json& errors) {
+  if (!errors.is_array()) return errors.is_null() ? "" : errors.dump();
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.value("code", std::string("?")) + ": " + e.value("message", std::string());
+    if (e.contains("details") && e["details"].is_string() && !e["details"].get<std::string>().empty())
+      out += " (" + e["details"].get<std::string>() + ")";
+  }
+  return out;
+}
 
 struct VendorShipmentsClient::Impl {
   explicit Impl(SpapiConfig c)
@@ -203,7 +204,7 @@ struct VendorShipmentsClient::Impl {
       if (refused && !refreshed_after_refusal) {
         // Once per call: the token expired (or was revoked): a fresh one from LWA settles it, or LWA itself
         // says the authorization is gone (invalid_grant). A second refusal right after is a real problem.
-        spdlog::info("spapi: {} access token refused (HTTP {}: {}), getting a new one", what, status, describe(errors));
+        spdlog::info("spapi: {} access token refused (HTTP {}: {}), getting a new one", what, status, errors_text(errors));
         refreshed_after_refusal = true;
         lwa.invalidate(token);
         --attempt;
@@ -217,21 +218,21 @@ struct VendorShipmentsClient::Impl {
         bucket(op).pause_for(backoff_delay(attempt));
         if (!last) {
           spdlog::warn("spapi: {} HTTP 429 (attempt {}/{}): {}", what, attempt + 1, config.max_retries + 1,
-                       describe(errors));
+                       errors_text(errors));
           continue;
         }
       }
       if (!retryable || last) {
         std::string message = what + ": HTTP " + std::to_string(status);
         if (retryable) message += " after " + std::to_string(attempt + 1) + " attempts";
-        message += ": " + describe(errors);
+        message += ": " + errors_text(errors);
         spdlog::error("spapi: {}", redact(message));
         SpapiError error(redact(message), status, errors);
         if (refused && !says_token_expired(errors)) error.auth_error = "Unauthorized";
         throw error;
       }
       spdlog::warn("spapi: {} HTTP {} (attempt {}/{}), backing off: {}", what, status, attempt + 1,
-                   config.max_retries + 1, describe(errors));
+                   config.max_retries + 1, errors_text(errors));
       backoff(attempt);
     }
   }

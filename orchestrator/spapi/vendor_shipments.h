@@ -64,6 +64,10 @@ class SpapiError : public std::runtime_error {
   bool authorization_refused() const { return !auth_error.empty(); }
 };
 
+// Amazon's ErrorList as one line for messages and events: "code: message (details); ...". Anything that is
+// not a list is shown as its JSON ("" for null), so nothing Amazon said is lost.
+std::string errors_text(const nlohmann::json& errors);
+
 struct TransactionStatus {
   std::string transaction_id;
   std::string status;  // "Processing" | "Success" | "Failure"

@@ -119,6 +119,8 @@ test('a rule failure waits in the queue with the failed rule; a wrong edit is re
   await card.waitFor();
   assert.match(await card.locator(tid('attention-reason')).textContent(), /cartons/);
   assert.match(await card.locator(tid('rule-failure')).first().textContent(), /9LMN4R8T.*6 cartons.*5/s);
+  assert.match(await page.textContent(tid('attention-total')), /^\d+ of \d+ shown$/);
+  assert.equal(await page.isHidden(tid('attention-more')), true, 'no "Show more" when the queue fits one page');
   await shot('attention-rule-failure');
 
   await card.locator(tid('action-resubmit')).click();

@@ -115,6 +115,15 @@ TEST(Hosts, RegionalSandboxAndOverride) {
   EXPECT_THROW(VendorShipmentsClient{c}, std::invalid_argument);
 }
 
+TEST(Errors, AmazonsErrorListIsOneLineWithCodesMessagesAndDetails) {
+  auto list = nlohmann::json::parse(R"([{"code":"InvalidInput","message":"bad weight","details":"cartons[2]"},
+                                        {"code":"Other","message":"x"}, {"message":"no code"}])");
+  EXPECT_EQ(errors_text(list), "InvalidInput: bad weight (cartons[2]); Other: x; ?: no code");
+  EXPECT_EQ(errors_text(nlohmann::json::array()), "");
+  EXPECT_EQ(errors_text(nullptr), "");
+  EXPECT_EQ(errors_text(nlohmann::json{{"unexpected", 1}}), R"({"unexpected":1})") << "what is not a list is kept";
+}
+
 TEST(Errors, OnlyThrottlingServerAndTransportErrorsAreRetryable) {
   EXPECT_TRUE(SpapiError("x", 0).retryable());
   EXPECT_TRUE(SpapiError("x", 429).retryable());
