@@ -1,6 +1,6 @@
 // The remote view: the desktop as JPEG tiles, only the parts that changed since the last frame, with a key
-// frame (the whole screen) every few seconds and on demand; captured at a few frames a second while someone
-// watches, nothing at all otherwise. Implemented in agent/view/.
+// frame (the whole screen) a few seconds after changes and on demand; captured at a few frames a second while
+// someone watches, nothing at all otherwise. Implemented in agent/view/.
 #pragma once
 
 #include "drivers/desktop.h"
@@ -49,13 +49,14 @@ class FrameEncoder {
 };
 
 // Captures the screen on a thread of its own, with a Desktop of its own, while watched, and hands every
-// frame that has something in it to `send` (on that thread).
+// frame that has something in it to `send` (on that thread). A still screen sends nothing: the periodic key
+// frame only follows deltas (to resync a viewer that dropped one); keyframe() sends one at once.
 class ViewStreamer {
  public:
   struct Options {
     std::string display;       // as drivers::open_desktop
     int fps = 5;
-    int key_every_ms = 4000;   // a key frame at least this often while watched
+    int key_every_ms = 4000;   // while watched, a key frame this long after the last one if deltas were sent since
     int watch_lease_ms = 10000;  // watched until this long after the last watch()
     FrameEncoder::Options encoder;
   };
@@ -69,7 +70,8 @@ class ViewStreamer {
   void unwatch();   // stop now
   void keyframe();  // the next frame is a key frame, at once
   bool watched() const;
-  std::uint64_t frames_sent() const;
+  std::uint64_t frames_sent() const;      // frames handed to `send` (something changed, or a key frame)
+  std::uint64_t frames_captured() const;  // screens captured (only while watched)
 
  private:
   void loop();
@@ -79,7 +81,7 @@ class ViewStreamer {
   std::condition_variable cv_;
   bool stop_ = false, key_ = false;
   std::chrono::steady_clock::time_point watched_until_{};
-  std::uint64_t sent_ = 0;
+  std::uint64_t sent_ = 0, captured_ = 0;
   std::thread thread_;
 };
 

@@ -71,7 +71,8 @@ RunResult Runner::run() {
   } catch (const Failure& f) {
     fail(r, f);
   } catch (const RunAborted& e) {
-    fail(r, Failure(e.final() ? "aborted" : "application", std::string("aborted: ") + e.what()));
+    // A person's decision (Abort, a hand-back that fails the job) or the orchestrator's: final, never retried.
+    fail(r, Failure("aborted", std::string("aborted: ") + e.what()));
   } catch (const drivers::DesktopError& e) {
     r.desktop_lost = true;
     fail(r, Failure("application", std::string("desktop lost: ") + e.what()));

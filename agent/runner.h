@@ -27,7 +27,7 @@ struct StepTiming {
 
 struct RunResult {
   std::string status;    // "ok" | "failed" | "invalid" (refused before running)
-  std::string category;  // failed: "business" | "application" | "aborted" (a person's Abort); invalid: "script"; ok: ""
+  std::string category;  // failed: "business" | "application"; invalid: "script"; ok: ""
   Vars outputs;          // the script's declared outputs (on success, and whatever was read on failure)
   std::string message;   // done: its message
   std::string failed_step;  // step path, e.g. "steps[6].click"
@@ -44,16 +44,10 @@ struct RunResult {
   int exit_code() const;
 };
 
-// Thrown from RunOptions::before_step to stop a run (the result says "aborted", category application). A
-// person's Abort is `final`: category "aborted", which the fleet does not try again (a hand-back that fails
-// the run is not: that job goes back to the queue).
+// Thrown from RunOptions::before_step to stop a run (the result says "aborted", category application).
 class RunAborted : public std::runtime_error {
  public:
-  explicit RunAborted(const std::string& why, bool final = false) : std::runtime_error(why), final_(final) {}
-  bool final() const { return final_; }
-
- private:
-  bool final_;
+  using std::runtime_error::runtime_error;
 };
 
 struct RunOptions {

@@ -97,7 +97,6 @@ class Supervision {
   Pending pending_ = Pending::none;
   std::optional<HandBack> handed_back_;
   std::string abort_why_, held_by_, stuck_reason_;
-  bool aborted_by_person_ = false;  // abort(), not a hand-back that fails the run
   StepPreview step_;
   std::uint64_t stops_ = 0, takeovers_ = 0;
   std::chrono::milliseconds hold_stuck_{0};

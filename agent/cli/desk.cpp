@@ -27,7 +27,11 @@ Desk::Desk(Options options, protocol::Worker*& worker) : o_(std::move(options)),
       view, [this](const agent::EncodedFrame& f, std::int64_t captured_ms) { post_frame(f, captured_ms); });
 }
 
-Desk::~Desk() { view_.reset(); }
+Desk::~Desk() {
+  // What the remote view cost over the agent's life (bench.fleet.idle: 0 and 0 for an agent nobody watched).
+  spdlog::info("agent: remote view: {} screens captured, {} frames sent", view_->frames_captured(), view_->frames_sent());
+  view_.reset();
+}
 
 std::shared_ptr<agent::Supervision> Desk::begin_job(const protocol::Job& job) {
   auto s = std::make_shared<agent::Supervision>(job.supervised);

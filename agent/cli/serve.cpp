@@ -156,6 +156,7 @@ protocol::JobExecutor make_executor(const ExecutorOptions& options, const protoc
       result.outcome = control.abort_requested() ? protocol::Outcome::application : protocol::Outcome::ok;
       result.outputs = job.vars;
       result.reason = control.abort_requested() ? "aborted" : "";
+      result.category = control.abort_requested() ? "aborted" : "";
       return result;
     };
   }

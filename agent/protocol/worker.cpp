@@ -272,11 +272,11 @@ void Worker::run(const std::atomic<bool>& stop) {
         }
       }
 
+      // Posted messages: every post() sends a wake after it queued, so the outbox is looked at only when woken
+      // (an idle agent's loop, 10 times a second, then takes no lock and makes no queue).
       if (items[3].revents & ZMQ_POLLIN) {
         while (recv_frames(impl_->wake_rx)) {
         }
-      }
-      {
         std::deque<std::vector<std::string>> posted;
         {
           std::lock_guard lock(impl_->outbox_mutex);

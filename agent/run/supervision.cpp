@@ -60,7 +60,7 @@ void Supervision::set_watched(bool watched) {
 StepDecision Supervision::at_step(const StepPreview& preview) {
   std::unique_lock lock(m_);
   step_ = preview;
-  if (!abort_why_.empty()) throw RunAborted(abort_why_, aborted_by_person_);
+  if (!abort_why_.empty()) throw RunAborted(abort_why_);
   if (!pause_requested_ && !held_) {
     changed(lock);
     return StepDecision::run;
@@ -71,7 +71,7 @@ StepDecision Supervision::at_step(const StepPreview& preview) {
   changed(lock);
   cv_.wait(lock, [&] { return (pending_ != Pending::none && !held_) || !abort_why_.empty(); });
   stopped_ = parked_ = false;
-  if (!abort_why_.empty()) throw RunAborted(abort_why_, aborted_by_person_);
+  if (!abort_why_.empty()) throw RunAborted(abort_why_);
   auto decision = pending_ == Pending::skip ? StepDecision::skip : StepDecision::run;
   pending_ = Pending::none;
   changed(lock);
@@ -81,7 +81,7 @@ StepDecision Supervision::at_step(const StepPreview& preview) {
 StepDecision Supervision::hold_point(std::chrono::milliseconds& held) {
   std::unique_lock lock(m_);
   held = std::chrono::milliseconds(0);
-  if (!abort_why_.empty()) throw RunAborted(abort_why_, aborted_by_person_);
+  if (!abort_why_.empty()) throw RunAborted(abort_why_);
   if (!held_) return StepDecision::run;
   auto start = Clock::now();
   parked_ = true;
@@ -89,7 +89,7 @@ StepDecision Supervision::hold_point(std::chrono::milliseconds& held) {
   cv_.wait(lock, [&] { return !held_ || !abort_why_.empty(); });
   parked_ = false;
   held = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-  if (!abort_why_.empty()) throw RunAborted(abort_why_, aborted_by_person_);
+  if (!abort_why_.empty()) throw RunAborted(abort_why_);
   auto how = handed_back_.value_or(HandBack::resume);
   changed(lock);
   return how == HandBack::step_done ? StepDecision::skip : StepDecision::run;
@@ -121,7 +121,7 @@ bool Supervision::stuck(const std::string& why, StepDecision& decision) {
   changed(lock);
   cv_.wait(lock, [&] { return !held_ || !abort_why_.empty(); });
   parked_ = stuck_ = false;
-  if (!abort_why_.empty()) throw RunAborted(abort_why_, aborted_by_person_);
+  if (!abort_why_.empty()) throw RunAborted(abort_why_);
   decision = handed_back_.value_or(HandBack::resume) == HandBack::step_done ? StepDecision::skip : StepDecision::run;
   changed(lock);
   return true;
@@ -175,7 +175,6 @@ std::string Supervision::skip() {
 void Supervision::abort(const std::string& why) {
   std::unique_lock lock(m_);
   abort_why_ = why.empty() ? "aborted" : why;
-  aborted_by_person_ = true;
   held_ = false;
   changed(lock);
 }

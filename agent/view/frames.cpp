@@ -143,11 +143,17 @@ std::uint64_t ViewStreamer::frames_sent() const {
   return sent_;
 }
 
+std::uint64_t ViewStreamer::frames_captured() const {
+  std::lock_guard lock(m_);
+  return captured_;
+}
+
 void ViewStreamer::loop() {
   using Clock = std::chrono::steady_clock;
   std::unique_ptr<drivers::Desktop> desktop;
   FrameEncoder encoder(o_.encoder);
   Clock::time_point last_key{};
+  bool deltas_since_key = false;  // changed tiles sent since the last key frame
   const auto period = std::chrono::milliseconds(1000 / std::max(1, o_.fps));
   std::unique_lock lock(m_);
   while (!stop_) {
@@ -156,8 +162,11 @@ void ViewStreamer::loop() {
       cv_.wait(lock, [&] { return stop_ || Clock::now() < watched_until_; });
       continue;
     }
-    const bool key = key_ || Clock::now() - last_key >= std::chrono::milliseconds(o_.key_every_ms);
+    // The periodic key frame resyncs a viewer that lost a delta: after no delta there is nothing to resync,
+    // so a still screen sends nothing at all. Asked for (a new viewer, a viewer that fell behind): at once.
+    const bool key = key_ || (deltas_since_key && Clock::now() - last_key >= std::chrono::milliseconds(o_.key_every_ms));
     key_ = false;
+    ++captured_;
     lock.unlock();
     const auto started = Clock::now();
     try {
@@ -168,6 +177,7 @@ void ViewStreamer::loop() {
       auto frame = encoder.encode(screen, key);
       if (frame.key) last_key = started;
       if (!frame.tiles.empty()) {
+        deltas_since_key = !frame.key;
         send_(frame, captured_ms);
         std::lock_guard count(m_);
         ++sent_;

@@ -22,20 +22,33 @@ struct FleetEvent;
 
 namespace dockhand::console {
 
-// The events of the fleet's jobs since serve started (the last max_jobs jobs): what a job started from the
-// console (or watched there) did, step by step, with every person's decision.
+// The events of the fleet's jobs (the last max_jobs jobs): what a job started from the console (or watched
+// there) did, step by step, with every person's decision (who took over, when, what they chose at hand-back).
+// Kept in memory for the page and, with a journal path, in a JSON-lines file beside the store (0600), read
+// back at start: a take-over stays on record after serve restarts. Rewritten from memory when it holds
+// several times what is kept, so it stays bounded. A journal that cannot be written is logged, not fatal.
 class JobLog {
  public:
-  JobLog(std::size_t max_jobs = 500, std::size_t max_events = 1000);
+  explicit JobLog(std::string journal = "", std::size_t max_jobs = 500, std::size_t max_events = 1000);
+  ~JobLog();
+  JobLog(const JobLog&) = delete;
+  JobLog& operator=(const JobLog&) = delete;
   void add(const fleet::FleetEvent& event, const std::string& time);
   void note(const std::string& job_id, const std::string& kind, const std::string& detail, const std::string& time);
   std::optional<nlohmann::json> events(const std::string& job_id) const;
 
  private:
+  bool keep_locked(const std::string& job_id, const nlohmann::json& event);  // false: over max_events
+  void append_locked(const std::string& job_id, const nlohmann::json& event);
+  void compact_locked();
+  std::string journal_;
   std::size_t max_jobs_, max_events_;
   mutable std::mutex m_;
   std::map<std::string, nlohmann::json> jobs_;
   std::deque<std::string> order_;
+  int fd_ = -1;
+  std::size_t journal_lines_ = 0;  // lines in the journal file
+  std::size_t kept_ = 0;           // events in memory
 };
 
 struct Context {
@@ -44,7 +57,7 @@ struct Context {
   std::unique_ptr<chain::Store> reader;  // read-only, its own connection
   Tokens tokens;
   std::unique_ptr<Sessions> sessions;
-  std::shared_ptr<JobLog> jobs = std::make_shared<JobLog>();
+  std::shared_ptr<JobLog> jobs;  // made at start, its journal beside the store
 };
 
 std::string iso_of(std::chrono::system_clock::time_point t);  // 2026-12-06T20:01:02.123Z

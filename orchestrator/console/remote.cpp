@@ -87,35 +87,6 @@ std::string string_field(const json& body, const char* key) {
 
 }  // namespace
 
-JobLog::JobLog(std::size_t max_jobs, std::size_t max_events) : max_jobs_(max_jobs), max_events_(max_events) {}
-
-void JobLog::add(const fleet::FleetEvent& e, const std::string& time) {
-  if (e.job_id.empty() || e.kind == "progress") return;
-  std::lock_guard lock(m_);
-  auto it = jobs_.find(e.job_id);
-  if (it == jobs_.end()) {
-    if (order_.size() >= max_jobs_) {
-      jobs_.erase(order_.front());
-      order_.pop_front();
-    }
-    order_.push_back(e.job_id);
-    it = jobs_.emplace(e.job_id, json::array()).first;
-  }
-  if (it->second.size() < max_events_)
-    it->second.push_back({{"time", time}, {"kind", e.kind}, {"agent", e.agent_id}, {"detail", e.detail}});
-}
-
-void JobLog::note(const std::string& job_id, const std::string& kind, const std::string& detail, const std::string& time) {
-  add(fleet::FleetEvent{kind, job_id, "", detail}, time);
-}
-
-std::optional<json> JobLog::events(const std::string& job_id) const {
-  std::lock_guard lock(m_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return std::nullopt;
-  return it->second;
-}
-
 json request_screens(Context& context, std::int64_t request_id, const std::vector<chain::Event>& events) {
   json out = json::array();
   auto* fleet = context.options.fleet;
@@ -298,7 +269,7 @@ void add_remote_routes(httplib::Server& server, Context& context) {
   server.Get(R"(/api/jobs/([A-Za-z0-9_.:@-]{1,200}))", [&context](const httplib::Request& req, httplib::Response& res) {
     const std::string id = agent_of(req);
     auto events = context.jobs ? context.jobs->events(id) : std::nullopt;
-    if (!events) return send_error(res, 404, "no job " + id + " (the log keeps the last jobs since serve started)");
+    if (!events) return send_error(res, 404, "no job " + id + " (the log keeps the last 500 jobs)");
     std::string state = "queued", agent;
     for (const auto& e : *events) {
       const std::string kind = e["kind"];

@@ -144,6 +144,7 @@ void Server::start() {
   d.context.tokens = Tokens::load_or_create(o.tokens_file, d.generated);
   d.context.sessions = std::make_unique<Sessions>(o.session_ttl);
   d.context.reader = std::make_unique<chain::Store>(o.store_path, d.context.clock, chain::StoreAccess::read_only);
+  if (!d.context.jobs) d.context.jobs = std::make_shared<JobLog>(o.store_path + ".jobs.jsonl");
   d.build();
   if (o.fleet) {
     std::weak_ptr<JobLog> jobs = d.context.jobs;

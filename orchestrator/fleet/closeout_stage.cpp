@@ -433,6 +433,8 @@ struct FleetCloseout::Impl {
           reason = o.job_id + ": " + missing;
         else if (o.outcome == Outcome::business)
           reason = o.job_id + ": " + (o.reason.empty() ? "business failure" : o.reason);
+        else if (o.category == "aborted")
+          reason = o.job_id + ": " + (o.reason.empty() ? "aborted" : o.reason) + " (not retried: a person decided)";
         else
           reason = o.job_id + ": application failure after " + std::to_string(o.attempts) + " attempt(s): " +
                    (o.reason.empty() ? o.category : o.reason);

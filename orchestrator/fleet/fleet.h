@@ -50,8 +50,7 @@ struct JobRequest {
   std::string evidence_key;  // folder under evidence_dir (e.g. the routing request id); empty: job_id
 };
 
-// A job's final word: ok, business (the screen said no), or application after max_attempts (or at once when a
-// person aborted the run: category "aborted").
+// A job's final word: ok, business (the screen said no), or application after max_attempts.
 struct JobOutcome {
   std::string job_id;
   protocol::Outcome outcome = protocol::Outcome::ok;

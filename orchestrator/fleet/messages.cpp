@@ -128,9 +128,10 @@ void Fleet::Impl::on_result(const std::string& routing_id, const protocol::Resul
   }
   int attempt = job.failures + 1;
   auto files = store_evidence(job.request, attempt, result, agent_id);
+  // An aborted job (an operator's Abort, a hand-back that fails it) is final: a person decided, so it is not
+  // run again behind their back; a close-out goes to the needs-attention queue with the reason.
   if (result.outcome == Outcome::application) {
     ++job.failures;
-    // A person's Abort (supervision) ends the job: trying it again would undo that decision.
     if (job.failures < config.max_attempts && result.category != "aborted") {
       auto delay = config.retry_backoff * (1 << std::min(job.failures - 1, 20));
       delay = std::min<std::chrono::milliseconds>(delay, config.retry_backoff_max);

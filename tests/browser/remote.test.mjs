@@ -49,11 +49,14 @@ test('the fleet view opens the agent\'s screen, and a frame\'s pixels match the 
   await page.locator(`${tid('agent-row')}[data-id="agent1"] ${tid('agent-view')}`).click();
   await page.waitForSelector(`${tid('agent-view')}[data-agent="agent1"]`);
   await eventually(async () => (await view()).keyFrames > 0, { timeoutMs: LONG, what: 'a key frame drawn' });
-  // The screen now, as the agent's own driver captures it; then a key frame captured after it.
+  // The screen now, as the agent's own driver captures it; then a key frame captured after it. A still screen
+  // sends none by itself: the view opened again is a new viewer, and a new viewer gets a key frame at once.
   const png = path.join(stack.dir, 'screen.png');
   const captured = Date.now();
   execFileSync(agentBin, ['capture', '-o', png], { env: { ...process.env, DISPLAY: display() } });
-  await eventually(async () => { const v = await view(); return v.last && v.last.key && v.last.captured_ms > captured; },
+  await page.goto(`${stack.url}#/fleet`);
+  await page.locator(`${tid('agent-row')}[data-id="agent1"] ${tid('agent-view')}`).click();
+  await eventually(async () => { const v = await view(); return v.lastKey && v.lastKey.captured_ms > captured; },
     { timeoutMs: LONG, what: 'a key frame captured after the screenshot' });
   const data = `data:image/png;base64,${fs.readFileSync(png).toString('base64')}`;
   const cmp = await page.evaluate(async (src) => {

@@ -5,8 +5,9 @@
 import { h, replace, time } from './dom.js';
 import { get, post, ApiError } from './client.js';
 
-// What the tests (and a curious operator) can read: frames drawn, the last one, latencies capture -> drawn.
-const stats = (window.__dockhandView = { frames: 0, keyFrames: 0, last: null, latencies: [], dropped: 0 });
+// What the tests (and a curious operator) can read: frames drawn, the last one and the last key frame,
+// latencies capture -> drawn.
+const stats = (window.__dockhandView = { frames: 0, keyFrames: 0, last: null, lastKey: null, latencies: [], dropped: 0 });
 
 export async function renderAgentView(ctx, agentId) {
   const canvas = h('canvas', { class: 'screen', 'data-testid': 'view-canvas', tabindex: '0', width: 16, height: 16 });
@@ -91,6 +92,7 @@ export async function renderAgentView(ctx, agentId) {
         stats.frames += 1;
         if (f.key) stats.keyFrames += 1;
         stats.last = { seq: f.seq, key: f.key, captured_ms: f.captured_ms, drawn_ms: Date.now() };
+        if (f.key) stats.lastKey = stats.last;
         stats.latencies.push(Date.now() - f.captured_ms);
         if (stats.latencies.length > 1000) stats.latencies.shift();
         canvas.dataset.frames = String(stats.frames);

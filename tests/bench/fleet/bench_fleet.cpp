@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -208,6 +209,29 @@ long long cpu_ticks(pid_t pid) {
   return utime + stime;
 }
 
+// Per thread (by name): nanoseconds on a CPU (schedstat, far finer than the clock ticks of stat) and wake-ups
+// (context switches): an idle agent's threads should sleep, not poll.
+struct ThreadCost {
+  long long run_ns = 0, switches = 0;
+};
+std::map<std::string, ThreadCost> thread_costs(pid_t pid) {
+  std::map<std::string, ThreadCost> out;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string name;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    name += " [" + task.path().filename().string() + "]";
+    ThreadCost c;
+    std::ifstream(task.path() / "schedstat") >> c.run_ns;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+        c.switches += std::stoll(line.substr(line.find(':') + 1));
+    out[name] = c;
+  }
+  return out;
+}
+
 double rss_mb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -272,9 +296,11 @@ int idle(const Options& o) {
   }
   std::this_thread::sleep_for(3s);  // the OCR engine loads on the job thread at start
   long long ticks0 = cpu_ticks(pid);
+  auto threads0 = thread_costs(pid);
   auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
   long long ticks1 = cpu_ticks(pid);
+  auto threads1 = thread_costs(pid);
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   double rss = rss_mb(pid);
   bool alive = fleet.agents().size() == 1;
@@ -289,9 +315,27 @@ int idle(const Options& o) {
   double cpu = static_cast<double>(ticks1 - ticks0) / static_cast<double>(sysconf(_SC_CLK_TCK)) / wall * 100.0;
   auto line_end = text.find('\n', loaded);
   std::printf("agent: %s\n", text.substr(loaded, line_end == std::string::npos ? std::string::npos : line_end - loaded).c_str());
+  long long run_ns = 0, switches = 0;
+  std::string per_thread;
+  for (const auto& [name, c1] : threads1) {
+    const auto it = threads0.find(name);
+    const ThreadCost c0 = it == threads0.end() ? ThreadCost{} : it->second;
+    run_ns += c1.run_ns - c0.run_ns;
+    switches += c1.switches - c0.switches;
+    char line[200];
+    std::snprintf(line, sizeof line, "    %-24s %7.3f %% of a core  %6.1f wake-ups/s\n", name.c_str(),
+                  static_cast<double>(c1.run_ns - c0.run_ns) / 1e9 / wall * 100.0,
+                  static_cast<double>(c1.switches - c0.switches) / wall);
+    per_thread += line;
+  }
   std::printf("agent idle cost (dockhand-agent serve, CURVE, heartbeats 1 s, OCR engine loaded), over %.1f s:\n"
-              "  CPU %.2f %% of a core   RSS %.1f MB   (goal: < 1 %% and < 100 MB)%s\n",
-              wall, cpu, rss, alive ? "" : "   [the agent was not registered at the end!]");
+              "  CPU %.2f %% of a core (clock ticks)   %.3f %% (schedstat)   %.1f wake-ups/s   RSS %.1f MB"
+              "   (goal: < 1 %% and < 100 MB)%s\n%s",
+              wall, cpu, static_cast<double>(run_ns) / 1e9 / wall * 100.0, static_cast<double>(switches) / wall, rss,
+              alive ? "" : "   [the agent was not registered at the end!]", per_thread.c_str());
+  // Nobody watched: the remote view must have captured and sent nothing (the agent logs its counts at stop).
+  if (auto view = text.find("remote view: "); view != std::string::npos && text.find("screens captured", view) != std::string::npos)
+    std::printf("  unwatched %s\n", text.substr(view, text.find('\n', view) - view).c_str());
   return alive ? 0 : 1;
 }
 

@@ -172,7 +172,7 @@ TEST(SuperviseAtTerminal, AbortBeforeAnythingIsDoneChangesNothing) {
   auto r = run.finish();
   ASSERT_EQ(r.exit_code, 1) << apps_test::describe(r);
   EXPECT_EQ(r.result["status"], "failed");
-  EXPECT_EQ(r.result["category"], "application");
+  EXPECT_EQ(r.result["category"], "aborted");
   EXPECT_EQ(r.result["failed_step"], "steps[1].wait");
   EXPECT_NE(r.result["reason"].get<std::string>().find("aborted at the terminal"), std::string::npos);
   json s = app->state();

@@ -11,6 +11,8 @@
 
 #include <fstream>
 
+#include "probe_window.h"  // Xlib: after everything else (its macros, None and Status, clash)
+
 using namespace fleet_test;
 using dockhand::fleet::Fleet;
 using dockhand::fleet::FleetEvent;
@@ -488,6 +490,138 @@ TEST_F(AgentServe, AStuckJobIsRescuedByATakeOver) {
     }));
   }
   EXPECT_EQ(read_all(dir / "agent.log").find("Retry"), std::string::npos);
+}
+#endif
+
+// A take-over's input of every kind the console's canvas sends (a move, a click, a drag, the wheel, typed text
+// and a chord) lands on the agent's desktop through the agent's own driver, only while someone holds it, and
+// only the holder's: a probe window on the same X display records what arrives.
+TEST_F(AgentServe, EveryKindOfTakeOverInputLandsOnTheDesktopOnlyWhileHeld) {
+  start_fleet(1);
+  dockhand::drivers::testing::ProbeWindow probe("Dockhand take-over probe", 200, 150, 400, 200);
+  start_agent();
+  const auto at = [&](int x, int y) { return probe.on_screen(x, y); };
+  auto input = [&](const nlohmann::json& events, const std::string& who = "console:dana") {
+    return fleet->control("vm1", protocol::Control{"input", "", {{"events", events}}, ""}, who);
+  };
+  const auto click = at(50, 60);
+  // Not held: refused by the fleet, and nothing reaches the desktop.
+  EXPECT_NE(input({{{"type", "click"}, {"x", click.x}, {"y", click.y}, {"button", 1}}}), "");
+  EXPECT_EQ(fleet->control("vm1", protocol::Control{"takeover", "", {}, ""}, "console:dana"), "");
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "held"; }, 30s)) << read_all(dir / "agent.log");
+  EXPECT_NE(input({{{"type", "click"}, {"x", click.x}, {"y", click.y}, {"button", 1}}}, "console:lee"), "")
+      << "another operator cannot drive what dana holds";
+  probe.pump_for(300);
+  EXPECT_TRUE(probe.buttons.empty());
+
+  const auto from = at(100, 100), to = at(250, 140), wheel = at(300, 50), moved = at(380, 180);
+  EXPECT_EQ(input({{{"type", "click"}, {"x", click.x}, {"y", click.y}, {"button", 1}},
+                   {{"type", "drag"}, {"x", from.x}, {"y", from.y}, {"to_x", to.x}, {"to_y", to.y}, {"button", 1}},
+                   {{"type", "scroll"}, {"x", wheel.x}, {"y", wheel.y}, {"dy", 2}},
+                   {{"type", "text"}, {"text", "PO 7HXQ"}},
+                   {{"type", "key"}, {"chord", "ctrl+s"}},
+                   {{"type", "move"}, {"x", moved.x}, {"y", moved.y}}}),
+            "");
+  auto motion_at = [&](int x, int y) {
+    return std::any_of(probe.motions.begin(), probe.motions.end(), [&](const XMotionEvent& m) { return m.x == x && m.y == y; });
+  };
+  ASSERT_TRUE(probe.pump_until([&] { return motion_at(380, 180); }, 30000))
+      << probe.buttons.size() << " presses, " << probe.keys.size() << " keys, text '" << probe.text << "'\n"
+      << read_all(dir / "agent.log");
+  probe.pump_for(200);
+  // Presses in order: the click, the drag's press, two notches down (button 5).
+  ASSERT_EQ(probe.buttons.size(), 4u);
+  EXPECT_EQ(probe.buttons[0].button, 1u);
+  EXPECT_NEAR(probe.buttons[0].x, 50, 1);
+  EXPECT_NEAR(probe.buttons[0].y, 60, 1);
+  EXPECT_EQ(probe.buttons[1].button, 1u);
+  EXPECT_NEAR(probe.buttons[1].x, 100, 1);
+  EXPECT_NEAR(probe.buttons[1].y, 100, 1);
+  ASSERT_GE(probe.releases.size(), 2u);
+  EXPECT_NEAR(probe.releases[1].x, 250, 1) << "the drag's release";
+  EXPECT_NEAR(probe.releases[1].y, 140, 1);
+  EXPECT_EQ(probe.buttons[2].button, 5u);
+  EXPECT_EQ(probe.buttons[3].button, 5u);
+  EXPECT_NEAR(probe.buttons[2].x, 300, 1);
+  EXPECT_EQ(probe.text, "PO 7HXQ");
+  EXPECT_TRUE(std::any_of(probe.keys.begin(), probe.keys.end(), [](const auto& k) {
+    return (k.sym == XK_s || k.sym == XK_S) && (k.state & ControlMask);
+  })) << "ctrl+s";
+  // Handed back: the agent is free again and its input refused.
+  EXPECT_EQ(fleet->control("vm1", protocol::Control{"handback", "", {{"how", "resume"}}, ""}, "console:dana"), "");
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "idle"; }, 30s));
+  EXPECT_NE(input({{{"type", "click"}, {"x", click.x}, {"y", click.y}, {"button", 1}}}), "");
+  EXPECT_EQ(read_all(dir / "agent.log").find("7HXQ"), std::string::npos) << "what was typed is never logged";
+}
+
+#ifdef DOCKHAND_SIM_ERP
+// The hand-back's other two choices and Abort, through the real fleet: "step done" goes on from the next step;
+// "fail" and Abort end the job as `aborted`, final: the fleet does not run it again (max_attempts is 3 here).
+TEST_F(AgentServe, AHandBackCanMarkTheStepDoneAndAFailedHandBackOrAnAbortIsFinal) {
+  start_fleet(3);
+  auto state_file = dir / "erp-state.json";
+  Process erp({DOCKHAND_SIM_ERP, "--state", state_file.string(), "--seed", "23"}, dir / "erp.log");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(state_file); }, 10s)) << read_all(dir / "erp.log");
+  start_recordings_agent("erp");
+  auto saw = [&](const std::string& job, const std::string& kind, const std::string& text) {
+    std::lock_guard lock(mutex);
+    return std::any_of(events.begin(), events.end(), [&](const FleetEvent& e) {
+      return e.job_id == job && e.kind == kind && e.detail.find(text) != std::string::npos;
+    });
+  };
+  auto control = [&](const std::string& action, nlohmann::json input = nlohmann::json::object()) {
+    return fleet->control("vm1", protocol::Control{action, "", std::move(input), ""}, "console:dana");
+  };
+  auto take_over = [&] {
+    EXPECT_EQ(control("takeover"), "");
+    ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "held"; }, 30s)) << read_all(dir / "agent.log");
+  };
+  auto start = [&](const std::string& job, const std::string& po) {
+    fleet->submit(JobRequest{job, "erp", "erp-closeout", {{"po", po}}, 0ms, true, ""});
+    ASSERT_TRUE(wait_until([&] { return saw(job, "supervision", "stopped before steps[0]"); }, 90s))
+        << read_all(dir / "agent.log");
+  };
+
+  // Step done: the person did step 1 (the ERP has the focus already); the script stops next before step 2.
+  start("hb-done", "2K4GH7QZ");
+  take_over();
+  EXPECT_EQ(control("handback", {{"how", "step_done"}}), "");
+  ASSERT_TRUE(wait_until([&] { return saw("hb-done", "supervision", "stopped before steps[1]"); }, 60s))
+      << read_all(dir / "agent.log");
+  EXPECT_TRUE(saw("hb-done", "supervision", "handed back (step_done) by console:dana"));
+  EXPECT_EQ(control("resume"), "");
+  auto done = fleet->next_outcome(120s);
+  ASSERT_TRUE(done) << read_all(dir / "agent.log");
+  EXPECT_EQ(done->job_id, "hb-done");
+  EXPECT_EQ(done->outcome, protocol::Outcome::ok) << done->reason;
+  EXPECT_EQ(finalized_events(nlohmann::json::parse(read_all(state_file)), "2K4GH7QZ"), 1);
+
+  // Fail at hand-back: final, with who failed it, and nothing done in the ERP.
+  start("hb-fail", "7HXQ3M2P");
+  take_over();
+  EXPECT_EQ(control("handback", {{"how", "fail"}}), "");
+  auto failed = fleet->next_outcome(60s);
+  ASSERT_TRUE(failed) << read_all(dir / "agent.log");
+  EXPECT_EQ(failed->job_id, "hb-fail");
+  EXPECT_EQ(failed->outcome, protocol::Outcome::application);
+  EXPECT_EQ(failed->category, "aborted");
+  EXPECT_NE(failed->reason.find("failed by console:dana when handing back"), std::string::npos) << failed->reason;
+  EXPECT_EQ(failed->attempts, 1);
+  EXPECT_EQ(count("retry", "hb-fail"), 0);
+
+  // Abort while stopped: final as well; the agent is free for the next job.
+  start("hb-abort", "9LMN4R8T");
+  EXPECT_EQ(control("abort"), "");
+  auto aborted = fleet->next_outcome(60s);
+  ASSERT_TRUE(aborted) << read_all(dir / "agent.log");
+  EXPECT_EQ(aborted->job_id, "hb-abort");
+  EXPECT_EQ(aborted->category, "aborted");
+  EXPECT_EQ(aborted->attempts, 1);
+  EXPECT_EQ(count("retry", "hb-abort"), 0);
+  auto state = nlohmann::json::parse(read_all(state_file));
+  EXPECT_EQ(finalized_events(state, "7HXQ3M2P"), 0);
+  EXPECT_EQ(finalized_events(state, "9LMN4R8T"), 0);
+  ASSERT_TRUE(wait_until([&] { return fleet->agents().at(0).state == "idle"; }, 30s)) << fleet->agents().at(0).state;
 }
 #endif
 

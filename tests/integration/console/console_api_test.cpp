@@ -1,6 +1,12 @@
 // The console's HTTP API against a real store (docs/console.md): access, reading, actions, paging.
 #include "console_fixture.h"
 
+#include "orchestrator/console/internal.h"
+#include "orchestrator/fleet/fleet.h"
+
+#include <fstream>
+#include <sys/stat.h>
+
 #include <set>
 
 namespace dockhand::console::test {
@@ -560,6 +566,55 @@ TEST_F(ConsoleTest, WithACertificateAndKeyItServesHttpsOnly) {
   }
 }
 #endif
+
+// The job log (take-overs, supervision decisions) outlives a restart of serve, and its journal stays bounded.
+TEST(JobLogTest, AJobsEventsOutliveARestartAndTheJournalStaysBounded) {
+  const auto dir = fresh_dir("joblog");
+  const auto path = dir + "/store.sqlite.jobs.jsonl";
+  const std::string t = "2026-12-07T03:00:00.000Z";
+  auto lines = [&] {
+    std::ifstream in(path);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  };
+  {
+    JobLog log(path, 3, 1000);
+    log.note("job-1", "started", "supervised erp-closeout by console:ann", t);
+    log.add(fleet::FleetEvent{"control", "job-1", "agent1", "takeover by console:ann"}, t);
+    log.add(fleet::FleetEvent{"progress", "job-1", "agent1", "step 3"}, t);  // progress is not kept
+    log.note("job-2", "started", "erp-closeout by console:bob", t);
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  {
+    JobLog log(path, 3, 1000);
+    auto e = log.events("job-1");
+    ASSERT_TRUE(e) << "the job's log after a restart";
+    ASSERT_EQ(e->size(), 2u);
+    EXPECT_EQ((*e)[1]["kind"], "control");
+    EXPECT_EQ((*e)[1]["agent"], "agent1");
+    EXPECT_EQ((*e)[1]["detail"], "takeover by console:ann");
+    EXPECT_EQ((*e)[1]["time"], t);
+    ASSERT_TRUE(log.events("job-2"));
+    for (int i = 0; i < 1000; ++i)
+      for (int k = 0; k < 3; ++k) log.note("bulk-" + std::to_string(i), "step", "step " + std::to_string(k), t);
+    EXPECT_FALSE(log.events("job-1")) << "only the last 3 jobs are kept";
+    EXPECT_TRUE(log.events("bulk-999"));
+    EXPECT_LE(lines(), 2 * 9 + 1000 + 1) << "the journal is rewritten from what is kept";
+  }
+  {
+    std::ofstream cut(path, std::ios::app);
+    cut << R"({"job":"bulk-999","kind":"st)";  // a line cut by a crash mid-write
+  }
+  JobLog log(path, 3, 1000);
+  auto e = log.events("bulk-999");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->size(), 3u);
+  EXPECT_FALSE(log.events("bulk-0"));
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace dockhand::console::test

@@ -18,15 +18,14 @@ using namespace std::chrono_literals;
 
 StepPreview step(int n) { return {"steps[" + std::to_string(n) + "].click", "click text \"OK\"", std::nullopt, false}; }
 
-// Runs `steps` steps through at_step on a thread of its own; returns the decisions (or "aborted: WHY", with
-// "(final)" for a person's Abort, which the fleet does not try again).
+// Runs `steps` steps through at_step on a thread of its own; returns the decisions (or "aborted: WHY").
 std::future<std::vector<std::string>> runner(Supervision& s, int steps) {
   return std::async(std::launch::async, [&s, steps] {
     std::vector<std::string> out;
     try {
       for (int i = 0; i < steps; ++i) out.push_back(s.at_step(step(i)) == StepDecision::run ? "run" : "skip");
     } catch (const dockhand::agent::RunAborted& e) {
-      out.push_back(std::string(e.final() ? "aborted (final): " : "aborted: ") + e.what());
+      out.push_back(std::string("aborted: ") + e.what());
     }
     s.finished();
     return out;
@@ -65,7 +64,7 @@ TEST(Supervision, PauseStopsBeforeTheNextStep) {
   ASSERT_TRUE(s.wait_stopped(0, 30s));
   EXPECT_EQ(s.state().step.path, "steps[0].click");
   s.abort("stopped by the test");
-  EXPECT_EQ(run.get(), (std::vector<std::string>{"aborted (final): stopped by the test"}));
+  EXPECT_EQ(run.get(), (std::vector<std::string>{"aborted: stopped by the test"}));
 }
 
 TEST(Supervision, TakeOverParksAWaitingStepUntilHandBack) {
