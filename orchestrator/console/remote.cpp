@@ -209,7 +209,7 @@ void add_remote_routes(httplib::Server& server, Context& context) {
     auto why = fleet->control(agent_of(req), control, actor);
     if (!why.empty()) return send_error(res, why.rfind("no agent", 0) == 0 ? 404 : 409, why);
     spdlog::info("console: {} by {} on agent {}", action, actor, agent_of(req));
-    if (context.jobs && !control.job_id.empty()) context.jobs->note(control.job_id, "control", action + " by " + actor, now_iso());
+    // The job's log has it already: the fleet's "control" event, with the job the agent runs.
     send_json(res, 200, {{"ok", true}});
   });
 
