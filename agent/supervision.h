@@ -76,6 +76,10 @@ class Supervision {
     std::string held_by;        // who took over ("" when nobody)
     std::string stuck_reason;
     std::uint64_t stops = 0;    // how many times the runner stopped at a step (waiters compare)
+    // Grows with every change. Two threads change the state (the runner, and whoever steps or skips): their
+    // listeners run at the same time, so a listener may get an older state after a newer one and must keep
+    // the newer (a Skip's "stopped at 17" arriving after the runner's "stopped at 18").
+    std::uint64_t version = 0;
   };
   State state() const;
   // Waits until the runner is stopped at a step with `stops` above `after`, or the run finished; false at the
@@ -98,7 +102,7 @@ class Supervision {
   std::optional<HandBack> handed_back_;
   std::string abort_why_, held_by_, stuck_reason_;
   StepPreview step_;
-  std::uint64_t stops_ = 0, takeovers_ = 0;
+  std::uint64_t stops_ = 0, takeovers_ = 0, version_ = 0;
   std::chrono::milliseconds hold_stuck_{0};
   std::function<void(const State&)> listener_;
 };

@@ -72,19 +72,19 @@ json Desk::overlay_locked() const {
 void Desk::report(const agent::Supervision::State& s, json extra) {
   std::unique_lock lock(m_);
   if (!supervision_ && job_id_.empty() && s.mode != "idle" && s.mode != "held") return;
+  if (s.version != 0 && s.version < last_.version) return;  // a newer state was reported already
   last_ = s;
   json state = overlay_locked();
   state.update(extra);
-  const std::string job = job_id_;
   const bool watched = view_ && view_->watched();
-  lock.unlock();
   if (!worker_) return;
   protocol::Progress p;
-  p.job_id = job;
+  p.job_id = job_id_;
   p.step = s.step.path;
   p.detail = "supervision: " + state["mode"].get<std::string>();
   p.supervision = state;
-  worker_->post(p);
+  worker_->post(p);  // under the lock: two reporters post in the order they set last_
+  lock.unlock();
   if (watched) post_frame({}, 0);  // the overlay changed: viewers see it without waiting for pixels
 }
 

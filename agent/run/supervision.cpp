@@ -24,6 +24,7 @@ Supervision::State Supervision::state_locked() const {
   s.held_by = held_ ? held_by_ : "";
   s.stuck_reason = stuck_ ? stuck_reason_ : "";
   s.stops = stops_;
+  s.version = version_;
   return s;
 }
 
@@ -33,6 +34,7 @@ Supervision::State Supervision::state() const {
 }
 
 void Supervision::changed(std::unique_lock<std::mutex>& lock) {
+  ++version_;
   cv_.notify_all();
   if (!listener_) return;
   auto s = state_locked();

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -47,6 +50,48 @@ TEST(Supervision, StopsBeforeEveryStepUntilContinue) {
   EXPECT_EQ(run.get(), (std::vector<std::string>{"run", "skip", "run", "run"}));
   EXPECT_EQ(s.state().mode, "finished");
   EXPECT_EQ(s.state().stops, 3u);
+}
+
+// A Skip's own report (still "stopped at step 0") runs on the skipper's thread while the runner goes on and
+// reports its next stop: the listeners race, and the stale state can arrive last (it did, in the console under
+// load: the page showed step 0 while the runner waited at step 1). The version says which is the state now.
+TEST(Supervision, ListenersMayRunOutOfOrderTheNewestVersionIsTheStateNow) {
+  Supervision s(true);
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<Supervision::State> arrived;
+  std::thread::id skipper;
+  auto runner_stopped_at_1 = [&] {
+    return std::any_of(arrived.begin(), arrived.end(),
+                       [](const auto& st) { return st.mode == "stopped" && st.step.path == "steps[1].click"; });
+  };
+  s.on_change([&](const Supervision::State& st) {
+    std::unique_lock lock(m);
+    if (std::this_thread::get_id() == skipper && st.step.path == "steps[0].click")
+      cv.wait_for(lock, 30s, runner_stopped_at_1);  // the skip's report, held back until the runner's next stop
+    arrived.push_back(st);
+    cv.notify_all();
+  });
+  auto run = runner(s, 2);
+  ASSERT_TRUE(s.wait_stopped(0, 30s));
+  {
+    std::lock_guard lock(m);
+    skipper = std::this_thread::get_id();
+  }
+  EXPECT_EQ(s.skip(), "");  // returns once its listener ran
+  ASSERT_TRUE(s.wait_stopped(1, 30s));
+  {
+    std::lock_guard lock(m);
+    ASSERT_TRUE(runner_stopped_at_1());
+    EXPECT_EQ(arrived.back().step.path, "steps[0].click") << "the stale state arrived last";
+    auto newest = std::max_element(arrived.begin(), arrived.end(),
+                                   [](const auto& a, const auto& b) { return a.version < b.version; });
+    EXPECT_EQ(newest->mode, "stopped");
+    EXPECT_EQ(newest->step.path, "steps[1].click");
+    for (std::size_t i = 1; i < arrived.size(); ++i) EXPECT_NE(arrived[i].version, arrived[i - 1].version);
+  }
+  s.abort("done");
+  EXPECT_EQ(run.get(), (std::vector<std::string>{"skip", "aborted: done"}));
 }
 
 TEST(Supervision, StepAndSkipNeedAStop) {
