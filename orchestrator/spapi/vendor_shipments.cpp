@@ -254,6 +254,17 @@ struct VendorShipmentsClient::Impl {
     return parsed;
   }
 
+  // GET `path`?vendorShipmentIdentifier=ID (getShipmentDetails, getShipmentLabels): the answer's payload object.
+  nlohmann::json shipment_payload(Operation op, const std::string& what, const std::string& path,
+                                  const std::string& vendor_shipment_identifier) {
+    if (vendor_shipment_identifier.empty()) throw SpapiError(what + ": empty vendorShipmentIdentifier", 400);
+    auto response = call(op, "GET", path + "?vendorShipmentIdentifier=" + query_escape(vendor_shipment_identifier), "", true);
+    auto parsed = parse_json(response, what);
+    if (!parsed.is_object() || !parsed.contains("payload") || !parsed["payload"].is_object())
+      throw SpapiError(what + " " + vendor_shipment_identifier + ": response has no payload", 502);
+    return parsed["payload"];
+  }
+
   SpapiConfig config;
   std::string prefix;  // "[BRAND] " when the account is named
   std::string base;
@@ -310,15 +321,8 @@ TransactionStatus VendorShipmentsClient::get_transaction(const std::string& tran
 }
 
 std::optional<nlohmann::json> VendorShipmentsClient::get_shipment_details(const std::string& vendor_shipment_identifier) {
-  if (vendor_shipment_identifier.empty()) throw SpapiError("getShipmentDetails: empty vendorShipmentIdentifier", 400);
-  auto response = impl_->call(Operation::GetShipmentDetails, "GET",
-                              "/vendor/shipping/v1/shipments?vendorShipmentIdentifier=" +
-                                  query_escape(vendor_shipment_identifier),
-                              "", true);
-  auto parsed = impl_->parse_json(response, "getShipmentDetails");
-  if (!parsed.is_object() || !parsed.contains("payload") || !parsed["payload"].is_object())
-    throw SpapiError("getShipmentDetails " + vendor_shipment_identifier + ": response has no payload", 502);
-  const auto& payload = parsed["payload"];
+  const auto payload = impl_->shipment_payload(Operation::GetShipmentDetails, "getShipmentDetails",
+                                               "/vendor/shipping/v1/shipments", vendor_shipment_identifier);
   if (payload.contains("shipments") && payload["shipments"].is_array()) {
     for (const auto& s : payload["shipments"])
       if (s.is_object() && s.value("vendorShipmentIdentifier", std::string()) == vendor_shipment_identifier) return s;
@@ -350,16 +354,10 @@ std::string VendorShipmentsClient::submit_shipment_confirmations(const nlohmann:
 }
 
 std::vector<ShipmentLabel> VendorShipmentsClient::get_shipment_labels(const std::string& vendor_shipment_identifier) {
-  if (vendor_shipment_identifier.empty()) throw SpapiError("getShipmentLabels: empty vendorShipmentIdentifier", 400);
-  auto response = impl_->call(Operation::GetShipmentLabels, "GET",
-                              "/vendor/shipping/v1/transportLabels?vendorShipmentIdentifier=" +
-                                  query_escape(vendor_shipment_identifier),
-                              "", true);
-  auto parsed = impl_->parse_json(response, "getShipmentLabels");
-  if (!parsed.is_object() || !parsed.contains("payload") || !parsed["payload"].is_object())
-    throw SpapiError("getShipmentLabels " + vendor_shipment_identifier + ": response has no payload", 502);
+  const auto payload = impl_->shipment_payload(Operation::GetShipmentLabels, "getShipmentLabels",
+                                               "/vendor/shipping/v1/transportLabels", vendor_shipment_identifier);
   std::vector<ShipmentLabel> labels;
-  const auto transport = parsed["payload"].value("transportLabels", nlohmann::json::array());
+  const auto transport = payload.value("transportLabels", nlohmann::json::array());
   for (const auto& t : transport) {
     if (!t.is_object()) continue;
     for (const auto& d : t.value("labelData", nlohmann::json::array())) {

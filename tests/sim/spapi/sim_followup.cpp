@@ -123,15 +123,9 @@ void Simulator::labels(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Simulator::confirmations(const httplib::Request& req, httplib::Response& res) {
-  auto body = json::parse(req.body, nullptr, false);
-  auto errors = body.is_discarded() ? amazon_errors("InvalidInput", "Request body is not valid JSON")["errors"]
-                                    : validate_confirmations(body);
-  if (!errors.empty()) {
-    res.status = 400;
-    res.set_content(json{{"errors", errors}}.dump(), "application/json");
-    log(req, 400);
-    return;
-  }
+  auto parsed = valid_body(req, res, validate_confirmations);
+  if (!parsed) return;
+  json body = std::move(*parsed);
   const std::string partner = partner_of(req);
   const std::string id = new_transaction_id();
   json failures = json::array(), ids = json::array();

@@ -21,16 +21,22 @@ std::string Simulator::new_transaction_id() {
   return buf;
 }
 
-void Simulator::submit(const httplib::Request& req, httplib::Response& res) {
+std::optional<json> Simulator::valid_body(const httplib::Request& req, httplib::Response& res,
+                                          json (*validate)(const json&)) {
   auto body = json::parse(req.body, nullptr, false);
   auto errors = body.is_discarded() ? amazon_errors("InvalidInput", "Request body is not valid JSON")["errors"]
-                                    : validate_submit_shipments(body);
-  if (!errors.empty()) {
-    res.status = 400;
-    res.set_content(json{{"errors", errors}}.dump(), "application/json");
-    log(req, 400);
-    return;
-  }
+                                    : validate(body);
+  if (errors.empty()) return body;
+  res.status = 400;
+  res.set_content(json{{"errors", errors}}.dump(), "application/json");
+  log(req, 400);
+  return std::nullopt;
+}
+
+void Simulator::submit(const httplib::Request& req, httplib::Response& res) {
+  auto parsed = valid_body(req, res, validate_submit_shipments);
+  if (!parsed) return;
+  json body = std::move(*parsed);
   // An access token acts for its own selling partner only: another partner's vendor code is refused.
   std::vector<std::string> vendors;
   for (const auto& s : body["shipments"]) vendors.push_back(s["sellingParty"]["partyId"].get<std::string>());

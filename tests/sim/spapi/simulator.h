@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -51,6 +52,9 @@ class Simulator {
   void save();
   void count(const char* group, const std::string& key);
   void log(const httplib::Request& req, int status);
+  // The request's JSON body when `validate` finds nothing wrong with it; otherwise a 400 with Amazon's errors
+  // is answered (and logged) here, and nullopt returned.
+  std::optional<json> valid_body(const httplib::Request& req, httplib::Response& res, json (*validate)(const json&));
   void drop(httplib::Response& res);
   // Faults, rate limits and the access token, in that order. False when the request was answered here.
   bool gate(const httplib::Request& req, httplib::Response& res, const std::string& op);
