@@ -8,6 +8,7 @@
 // by the agent and never logged.
 #include "internal.h"
 
+#include "orchestrator/fleet/closeout_stage.h"
 #include "orchestrator/fleet/fleet.h"
 
 #include <spdlog/spdlog.h>
@@ -91,8 +92,9 @@ json request_screens(Context& context, std::int64_t request_id, const std::vecto
   json out = json::array();
   auto* fleet = context.options.fleet;
   if (!fleet) return out;
-  // Close-out job ids start with the request's id: "<request>-<shipment>-erp-<po>", "<request>-<shipment>-opship".
-  const std::string prefix = std::to_string(request_id) + "-";
+  const auto of_request = [request_id](const std::string& job) {
+    return fleet::FleetCloseout::request_of_job(job) == request_id;
+  };
   std::map<std::string, fleet::AgentInfo> connected;
   for (auto& a : fleet->agents()) connected.emplace(a.agent_id, std::move(a));
   const auto row = [](const std::string& agent, const std::string& job, bool running, const fleet::AgentInfo* a) {
@@ -105,12 +107,12 @@ json request_screens(Context& context, std::int64_t request_id, const std::vecto
   };
   std::set<std::string> seen;
   for (const auto& [id, a] : connected)
-    if (a.job_id.rfind(prefix, 0) == 0 && seen.insert(id).second) out.push_back(row(id, a.job_id, true, &a));
+    if (of_request(a.job_id) && seen.insert(id).second) out.push_back(row(id, a.job_id, true, &a));
   // Then who ran them before, newest first: JOB_DISPATCHED says "<job> @<agent>[: detail]".
   for (auto e = events.rbegin(); e != events.rend(); ++e) {
     if (e->step != "JOB_DISPATCHED") continue;
     const auto at = e->detail.find(" @");
-    if (at == std::string::npos || e->detail.rfind(prefix, 0) != 0) continue;
+    if (at == std::string::npos || !of_request(e->detail.substr(0, at))) continue;
     const auto end = e->detail.find(": ", at + 2);
     const std::string agent = e->detail.substr(at + 2, end == std::string::npos ? std::string::npos : end - at - 2);
     if (agent.empty() || !seen.insert(agent).second) continue;

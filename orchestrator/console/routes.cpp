@@ -2,6 +2,7 @@
 // the console's own read-only connection.
 #include "internal.h"
 
+#include "orchestrator/fleet/closeout_stage.h"
 #include "orchestrator/fleet/fleet.h"
 
 #include <algorithm>
@@ -308,9 +309,7 @@ void add_read_routes(httplib::Server& server, Context& context) {
       for (const auto& a : context.options.fleet->agents()) {
         json job;
         if (!a.job_id.empty()) {
-          // Close-out job ids start with the request id ("<request>-<shipment>-erp-<po>").
-          auto dash = a.job_id.find('-');
-          auto request = number(a.job_id.substr(0, dash));
+          auto request = fleet::FleetCloseout::request_of_job(a.job_id);
           job = {{"id", a.job_id},
                  {"request_id", request ? json(*request) : json()},
                  {"script", a.job_script},

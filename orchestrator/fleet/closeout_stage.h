@@ -25,9 +25,11 @@
 #include "orchestrator/chain/store.h"
 #include "orchestrator/fleet/fleet.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dockhand::fleet {
@@ -62,6 +64,16 @@ class FleetCloseout : public chain::CloseoutStage {
 
   static std::string erp_job_id(std::int64_t request_id, const std::string& shipment, const std::string& po);
   static std::string opship_job_id(std::int64_t request_id, const std::string& shipment);
+  // The routing request a close-out job id names (its leading number); nullopt for any other job. Inline:
+  // the console reads job ids without linking the close-out stage.
+  static std::optional<std::int64_t> request_of_job(const std::string& job_id) {
+    const auto dash = job_id.find('-');
+    if (dash == 0 || dash == std::string::npos) return std::nullopt;
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(job_id.data(), job_id.data() + dash, id);
+    if (ec != std::errc() || end != job_id.data() + dash) return std::nullopt;
+    return id;
+  }
 
   struct Impl;
 

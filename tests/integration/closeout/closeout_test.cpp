@@ -201,6 +201,13 @@ class CloseoutTest : public ChainFixture {
 
 }  // namespace
 
+TEST(CloseoutJobIds, AJobIdNamesItsRequestAndOtherJobsNone) {
+  EXPECT_EQ(FleetCloseout::request_of_job(FleetCloseout::erp_job_id(123, "DH-123-1", "2K4GH7QZ")), 123);
+  EXPECT_EQ(FleetCloseout::request_of_job(FleetCloseout::opship_job_id(7, "DH-7-2")), 7);
+  for (const char* other : {"console-1796616512-3-erp-closeout", "", "-12-opship", "12", "12x-opship"})
+    EXPECT_EQ(FleetCloseout::request_of_job(other), std::nullopt) << other;
+}
+
 TEST_F(CloseoutTest, ErpThenOpShipThenDoneWithTheReferencesReadBack) {
   start_orchestrator();
   add_agent("vm1", {"erp", "opship"});
